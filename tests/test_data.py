@@ -1,0 +1,91 @@
+import time
+
+import numpy as np
+import pytest
+
+from longseq import data
+from longseq.data import DataError, Dataset, Split
+
+
+def test_round_trip_keeps_every_sequence(tmp_path, token_dataset, signal_dataset):
+    for ds in (token_dataset, signal_dataset):
+        data.save(ds, tmp_path / ds.kind)
+        back = data.load(tmp_path / ds.kind)
+        assert back.kind == ds.kind and back.classes == ds.classes
+        for name in data.SPLITS:
+            a, b = ds.splits[name], back.splits[name]
+            assert len(a) == len(b)
+            np.testing.assert_array_equal(a.labels, b.labels)
+            np.testing.assert_array_equal(a.origin, b.origin)
+            for i in range(len(a)):
+                np.testing.assert_array_equal(a[i], b[i])
+                assert b[i].dtype == a[i].dtype
+        assert back.meta["splits"]["train"]["n"] == len(ds.splits["train"])
+
+
+def test_large_set_loads_memory_mapped_in_well_under_a_second(tmp_path):
+    n, length = 25_000, 2_000
+    offsets = np.arange(n + 1, dtype=np.int64) * length
+    values = np.ones(n * length, dtype=np.int32) * 2
+    labels = np.arange(n) % 2
+    split = Split(values, offsets, labels, np.arange(n))
+    ds = Dataset("tokens", ["a", "b"], {"train": split, "valid": split, "test": split}, {"vocab_size": 3})
+    data.save(ds, tmp_path / "big")
+    started = time.perf_counter()
+    back = data.load(tmp_path / "big")
+    elapsed = time.perf_counter() - started
+    assert isinstance(back.splits["train"].values, np.memmap)
+    assert len(back.splits["test"][n - 1]) == length
+    assert elapsed < 0.5, f"loading took {elapsed:.2f} s"
+
+
+def test_failed_save_leaves_previous_output_untouched(tmp_path, token_dataset):
+    target = tmp_path / "ds"
+    data.save(token_dataset, target)
+    before = sorted(p.name for p in target.iterdir())
+    broken = Dataset("tokens", token_dataset.classes, dict(token_dataset.splits), dict(token_dataset.meta))
+    broken.splits["train"] = Split.from_sequences([np.array([], dtype=np.int32)], [0])
+    with pytest.raises(DataError, match="empty sequence"):
+        data.save(broken, target)
+    assert sorted(p.name for p in target.iterdir()) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ds"]  # no temporary folder left behind
+    assert len(data.load(target).splits["train"]) == len(token_dataset.splits["train"])
+
+
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (lambda s: s.values.__setitem__(3, np.nan), "NaN or inf"),
+        (lambda s: s.labels.__setitem__(0, 7), "outside the 3 classes"),
+    ],
+)
+def test_validate_names_the_record(signal_dataset, corrupt, message):
+    corrupt(signal_dataset.splits["valid"])
+    with pytest.raises(DataError, match=message) as info:
+        data.validate(signal_dataset, "somewhere.ts")
+    assert "somewhere.ts: valid record" in str(info.value)
+
+
+def test_stratified_split_is_seeded_and_disjoint():
+    labels = np.array([0] * 50 + [1] * 30)
+    fractions = {"valid": 0.1, "test": 0.2, "train": 0.7}
+    a = data.stratified_split(labels, fractions, seed=4)
+    assert {k: v.tolist() for k, v in a.items()} == {k: v.tolist() for k, v in data.stratified_split(labels, fractions, 4).items()}
+    assert sorted(np.concatenate(list(a.values())).tolist()) == list(range(80))
+    assert np.bincount(labels[a["test"]]).tolist() == [10, 6]
+
+
+def test_crash_while_writing_removes_the_temporary_folder(tmp_path, token_dataset, monkeypatch):
+    calls = {"n": 0}
+    real_save = np.save
+
+    def failing_save(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(np, "save", failing_save)
+    with pytest.raises(OSError):
+        data.save(token_dataset, tmp_path / "ds")
+    assert list(tmp_path.iterdir()) == []

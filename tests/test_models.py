@@ -1,0 +1,52 @@
+import numpy as np
+import torch
+
+from longseq.data import Split
+from longseq.models import LSTMClassifier, average_views, collate, length_batches
+
+
+def test_padded_batch_equals_unpadded_single_sequences():
+    torch.manual_seed(0)
+    model = LSTMClassifier("tokens", 20, 3, hidden=8, embedding=4, layers=2).eval()
+    rng = np.random.default_rng(0)
+    seqs = [rng.integers(2, 20, size=n).astype(np.int32) for n in (3, 11, 7, 1, 11)]
+    split = Split.from_sequences(seqs, [0] * 5)
+    x, lengths = collate(split, np.arange(5), torch.device("cpu"))
+    assert x.shape == (5, 11)
+    with torch.no_grad():
+        batched = model(x, lengths)
+        for i, seq in enumerate(seqs):
+            alone = model(torch.from_numpy(seq).long()[None], torch.tensor([len(seq)]))
+            torch.testing.assert_close(batched[i], alone[0], rtol=1e-5, atol=1e-6)
+
+
+def test_signal_input_is_normalised_with_train_statistics():
+    rng = np.random.default_rng(1)
+    train = Split.from_sequences([rng.normal(5, 2, size=(30, 2)).astype(np.float32) for _ in range(4)], [0, 1, 0, 1])
+    model = LSTMClassifier("signal", 2, 2, hidden=4)
+    model.fit_normalisation(train)
+    np.testing.assert_allclose(model.input_mean.numpy(), np.asarray(train.values).mean(0), rtol=1e-5)
+    np.testing.assert_allclose(model.input_std.numpy(), np.asarray(train.values).std(0), rtol=1e-5)
+
+
+def test_forget_gate_bias_starts_open():
+    model = LSTMClassifier("tokens", 10, 2, hidden=6, forget_bias=2.0)
+    total = model.lstm.bias_ih_l0 + model.lstm.bias_hh_l0
+    assert torch.allclose(total[6:12], torch.full((6,), 2.0))
+
+
+def test_length_batches_cover_every_row_once_and_bucket():
+    lengths = np.random.default_rng(2).integers(1, 500, size=1000)
+    batches = length_batches(lengths, 10, np.random.default_rng(3))
+    rows = np.concatenate(batches)
+    assert sorted(rows.tolist()) == list(range(1000))
+    spread = np.mean([lengths[b].max() - lengths[b].min() for b in batches])
+    assert spread < 50  # random batches would span ~400 steps
+
+
+def test_average_views_groups_by_origin():
+    split = Split.from_sequences([np.zeros(1, np.int32)] * 4, [1, 1, 0, 0], origin=[7, 7, 3, 3])
+    probs = np.array([[0.2, 0.8], [0.6, 0.4], [1.0, 0.0], [0.0, 1.0]])
+    mean, labels = average_views(probs, split)
+    np.testing.assert_allclose(mean, [[0.4, 0.6], [0.5, 0.5]])
+    assert labels.tolist() == [1, 0]

@@ -1,0 +1,109 @@
+import numpy as np
+import pytest
+
+from longseq.data import Dataset, Split
+from longseq.reduce import reduce_dataset, token_ranks
+
+
+def seqs(split):
+    return [np.asarray(s) for s in split]
+
+
+def is_subsequence(small, big):
+    """True when `small` appears in `big` in the same order (not necessarily contiguous)."""
+    it = iter(big.tolist() if big.ndim == 1 else [tuple(r) for r in big])
+    items = small.tolist() if small.ndim == 1 else [tuple(r) for r in small]
+    return all(any(x == y for y in it) for x in items)
+
+
+def test_full_is_identity(token_dataset):
+    out = reduce_dataset(token_dataset, {"reduce": "full"})
+    for a, b in zip(seqs(out.splits["test"]), seqs(token_dataset.splits["test"])):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("keep", ["first", "last"])
+def test_truncate_keeps_the_chosen_end(token_dataset, keep):
+    out = reduce_dataset(token_dataset, {"reduce": "truncate", "keep": keep, "length": 10})
+    for name, split in token_dataset.splits.items():
+        for full, cut in zip(seqs(split), seqs(out.splits[name])):
+            assert len(cut) == min(10, len(full))
+            expected = full[:10] if keep == "first" else full[-10:]
+            np.testing.assert_array_equal(cut, expected)
+        np.testing.assert_array_equal(out.splits[name].labels, split.labels)
+
+
+def test_summarize_tokens_drops_the_most_frequent_train_tokens(token_dataset):
+    ranks = token_ranks(token_dataset.splits["train"], token_dataset.vocab_size)
+    top = set(np.flatnonzero(ranks < 3).tolist())
+    out = reduce_dataset(token_dataset, {"reduce": "summarize", "drop_top": 3})
+    for name, split in token_dataset.splits.items():
+        for full, kept in zip(seqs(split), seqs(out.splits[name])):
+            expected = np.array([t for t in full if t not in top])
+            if len(expected):
+                np.testing.assert_array_equal(kept, expected)  # order kept, only top dropped
+            else:
+                assert kept.tolist() == [1]  # emptied sequences become one <unk>
+
+
+def test_summarize_ranks_come_from_train_only(token_dataset):
+    """Flooding valid/test with one token must not change which tokens are dropped."""
+    arm = {"reduce": "summarize", "drop_top": 2}
+    before = reduce_dataset(token_dataset, arm)
+    flooded = Dataset(token_dataset.kind, token_dataset.classes, dict(token_dataset.splits), token_dataset.meta)
+    n = len(token_dataset.splits["test"])
+    flooded.splits["test"] = Split.from_sequences([np.full(50, 11, dtype=np.int32)] * n, token_dataset.splits["test"].labels)
+    after = reduce_dataset(flooded, arm)
+    np.testing.assert_array_equal(before.splits["train"].values, after.splits["train"].values)
+    assert before.meta["rank_window"] == after.meta["rank_window"]
+
+
+def test_summarize_rank_window(token_dataset):
+    ranks = token_ranks(token_dataset.splits["train"], token_dataset.vocab_size)
+    out = reduce_dataset(token_dataset, {"reduce": "summarize", "rank_window": [2, 5]})
+    kept = np.asarray(out.splits["train"].values)
+    kept = kept[kept != 1]
+    assert set(ranks[kept].tolist()) <= {2, 3, 4}
+
+
+def test_summarize_signal_windows(signal_dataset):
+    out = reduce_dataset(signal_dataset, {"reduce": "summarize", "window": 5, "stats": ["mean", "max"]})
+    full, small = signal_dataset.splits["train"][0], out.splits["train"][0]
+    assert small.shape == (len(full) // 5, 6)
+    np.testing.assert_allclose(small[0, :3], full[:5].mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(small[-1, 3:], full[(len(full) // 5 - 1) * 5 : (len(full) // 5) * 5].max(axis=0))
+
+
+@pytest.mark.parametrize("mode", ["timesteps", "window"])
+def test_sample_keeps_order_and_length_and_is_seeded(signal_dataset, mode):
+    arm = {"reduce": "sample", "mode": mode, "length": 15, "train_copies": 3, "eval_views": 2, "seed": 5}
+    out = reduce_dataset(signal_dataset, arm)
+    train = signal_dataset.splits["train"]
+    sampled = out.splits["train"]
+    assert len(sampled) == 3 * len(train)
+    np.testing.assert_array_equal(sampled.origin, np.repeat(train.origin, 3))
+    np.testing.assert_array_equal(sampled.labels, np.repeat(train.labels, 3))
+    assert len(out.splits["test"]) == 2 * len(signal_dataset.splits["test"])
+    for i in range(len(sampled)):
+        full = train[i // 3]
+        piece = sampled[i]
+        assert len(piece) == min(15, len(full))
+        if mode == "window":
+            starts = [s for s in range(len(full) - 14) if np.array_equal(full[s : s + 15], piece)]
+            assert starts, "a window must be contiguous"
+        else:
+            assert is_subsequence(piece, full)
+    again = reduce_dataset(signal_dataset, arm)
+    np.testing.assert_array_equal(again.splits["train"].values, sampled.values)
+    other = reduce_dataset(signal_dataset, arm | {"seed": 6})
+    assert not np.array_equal(other.splits["train"].values, sampled.values)
+
+
+def test_sample_leaves_short_sequences_whole(token_dataset):
+    out = reduce_dataset(token_dataset, {"reduce": "sample", "length": 1000})
+    np.testing.assert_array_equal(out.splits["valid"].values, token_dataset.splits["valid"].values)
+
+
+def test_unknown_reducer_is_refused(token_dataset):
+    with pytest.raises(ValueError, match="unknown reduce"):
+        reduce_dataset(token_dataset, {"reduce": "squash"})

@@ -1,0 +1,74 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from longseq import data
+from longseq.cli import main
+from longseq.evaluate import evaluate
+from longseq.train import load_model, save_model, train_model, write_history
+
+MODEL = {"hidden": 8, "embedding": 4}
+TRAIN = {"max_epochs": 3, "patience": 2, "batch_size": 4}
+
+
+def test_same_seed_gives_the_same_numbers_on_cpu(token_dataset):
+    _, a = train_model(token_dataset, MODEL, TRAIN, seed=3, device=torch.device("cpu"), progress=False)
+    _, b = train_model(token_dataset, MODEL, TRAIN, seed=3, device=torch.device("cpu"), progress=False)
+    _, c = train_model(token_dataset, MODEL, TRAIN, seed=4, device=torch.device("cpu"), progress=False)
+    strip = lambda h: [{k: v for k, v in e.items() if k != "seconds"} for e in h["epochs"]]
+    assert strip(a) == strip(b)
+    assert strip(a) != strip(c)
+
+
+def test_early_stopping_keeps_the_best_valid_epoch(signal_dataset):
+    model, history = train_model(signal_dataset, MODEL, {"max_epochs": 6, "patience": 1, "batch_size": 4},
+                                 seed=0, device=torch.device("cpu"), progress=False)
+    accs = [e["valid_accuracy"] for e in history["epochs"]]
+    assert history["best_valid_accuracy"] == max(accs)
+    assert history["epochs_run"] <= 6 and history["epochs_run"] - history["best_epoch"] <= 1
+    assert history["peak_memory_mb"] > 0 and history["train_seconds"] > 0
+
+
+def test_saved_model_reproduces_its_valid_accuracy(tmp_path, token_dataset):
+    model, history = train_model(token_dataset, MODEL, TRAIN, seed=1, device=torch.device("cpu"), progress=False)
+    save_model(model, token_dataset, MODEL, tmp_path / "m.pt")
+    write_history(history, tmp_path / "h.json")
+    metrics = evaluate(tmp_path / "m.pt", tmp_path / "h.json", token_dataset, torch.device("cpu"), split="valid")
+    assert metrics["accuracy"] == pytest.approx(history["best_valid_accuracy"])
+    assert np.array(metrics["confusion"]).sum() == len(token_dataset.splits["valid"])
+    assert 0 <= metrics["macro_f1"] <= 1
+
+
+def test_model_refuses_other_classes(tmp_path, token_dataset, signal_dataset):
+    model, _ = train_model(token_dataset, MODEL, TRAIN, seed=1, device=torch.device("cpu"), progress=False)
+    save_model(model, token_dataset, MODEL, tmp_path / "m.pt")
+    with pytest.raises(ValueError, match="other classes"):
+        load_model(tmp_path / "m.pt", signal_dataset, torch.device("cpu"))
+
+
+def test_cli_runs_every_step_without_snakemake(tmp_path, capsys):
+    spec = {"source": "synthetic", "n": 40, "length": 60, "evidence": "end"}
+    assert main(["ingest", "--name", "syn", "--spec", json.dumps(spec), "--out", str(tmp_path / "d")]) == 0
+    arm = {"reduce": "truncate", "keep": "last", "length": 20}
+    assert main(["reduce", "--data", str(tmp_path / "d"), "--arm", json.dumps(arm), "--out", str(tmp_path / "r")]) == 0
+    assert main(["train", "--data", str(tmp_path / "r"), "--model", json.dumps(MODEL), "--train", json.dumps(TRAIN),
+                 "--seed", "0", "--no-progress", "--out-model", str(tmp_path / "m.pt"),
+                 "--out-history", str(tmp_path / "h.json")]) == 0
+    assert main(["evaluate", "--data", str(tmp_path / "r"), "--model", str(tmp_path / "m.pt"), "--history",
+                 str(tmp_path / "h.json"), "--dataset", "syn", "--arm", "last", "--seed", "0",
+                 "--out", str(tmp_path / "met.json")]) == 0
+    metrics = json.loads((tmp_path / "met.json").read_text())
+    assert metrics["arm_params"] == arm and metrics["mean_steps"] == 20
+    assert main(["aggregate", str(tmp_path / "met.json"), "--summary", str(tmp_path / "s.csv"),
+                 "--overview", str(tmp_path / "o.csv"), "--figure", str(tmp_path / "f.png")]) == 0
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+    assert "syn,last,0,truncate" in (tmp_path / "s.csv").read_text()
+
+
+def test_cli_bad_input_exits_with_a_clear_error(tmp_path, capsys):
+    spec = {"source": "ucr", "train_file": str(tmp_path / "missing.ts"), "test_file": str(tmp_path / "x.ts")}
+    assert main(["ingest", "--name", "u", "--spec", json.dumps(spec), "--out", str(tmp_path / "d")]) == 2
+    assert "missing.ts: file not found" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()

