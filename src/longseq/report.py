@@ -70,7 +70,7 @@ def plot_accuracy_by_arm(table: pd.DataFrame, path: str | Path) -> None:
             ax.scatter([i] * len(seeds), seeds, color="#08306b", s=10, zorder=3)
         ax.axhline(part["majority_baseline"].iloc[0], color="grey", linestyle="--", linewidth=1, label="majority class")
         ax.set_xticks(list(x), arms, rotation=45, ha="right", fontsize=8)
-        ax.set_ylim(0, 1)
+        ax.set_ylim(0, 1.05)
         ax.set_title(name)
         ax.set_ylabel("test accuracy")
     axes[0][0].legend(loc="upper right", fontsize=8)
