@@ -28,8 +28,12 @@ def token_dataset() -> Dataset:
         seqs = [rng.integers(2, 12, size=rng.integers(5, 30)).astype(np.int32) for _ in range(n)]
         return make_split(seqs, rng.integers(0, 2, size=n))
 
-    return Dataset("tokens", ["a", "b"], {"train": split(20), "valid": split(6), "test": split(8)},
-                   {"vocab_size": 12, "vocab": [f"t{i}" for i in range(12)]})
+    return Dataset(
+        "tokens",
+        ["a", "b"],
+        {"train": split(20), "valid": split(6), "test": split(8)},
+        {"vocab_size": 12, "vocab": [f"t{i}" for i in range(12)]},
+    )
 
 
 @pytest.fixture
@@ -40,8 +44,12 @@ def signal_dataset() -> Dataset:
         seqs = [rng.normal(size=(rng.integers(20, 60), 3)).astype(np.float32) for _ in range(n)]
         return make_split(seqs, rng.integers(0, 3, size=n))
 
-    return Dataset("signal", ["x", "y", "z"], {"train": split(18), "valid": split(6), "test": split(6)},
-                   {"channels": ["c0", "c1", "c2"]})
+    return Dataset(
+        "signal",
+        ["x", "y", "z"],
+        {"train": split(18), "valid": split(6), "test": split(6)},
+        {"channels": ["c0", "c1", "c2"]},
+    )
 
 
 def write_ts(path: Path, series: list[list[float]], labels: list[str], classes=None) -> Path:

@@ -4,10 +4,9 @@ import copy
 
 import pytest
 import yaml
+from conftest import REPO
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
-
-from conftest import REPO
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -30,6 +29,7 @@ def _set(path, value):
             del node[path[-1]]
         else:
             node[path[-1]] = value
+
     return edit
 
 

@@ -70,7 +70,9 @@ def test_stratified_split_is_seeded_and_disjoint():
     labels = np.array([0] * 50 + [1] * 30)
     fractions = {"valid": 0.1, "test": 0.2, "train": 0.7}
     a = data.stratified_split(labels, fractions, seed=4)
-    assert {k: v.tolist() for k, v in a.items()} == {k: v.tolist() for k, v in data.stratified_split(labels, fractions, 4).items()}
+    assert {k: v.tolist() for k, v in a.items()} == {
+        k: v.tolist() for k, v in data.stratified_split(labels, fractions, 4).items()
+    }
     assert sorted(np.concatenate(list(a.values())).tolist()) == list(range(80))
     assert np.bincount(labels[a["test"]]).tolist() == [10, 6]
 

@@ -22,7 +22,9 @@ def test_padded_batch_equals_unpadded_single_sequences():
 
 def test_signal_input_is_normalised_with_train_statistics():
     rng = np.random.default_rng(1)
-    train = Split.from_sequences([rng.normal(5, 2, size=(30, 2)).astype(np.float32) for _ in range(4)], [0, 1, 0, 1])
+    train = Split.from_sequences(
+        [rng.normal(5, 2, size=(30, 2)).astype(np.float32) for _ in range(4)], [0, 1, 0, 1]
+    )
     model = LSTMClassifier("signal", 2, 2, hidden=4)
     model.fit_normalisation(train)
     np.testing.assert_allclose(model.input_mean.numpy(), np.asarray(train.values).mean(0), rtol=1e-5)

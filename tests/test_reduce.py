@@ -50,9 +50,13 @@ def test_summarize_ranks_come_from_train_only(token_dataset):
     """Flooding valid/test with one token must not change which tokens are dropped."""
     arm = {"reduce": "summarize", "drop_top": 2}
     before = reduce_dataset(token_dataset, arm)
-    flooded = Dataset(token_dataset.kind, token_dataset.classes, dict(token_dataset.splits), token_dataset.meta)
+    flooded = Dataset(
+        token_dataset.kind, token_dataset.classes, dict(token_dataset.splits), token_dataset.meta
+    )
     n = len(token_dataset.splits["test"])
-    flooded.splits["test"] = Split.from_sequences([np.full(50, 11, dtype=np.int32)] * n, token_dataset.splits["test"].labels)
+    flooded.splits["test"] = Split.from_sequences(
+        [np.full(50, 11, dtype=np.int32)] * n, token_dataset.splits["test"].labels
+    )
     after = reduce_dataset(flooded, arm)
     np.testing.assert_array_equal(before.splits["train"].values, after.splits["train"].values)
     assert before.meta["rank_window"] == after.meta["rank_window"]
@@ -71,7 +75,9 @@ def test_summarize_signal_windows(signal_dataset):
     full, small = signal_dataset.splits["train"][0], out.splits["train"][0]
     assert small.shape == (len(full) // 5, 6)
     np.testing.assert_allclose(small[0, :3], full[:5].mean(axis=0), rtol=1e-6)
-    np.testing.assert_allclose(small[-1, 3:], full[(len(full) // 5 - 1) * 5 : (len(full) // 5) * 5].max(axis=0))
+    np.testing.assert_allclose(
+        small[-1, 3:], full[(len(full) // 5 - 1) * 5 : (len(full) // 5) * 5].max(axis=0)
+    )
 
 
 @pytest.mark.parametrize("mode", ["timesteps", "window"])

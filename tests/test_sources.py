@@ -2,19 +2,26 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import MEMBER, write_review_wheel, write_ts
 
 from longseq import data, sources
 from longseq.data import DataError
 
-from conftest import MEMBER, write_review_wheel, write_ts
-
-
 # ------------------------------------------------------------------ synthetic
+
 
 @pytest.mark.parametrize("place", ["start", "middle", "end", "spread"])
 def test_synthetic_tokens_plant_markers_where_asked(place):
-    spec = {"source": "synthetic", "kind": "tokens", "n": 40, "length": 400, "evidence": place,
-            "evidence_count": 6, "evidence_span": 0.1, "noise_vocab": 20}
+    spec = {
+        "source": "synthetic",
+        "kind": "tokens",
+        "n": 40,
+        "length": 400,
+        "evidence": place,
+        "evidence_count": 6,
+        "evidence_span": 0.1,
+        "noise_vocab": 20,
+    }
     ds = sources.ingest(spec)
     first_marker = 2 + 20
     for split in ds.splits.values():
@@ -42,8 +49,16 @@ def test_synthetic_is_seeded():
 
 
 def test_synthetic_distractors_sit_outside_the_evidence_window():
-    spec = {"source": "synthetic", "n": 20, "length": 500, "evidence": "end", "evidence_count": 4,
-            "evidence_span": 0.05, "distractors": 10, "noise_vocab": 20}
+    spec = {
+        "source": "synthetic",
+        "n": 20,
+        "length": 500,
+        "evidence": "end",
+        "evidence_count": 4,
+        "evidence_span": 0.05,
+        "distractors": 10,
+        "noise_vocab": 20,
+    }
     ds = sources.ingest(spec)
     seq = ds.splits["train"][0]
     assert (seq >= 22).sum() == 14
@@ -51,9 +66,12 @@ def test_synthetic_distractors_sit_outside_the_evidence_window():
 
 # ------------------------------------------------------------------ UCR .ts
 
+
 def test_ucr_keeps_the_test_file_and_carves_valid_from_train(ts_files):
     train, test = ts_files
-    ds = sources.ingest({"source": "ucr", "train_file": str(train), "test_file": str(test), "valid_fraction": 0.2})
+    ds = sources.ingest(
+        {"source": "ucr", "train_file": str(train), "test_file": str(test), "valid_fraction": 0.2}
+    )
     assert ds.kind == "signal" and ds.classes == ["a", "b"]
     assert len(ds.splits["test"]) == 6
     assert len(ds.splits["train"]) + len(ds.splits["valid"]) == 20 and len(ds.splits["valid"]) == 4
@@ -88,9 +106,16 @@ def test_ucr_nan_names_the_series(tmp_path, ts_files):
 
 # ------------------------------------------------------------------ IMDB reviews
 
+
 def imdb_spec(path, digest, **extra):
-    return {"source": "imdb", "archive": str(path), "sha256": digest, "min_count": 1,
-            "valid_fraction": 0.2, "test_fraction": 0.2} | extra
+    return {
+        "source": "imdb",
+        "archive": str(path),
+        "sha256": digest,
+        "min_count": 1,
+        "valid_fraction": 0.2,
+        "test_fraction": 0.2,
+    } | extra
 
 
 def test_imdb_dedupes_strips_breaks_and_fits_vocab_on_train_only(review_wheel):
@@ -106,7 +131,9 @@ def test_imdb_dedupes_strips_breaks_and_fits_vocab_on_train_only(review_wheel):
 
 
 def test_imdb_vocabulary_holds_exactly_the_train_words(tmp_path):
-    rows = [(f"good film {i}", 1, "imdb") for i in range(10)] + [(f"bad film {i}", 0, "imdb") for i in range(10)]
+    rows = [(f"good film {i}", 1, "imdb") for i in range(10)] + [
+        (f"bad film {i}", 0, "imdb") for i in range(10)
+    ]
     rows += [(f"rare{i} good", 1, "imdb") for i in range(5)] + [(f"odd{i} bad", 0, "imdb") for i in range(5)]
     path, digest = write_review_wheel(tmp_path / "r.whl", rows)
     ds = sources.ingest(imdb_spec(path, digest, split_seed=1))

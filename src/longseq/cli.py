@@ -55,7 +55,9 @@ def cmd_train(args) -> None:
 
     _threads(args.threads)
     ds = data.load(args.data, splits=("train", "valid"))
-    model, history = train_model(ds, args.model, args.train, args.seed, pick_device(args.device), not args.no_progress)
+    model, history = train_model(
+        ds, args.model, args.train, args.seed, pick_device(args.device), not args.no_progress
+    )
     save_model(model, ds, args.model, args.out_model)
     write_history(history, args.out_history)
 
@@ -68,7 +70,12 @@ def cmd_evaluate(args) -> None:
     _threads(args.threads)
     ds = data.load(args.data, splits=("test",))
     metrics = evaluate(args.model, args.history, ds, pick_device(args.device))
-    metrics = {"dataset": args.dataset, "arm": args.arm, "seed": args.seed, "arm_params": ds.meta.get("arm", {})} | metrics
+    metrics = {
+        "dataset": args.dataset,
+        "arm": args.arm,
+        "seed": args.seed,
+        "arm_params": ds.meta.get("arm", {}),
+    } | metrics
     data.atomic_write_json(args.out, metrics)
     print(f"{args.dataset}/{args.arm}/seed {args.seed}: accuracy {metrics['accuracy']:.4f}", file=sys.stderr)
 

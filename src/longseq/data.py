@@ -87,12 +87,6 @@ class Split:
         origin = np.arange(len(labels)) if origin is None else np.asarray(list(origin))
         return cls(values, offsets, labels, origin.astype(np.int64))
 
-    def subset(self, rows: np.ndarray) -> "Split":
-        """Rows in the given order (used for splitting)."""
-        return Split.from_sequences(
-            [self[i] for i in rows], self.labels[rows], self.origin[rows], dtype=self.values.dtype
-        )
-
 
 @dataclass
 class Dataset:
@@ -253,9 +247,7 @@ def load(path: str | os.PathLike, mmap: bool = True, splits: Sequence[str] = SPL
     return Dataset(meta["kind"], meta["classes"], loaded, meta)
 
 
-def stratified_split(
-    labels: np.ndarray, fractions: dict[str, float], seed: int
-) -> dict[str, np.ndarray]:
+def stratified_split(labels: np.ndarray, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
     """Row indices per split, stratified by class; the last split takes the remainder."""
     rng = np.random.default_rng(seed)
     names = list(fractions)

@@ -13,7 +13,9 @@ from .models import average_views, predict_proba
 from .train import flush_denormals, load_model, pick_device
 
 
-def evaluate(model_path: str | Path, history_path: str | Path, ds: Dataset, device=None, split: str = "test") -> dict:
+def evaluate(
+    model_path: str | Path, history_path: str | Path, ds: Dataset, device=None, split: str = "test"
+) -> dict:
     """Accuracy, macro-F1 and confusion matrix (predictions averaged over a record's views),
     next to the training cost recorded in the history."""
     device = device or pick_device()

@@ -40,7 +40,9 @@ class LSTMClassifier(nn.Module):
         # per-channel normalisation, fitted on the train split (see fit_normalisation)
         self.register_buffer("input_mean", torch.zeros(width if kind != "tokens" else 0))
         self.register_buffer("input_std", torch.ones(width if kind != "tokens" else 0))
-        self.lstm = nn.LSTM(width, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
+        self.lstm = nn.LSTM(
+            width, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0
+        )
         init_forget_bias(self.lstm, forget_bias)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, n_classes)

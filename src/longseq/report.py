@@ -15,8 +15,17 @@ import pandas as pd  # noqa: E402
 from .data import atomic_write_bytes  # noqa: E402
 
 METRIC_COLUMNS = [
-    "accuracy", "macro_f1", "majority_baseline", "mean_steps", "train_seconds", "epochs_run",
-    "best_epoch", "best_valid_accuracy", "peak_memory_mb", "n_test_records", "device",
+    "accuracy",
+    "macro_f1",
+    "majority_baseline",
+    "mean_steps",
+    "train_seconds",
+    "epochs_run",
+    "best_epoch",
+    "best_valid_accuracy",
+    "peak_memory_mb",
+    "n_test_records",
+    "device",
 ]
 
 
@@ -27,8 +36,13 @@ def collect(metric_files: list[str | Path]) -> pd.DataFrame:
         metrics = json.loads(Path(path).read_text())
         arm = metrics["arm_params"]
         rows.append(
-            {"dataset": metrics["dataset"], "arm": metrics["arm"], "seed": int(metrics["seed"]),
-             "reduce": arm["reduce"], "arm_params": json.dumps(arm, sort_keys=True)}
+            {
+                "dataset": metrics["dataset"],
+                "arm": metrics["arm"],
+                "seed": int(metrics["seed"]),
+                "reduce": arm["reduce"],
+                "arm_params": json.dumps(arm, sort_keys=True),
+            }
             | {k: metrics[k] for k in METRIC_COLUMNS}
         )
     table = pd.DataFrame(rows)
@@ -68,7 +82,13 @@ def plot_accuracy_by_arm(table: pd.DataFrame, path: str | Path) -> None:
         for i, arm in enumerate(arms):
             seeds = part[part["arm"] == arm]["accuracy"]
             ax.scatter([i] * len(seeds), seeds, color="#08306b", s=10, zorder=3)
-        ax.axhline(part["majority_baseline"].iloc[0], color="grey", linestyle="--", linewidth=1, label="majority class")
+        ax.axhline(
+            part["majority_baseline"].iloc[0],
+            color="grey",
+            linestyle="--",
+            linewidth=1,
+            label="majority class",
+        )
         ax.set_xticks(list(x), arms, rotation=45, ha="right", fontsize=8)
         ax.set_ylim(0, 1.05)
         ax.set_title(name)

