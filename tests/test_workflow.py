@@ -135,3 +135,12 @@ def test_invalid_config_stops_before_any_job(tmp_path):
     assert result.returncode != 0
     assert "middle" in result.stdout + result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_a_configfile_replaces_the_default_study(finished_study):
+    """profiles/default sets replace-workflow-config: a study file is not merged into the default."""
+    tmp, config = finished_study
+    only_syn = dict(config, datasets={"syn": config["datasets"]["syn"]}, seeds=[5])
+    (tmp / "other.yaml").write_text(yaml.safe_dump(only_syn))
+    counts = job_counts(snakemake(tmp, "-n", "--configfile", str(tmp / "other.yaml")))
+    assert counts == {"trained_model": 2, "test_metrics": 2, "summary": 1, "all": 1}
