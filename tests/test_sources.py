@@ -171,3 +171,9 @@ def test_imdb_missing_member_or_column(tmp_path):
 
 def test_tokenize_drops_html_breaks():
     assert sources.tokenize("Great!<br /><br />It's GOOD") == ["great", "!", "it's", "good"]
+
+
+def test_ucr_empty_series_names_the_series(tmp_path, ts_files):
+    train = write_ts(tmp_path / "empty_TRAIN.ts", [[1.0, 2.0], []], ["a", "b"])
+    with pytest.raises(DataError, match=r"empty_TRAIN.ts: series 1 is empty"):
+        sources.ingest({"source": "ucr", "train_file": str(train), "test_file": str(ts_files[1])})
