@@ -56,10 +56,12 @@ def cmd_train(args) -> None:
     _threads(args.threads)
     ds = data.load(args.data, splits=("train", "valid"))
     model, history = train_model(
-        ds, args.model, args.train, args.seed, pick_device(args.device), not args.no_progress
+        ds, args.model, args.train, args.seed, pick_device(args.device), not args.no_progress, args.checkpoint
     )
     save_model(model, ds, args.model, args.out_model)
     write_history(history, args.out_history)
+    if args.checkpoint:  # finished: a later run with other settings must start afresh
+        args.checkpoint.unlink(missing_ok=True)
 
 
 def cmd_evaluate(args) -> None:
@@ -74,7 +76,7 @@ def cmd_evaluate(args) -> None:
         "dataset": args.dataset,
         "arm": args.arm,
         "seed": args.seed,
-        "arm_params": ds.meta.get("arm", {}),
+        "arm_params": args.arm_spec or ds.meta.get("arm", {}),
     } | metrics
     data.atomic_write_json(args.out, metrics)
     print(f"{args.dataset}/{args.arm}/seed {args.seed}: accuracy {metrics['accuracy']:.4f}", file=sys.stderr)
@@ -118,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="save the training state here after every epoch; resume from it if present",
+    )
     p.add_argument("--out-model", required=True, type=Path)
     p.add_argument("--out-history", required=True, type=Path)
     p.set_defaults(func=cmd_train)
@@ -128,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--history", required=True, type=Path)
     p.add_argument("--dataset", required=True, help="data set name, recorded in the metrics")
     p.add_argument("--arm", required=True, help="arm name, recorded in the metrics")
+    p.add_argument("--arm-spec", type=_json, help="the arm's config entry, recorded in the metrics")
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="auto")

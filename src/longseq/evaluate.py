@@ -22,7 +22,7 @@ def evaluate(
     flush_denormals()
     model = load_model(model_path, ds, device)
     data = ds.splits[split]
-    probs, labels = average_views(predict_proba(model, data, device), data)
+    probs, labels = average_views(predict_proba(model, data), data)
     predicted = probs.argmax(1)
     history = json.loads(Path(history_path).read_text())
     classes = list(range(ds.n_classes))
@@ -34,6 +34,7 @@ def evaluate(
         "classes": ds.classes,
         "n_test_records": int(len(labels)),
         "mean_steps": float(data.lengths.mean()),
+        "train_mode": history["config"]["mode"],
         "train_seconds": history["train_seconds"],
         "epochs_run": history["epochs_run"],
         "best_epoch": history["best_epoch"],

@@ -54,11 +54,35 @@ class LSTMClassifier(nn.Module):
         self.input_mean.copy_(torch.from_numpy(values.mean(axis=0)).float())
         self.input_std.copy_(torch.from_numpy(values.std(axis=0)).float().clamp_min(1e-6))
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def run(self, x: torch.Tensor, state=None):
+        """LSTM outputs [B, T, H] for a (chunk of a) batch, and the state after its last step."""
         h = self.embed(x) if self.embed is not None else (x - self.input_mean) / self.input_std
-        out, _ = self.lstm(h)
-        last = out[torch.arange(out.shape[0], device=out.device), lengths - 1]
-        return self.head(self.dropout(last))
+        return self.lstm(h, state)
+
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(features))
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        out, _ = self.run(x)
+        return self.classify(out[torch.arange(out.shape[0], device=out.device), lengths - 1])
+
+    @torch.no_grad()
+    def predict_logits(
+        self, x: torch.Tensor, lengths: torch.Tensor, chunk: int | None = None
+    ) -> torch.Tensor:
+        """Logits read in chunks of `chunk` steps carrying the state, so that memory stays
+        bounded for very long sequences; `x` may stay on the CPU (each chunk moves on its own)."""
+        device = self.head.weight.device
+        if chunk is None or x.shape[1] <= chunk:
+            return self(x.to(device), lengths.to(device))
+        last = torch.zeros(x.shape[0], self.head.in_features, device=device, dtype=self.head.weight.dtype)
+        state = None
+        for start in range(0, x.shape[1], chunk):
+            out, state = self.run(x[:, start : start + chunk].to(device), state)
+            ends_here = ((lengths - 1 >= start) & (lengths - 1 < start + out.shape[1])).to(device)
+            rows = ends_here.nonzero().squeeze(1)
+            last[rows] = out[rows, (lengths.to(device)[rows] - 1 - start)]
+        return self.classify(last)
 
 
 def init_forget_bias(lstm: nn.LSTM, value: float) -> None:
@@ -121,13 +145,17 @@ def collate(split: Split, rows: np.ndarray, device: torch.device) -> tuple[torch
 
 
 @torch.no_grad()
-def predict_proba(model: nn.Module, split: Split, device: torch.device, batch_size: int = 64) -> np.ndarray:
-    """Class probabilities per row of the split, in row order."""
+def predict_proba(
+    model: nn.Module, split: Split, batch_size: int = 64, chunk: int | None = 4096
+) -> np.ndarray:
+    """Class probabilities per row of the split, in row order; sequences longer than `chunk`
+    are read in chunks so that memory does not grow with their length."""
     model.eval()
     probs = np.zeros((len(split), model.head.out_features), dtype=np.float64)
     for rows in length_batches(split.lengths, batch_size, None):
-        x, lengths = collate(split, rows, device)
-        probs[rows] = torch.softmax(model(x, lengths).float(), dim=-1).cpu().numpy()
+        x, lengths = collate(split, rows, torch.device("cpu"))
+        logits = model.predict_logits(x, lengths, chunk)
+        probs[rows] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
     return probs
 
 

@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 from .data import atomic_write_bytes  # noqa: E402
 
 METRIC_COLUMNS = [
+    "train_mode",
     "accuracy",
     "macro_f1",
     "majority_baseline",
@@ -57,6 +58,7 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     grouped = table.groupby(["dataset", "arm"], sort=True, observed=True)
     out = grouped.agg(
         reduce=("reduce", "first"),
+        train_mode=("train_mode", "first"),
         seeds=("seed", "count"),
         accuracy_mean=("accuracy", "mean"),
         accuracy_std=("accuracy", "std"),

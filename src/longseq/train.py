@@ -21,8 +21,15 @@ from tqdm.auto import tqdm
 
 from .data import Dataset, atomic_write_bytes, atomic_write_json
 from .models import average_views, build_model, collate, length_batches, predict_proba
+from .tbptt import last_k_batch, tbptt_batch
 
+MODES = ("bptt", "tbptt", "last_k")
 DEFAULTS = {
+    "mode": "bptt",  # full BPTT; "tbptt" needs k1 and k2, "last_k" needs k (see longseq.tbptt)
+    "k1": 100,
+    "k2": 100,
+    "k": 100,
+    "amp": False,  # bfloat16 autocast on CUDA; ignored on CPU
     "max_epochs": 10,
     "patience": 3,
     "batch_size": 32,
@@ -61,9 +68,76 @@ def peak_memory_mb(device: torch.device) -> float:
 
 
 def _evaluate_split(model, split, device, batch_size) -> tuple[float, float]:
-    probs, labels = average_views(predict_proba(model, split, device, batch_size), split)
+    probs, labels = average_views(predict_proba(model, split, batch_size), split)
     loss = float(-np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, None)).mean())
     return loss, float((probs.argmax(1) == labels).mean())
+
+
+def _train_batch(model, optimiser, train, rows, cfg, device) -> tuple[float, torch.Tensor, torch.Tensor]:
+    """One batch in the arm's training mode; returns (mean loss, logits, labels)."""
+    y = torch.from_numpy(train.labels[rows])
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg["amp"] and device.type == "cuda")
+
+    def step() -> None:
+        nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+
+    optimiser.zero_grad(set_to_none=True)
+    mode = cfg["mode"]
+    if mode == "bptt":
+        x, lengths = collate(train, rows, device)
+        with autocast:
+            logits = model(x, lengths)
+            loss = nn.functional.cross_entropy(logits.float(), y.to(device))
+        loss.backward()
+        step()
+        return loss.item(), logits, y
+    # truncated modes keep the batch on the CPU and move one chunk at a time
+    x, lengths = collate(train, rows, torch.device("cpu"))
+    with autocast:
+        if mode == "tbptt":
+            loss, logits = tbptt_batch(model, x, lengths, y, cfg["k1"], cfg["k2"], step, device)
+            return loss, logits, y
+        if mode == "last_k":
+            loss, logits = last_k_batch(model, x, lengths, y, cfg["k"], device)
+    loss.backward()
+    step()
+    return loss.item(), logits, y
+
+
+def _rng_state(rng: np.random.Generator) -> dict:
+    return {
+        "numpy": rng.bit_generator.state,
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "python": random.getstate(),
+    }
+
+
+def _restore_rng(rng: np.random.Generator, state: dict) -> None:
+    rng.bit_generator.state = state["numpy"]
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    random.setstate(state["python"])
+
+
+def _save_checkpoint(path, identity, model, optimiser, rng, history, best, elapsed) -> None:
+    buffer = io.BytesIO()
+    torch.save(
+        {
+            "identity": identity,
+            "model": model.state_dict(),
+            "optimiser": optimiser.state_dict(),
+            "rng": _rng_state(rng),
+            "history": history,
+            "best": best,
+            "elapsed": elapsed,
+        },
+        buffer,
+    )
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def train_model(
@@ -73,10 +147,18 @@ def train_model(
     seed: int,
     device: torch.device | None = None,
     progress: bool = True,
+    checkpoint: str | os.PathLike | None = None,
 ) -> tuple[nn.Module, dict]:
     """Fit on ds.splits['train'], keep the weights of the best valid epoch; return them and
-    the history (per-epoch losses and accuracies, wall time, peak memory)."""
+    the history (per-epoch losses and accuracies, wall time, peak memory).
+
+    With `checkpoint`, the full training state (weights, optimiser, every RNG, history) is
+    written there atomically after each epoch, and a run that finds a checkpoint of the same
+    settings resumes from it: a killed job that is retried ends with the same numbers as one
+    that was never interrupted (on CPU)."""
     cfg = {**DEFAULTS, **train_config}
+    if cfg["mode"] not in MODES:
+        raise ValueError(f"unknown training mode {cfg['mode']!r}; use one of {MODES}")
     device = device or pick_device()
     flush_denormals()
     seed_everything(seed)
@@ -86,32 +168,42 @@ def train_model(
     model.fit_normalisation(train)
     model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
-    loss_fn = nn.CrossEntropyLoss()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
 
-    history = {"epochs": [], "seed": seed, "device": str(device), "config": cfg}
+    identity = {"model": model_config, "train": cfg, "seed": seed, "n_train": len(train)}
+    history = {"epochs": [], "seed": seed, "device": str(device), "config": cfg, "resumed_at": []}
     best = {"valid_accuracy": -1.0, "valid_loss": np.inf, "epoch": 0, "state": None}
-    started = time.perf_counter()
+    elapsed_before = 0.0
+    if checkpoint and Path(checkpoint).exists():
+        saved = torch.load(checkpoint, map_location=device, weights_only=False)
+        if saved["identity"] == identity:
+            model.load_state_dict(saved["model"])
+            optimiser.load_state_dict(saved["optimiser"])
+            _restore_rng(rng, saved["rng"])
+            history, best, elapsed_before = saved["history"], saved["best"], saved["elapsed"]
+            history["resumed_at"].append(len(history["epochs"]))
+            print(f"resumed from {checkpoint} after epoch {len(history['epochs'])}", file=sys.stderr)
+    started = time.perf_counter() - elapsed_before
     quiet = not sys.stderr.isatty()
+    first = len(history["epochs"]) + 1
+    stopped = first > 1 and first - 1 - best["epoch"] >= cfg["patience"]
     epochs = tqdm(
-        range(1, cfg["max_epochs"] + 1), desc="epochs", disable=not progress, mininterval=30 if quiet else 0.1
+        range(first, cfg["max_epochs"] + 1 if not stopped else first),
+        desc="epochs",
+        initial=first - 1,
+        total=cfg["max_epochs"],
+        disable=not progress,
+        mininterval=30 if quiet else 0.1,
     )
     for epoch in epochs:
         model.train()
         total_loss, correct, seen = 0.0, 0, 0
         batches = length_batches(train.lengths, cfg["batch_size"], rng)
         for rows in tqdm(batches, desc=f"epoch {epoch}", leave=False, disable=not progress or quiet):
-            x, lengths = collate(train, rows, device)
-            y = torch.from_numpy(train.labels[rows]).to(device)
-            optimiser.zero_grad(set_to_none=True)
-            logits = model(x, lengths)
-            loss = loss_fn(logits, y)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
-            optimiser.step()
-            total_loss += loss.item() * len(rows)
-            correct += int((logits.argmax(1) == y).sum())
+            loss, logits, y = _train_batch(model, optimiser, train, rows, cfg, device)
+            total_loss += loss * len(rows)
+            correct += int((logits.argmax(1).cpu() == y).sum())
             seen += len(rows)
         valid_loss, valid_acc = _evaluate_split(model, valid, device, cfg["batch_size"] * 2)
         history["epochs"].append(
@@ -139,7 +231,11 @@ def train_model(
                 "epoch": epoch,
                 "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
             }
-        elif epoch - best["epoch"] >= cfg["patience"]:
+        if checkpoint:
+            _save_checkpoint(
+                checkpoint, identity, model, optimiser, rng, history, best, time.perf_counter() - started
+            )
+        if epoch - best["epoch"] >= cfg["patience"]:
             break
     model.load_state_dict(best["state"])
     history.update(

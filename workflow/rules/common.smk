@@ -52,6 +52,12 @@ def fetch_sha256(wildcards, output):
             return spec["sha256"]
 
 
+def reduce_spec(wildcards):
+    """The arm's reduction only: editing its model or training settings must not re-reduce."""
+    arm = config["arms"][wildcards.arm]
+    return as_json({k: v for k, v in arm.items() if k not in ("model", "train")})
+
+
 def arm_spec(wildcards):
     return as_json(config["arms"][wildcards.arm])
 
@@ -70,6 +76,11 @@ def model_settings(wildcards):
 
 def train_settings(wildcards):
     return as_json(_merged("train", wildcards))
+
+
+def checkpoint_path(wildcards):
+    """Not an output: Snakemake would delete it before a retry, which must resume from it."""
+    return f"results/checkpoints/{wildcards.dataset}/{wildcards.arm}/seed{wildcards.seed}.pt"
 
 
 def all_metrics():

@@ -5,10 +5,12 @@ rule test_metrics:
         history="results/models/{dataset}/{arm}/seed{seed}/history.json",
     output:
         "results/metrics/{dataset}/{arm}/seed{seed}.json",
+    params:
+        arm=arm_spec,
     threads: 1
     log:
         "logs/evaluate/{dataset}/{arm}/seed{seed}.log",
     shell:
         "longseq evaluate --data {input.data} --model {input.model} --history {input.history}"
-        " --dataset {wildcards.dataset} --arm {wildcards.arm} --seed {wildcards.seed}"
+        " --dataset {wildcards.dataset} --arm {wildcards.arm} --arm-spec {params.arm:q} --seed {wildcards.seed}"
         " --threads {threads} --out {output} 2> {log}"

@@ -4,7 +4,7 @@ rule reduced_dataset:
     output:
         directory("results/reduced/{dataset}/{arm}"),
     params:
-        arm=arm_spec,
+        arm=reduce_spec,
     log:
         "logs/reduce/{dataset}/{arm}.log",
     shell:

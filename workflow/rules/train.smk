@@ -7,6 +7,7 @@ rule trained_model:
     params:
         model=model_settings,
         train=train_settings,
+        checkpoint=checkpoint_path,
     threads: 1
     resources:
         mem_mb=4000,
@@ -17,5 +18,6 @@ rule trained_model:
         "results/benchmarks/train/{dataset}/{arm}/seed{seed}.tsv"
     shell:
         "longseq train --data {input} --model {params.model:q} --train {params.train:q}"
-        " --seed {wildcards.seed} --threads {threads}"
+        " --seed {wildcards.seed} --threads {threads} --no-progress"
+        " --checkpoint {params.checkpoint}"
         " --out-model {output.model} --out-history {output.history} 2> {log}"

@@ -1,0 +1,240 @@
+"""Training speed and memory, measured side by side in one run on the same shapes.
+
+    make bench            (or: .venv/bin/python benchmarks/training_speed.py [--device cuda])
+
+1. Throughput of the project's training step (bucketed padded batches, LSTMClassifier, the
+   train loop's batch function) against a bare nn.Embedding + nn.LSTM + nn.Linear loop on the
+   very same padded batches. Goal: >= 0.95x.
+2. For T = 4,000 steps and k2 = 200: step time and peak memory of truncated BPTT (both forms)
+   as ratios of full BPTT. Goals: <= 0.35x time, <= 0.2x memory. Each variant runs in its own
+   process so that peak memory (resident set on CPU, allocated on CUDA) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from longseq.data import Split
+from longseq.models import LSTMClassifier, length_batches
+from longseq.train import DEFAULTS, _train_batch, flush_denormals
+
+
+def make_split(n, min_len, max_len, vocab, seed=0) -> Split:
+    rng = np.random.default_rng(seed)
+    seqs = [
+        rng.integers(2, vocab, size=rng.integers(min_len, max_len + 1)).astype(np.int32) for _ in range(n)
+    ]
+    return Split.from_sequences(seqs, rng.integers(0, 2, size=n))
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def throughput(args, device) -> dict:
+    """Steps per second of both loops over the same batches; each loop builds its own padded
+    batches (the bare one with pad_sequence, as a plain PyTorch loop would). Rounds alternate
+    and the fastest round of each counts, so that a busy moment hurts neither side."""
+    split = make_split(args.batches * args.batch, 300, 400, 5000)
+    batches = length_batches(split.lengths, args.batch, np.random.default_rng(0))
+    steps = int(sum(split.lengths[b].max() * len(b) for b in batches))
+
+    torch.manual_seed(0)
+    ours = LSTMClassifier("tokens", 5000, 2, hidden=args.hidden, embedding=args.embedding).to(device)
+    ours_opt = torch.optim.Adam(ours.parameters(), 1e-3)
+    cfg = DEFAULTS | {"amp": False}
+
+    torch.manual_seed(0)
+    embed = nn.Embedding(5000, args.embedding, padding_idx=0).to(device)
+    lstm = nn.LSTM(args.embedding, args.hidden, batch_first=True).to(device)
+    head = nn.Linear(args.hidden, 2).to(device)
+    params = [*embed.parameters(), *lstm.parameters(), *head.parameters()]
+    bare_opt = torch.optim.Adam(params, 1e-3)
+    tensors = [torch.from_numpy(np.asarray(s, dtype=np.int64)) for s in split]
+    labels = torch.from_numpy(split.labels)
+
+    def bare_step(rows):
+        x = nn.utils.rnn.pad_sequence([tensors[i] for i in rows], batch_first=True).to(device)
+        lengths = torch.tensor([len(tensors[i]) for i in rows], device=device)
+        y = labels[rows].to(device)
+        bare_opt.zero_grad()
+        out, _ = lstm(embed(x))
+        loss = nn.functional.cross_entropy(head(out[torch.arange(len(y), device=device), lengths - 1]), y)
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, 1.0)
+        bare_opt.step()
+
+    def ours_step(rows):
+        _train_batch(ours, ours_opt, split, rows, cfg, device)
+
+    def timed(step):
+        sync(device)
+        start = time.perf_counter()
+        for rows in batches:
+            step(rows)
+        sync(device)
+        return time.perf_counter() - start
+
+    ours_step(batches[0])
+    bare_step(batches[0])
+    ours_s, bare_s = [], []
+    for _ in range(args.rounds):
+        ours_s.append(timed(ours_step))
+        bare_s.append(timed(bare_step))
+    ours_best, bare_best = min(ours_s), min(bare_s)
+    return {
+        "steps": steps,
+        "ours_steps_per_s": steps / ours_best,
+        "bare_steps_per_s": steps / bare_best,
+        "ratio": bare_best / ours_best,
+    }
+
+
+def reset_peak_rss() -> int:
+    """Reset the kernel's peak-RSS counter (Linux: clear_refs 5) and return the current RSS."""
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+    return _status_bytes("VmRSS")
+
+
+def peak_rss() -> int:
+    return _status_bytes("VmHWM")
+
+
+def _status_bytes(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def one_mode(mode: str, args, device) -> dict:
+    """Time and peak memory of training steps in one mode; run in a fresh process."""
+    flush_denormals()
+    torch.manual_seed(0)
+    split = make_split(args.long_batch, args.long_steps, args.long_steps, 5000)
+    rows = np.arange(args.long_batch)
+    model = LSTMClassifier("tokens", 5000, 2, hidden=args.hidden, embedding=args.embedding).to(device)
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    cfg = DEFAULTS | {"mode": mode, "k1": args.k2, "k2": args.k2, "k": args.k2, "amp": False}
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device)
+    else:  # reset the resident set's high-water mark, so that only training counts
+        base = reset_peak_rss()
+    _train_batch(model, opt, split, rows, cfg, device)  # warm-up (its memory counts, its time does not)
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(args.repeats):
+        _train_batch(model, opt, split, rows, cfg, device)
+    sync(device)
+    seconds = (time.perf_counter() - start) / args.repeats
+    if device.type == "cuda":
+        peak = torch.cuda.max_memory_allocated(device) - base
+    else:
+        peak = peak_rss() - base
+    return {"mode": mode, "seconds_per_step": seconds, "peak_bytes": peak, "base": base}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--embedding", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--batches", type=int, default=12)
+    parser.add_argument("--long-steps", type=int, default=4000)
+    parser.add_argument("--long-batch", type=int, default=16)
+    parser.add_argument("--k2", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only-mode", help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    device = torch.device(
+        "cuda"
+        if args.device == "auto" and torch.cuda.is_available()
+        else ("cpu" if args.device == "auto" else args.device)
+    )
+    flush_denormals()
+
+    if args.only_mode:  # child process of part 2
+        print(json.dumps(one_mode(args.only_mode, args, device)))
+        return
+
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''}, torch {torch.__version__}, "
+        f"device {device}{' (' + torch.cuda.get_device_name(device) + ')' if device.type == 'cuda' else ''}, "
+        f"threads {args.threads}"
+    )
+    t = throughput(args, device)
+    print(
+        f"\n1. training throughput, B={args.batch}, T=300-400, E={args.embedding}, H={args.hidden}, "
+        f"{args.batches} batches"
+    )
+    print(f"   longseq step        {t['ours_steps_per_s']:>12,.0f} steps/s")
+    print(f"   bare nn.LSTM loop   {t['bare_steps_per_s']:>12,.0f} steps/s")
+    print(f"   ratio longseq/bare  {t['ratio']:>12.3f}   (goal >= 0.95)")
+
+    results = {}
+    for mode in ("bptt", "tbptt", "last_k"):
+        cmd = [
+            sys.executable,
+            __file__,
+            "--only-mode",
+            mode,
+            "--device",
+            str(device),
+            "--threads",
+            str(args.threads),
+            "--hidden",
+            str(args.hidden),
+            "--embedding",
+            str(args.embedding),
+            "--long-steps",
+            str(args.long_steps),
+            "--long-batch",
+            str(args.long_batch),
+            "--k2",
+            str(args.k2),
+            "--repeats",
+            str(args.repeats),
+        ]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        results[mode] = json.loads(out.strip().splitlines()[-1])
+    full = results["bptt"]
+    what = "peak resident" if device.type == "cpu" else "peak allocated"
+    what += " memory added by training"
+    print(
+        f"\n2. T={args.long_steps}, B={args.long_batch}, k1=k2=k={args.k2}: time per training step and {what}"
+    )
+    for mode, label in (
+        ("bptt", "full BPTT"),
+        ("tbptt", f"TBPTT({args.k2},{args.k2})"),
+        ("last_k", f"last {args.k2} steps"),
+    ):
+        r = results[mode]
+        print(
+            f"   {label:<20} {r['seconds_per_step']:>8.3f} s  {r['peak_bytes'] / 2**20:>9.1f} MiB"
+            f"   time x{r['seconds_per_step'] / full['seconds_per_step']:.3f}"
+            f"   memory x{r['peak_bytes'] / full['peak_bytes']:.3f}"
+        )
+    print("   goals: time <= 0.35x, memory <= 0.2x of full BPTT")
+
+
+if __name__ == "__main__":
+    main()

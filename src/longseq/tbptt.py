@@ -1,0 +1,107 @@
+"""Truncated backpropagation through time for sequence classification.
+
+The sequence is read forward in chunks of k1 steps, carrying the LSTM state (h, c). Gradients
+reach back at most k2 steps from a loss: the state entering each gradient window is detached,
+and everything before the window runs without building a graph. Memory therefore grows with
+k2, not with the sequence length, and a chunk's inputs move to the device only when they are
+read (the batch itself stays on the CPU).
+
+Two forms:
+- ``tbptt`` (k1, k2): a loss at the end of every chunk (the sequence's label, as an auxiliary
+  target) and at each sequence's last valid step; an optimiser step after every chunk, as in
+  Williams & Peng's TBPTT(k1, k2). k1 = k2 is the common chunked form; k2 > k1 re-reads the
+  k2 - k1 steps before each chunk with a graph (from a detached state kept at chunk bounds).
+- ``last_k`` (k): one loss at the end; the first steps run without a graph, gradients flow
+  through the last k steps only (the batch's shortest sequence gets at least k of them).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+
+def _detach(state):
+    return None if state is None else tuple(s.detach() for s in state)
+
+
+def _run_no_grad(model, x, start: int, stop: int, state, device):
+    if stop <= start:
+        return state
+    with torch.no_grad():
+        _, state = model.run(x[:, start:stop].to(device), state)
+    return state
+
+
+def tbptt_batch(
+    model: nn.Module,
+    x: torch.Tensor,
+    lengths: torch.Tensor,
+    y: torch.Tensor,
+    k1: int,
+    k2: int,
+    after_chunk: Callable[[], None],
+    device: torch.device,
+) -> tuple[float, torch.Tensor]:
+    """Run TBPTT(k1, k2) over one padded batch (kept on the CPU). `after_chunk` is called after
+    each chunk's backward pass (an optimiser step in training). Returns the mean loss over all
+    loss terms and the final logits (for accuracy)."""
+    if k2 < 1 or k1 < 1:
+        raise ValueError("k1 and k2 must be >= 1")
+    batch, steps = x.shape[0], x.shape[1]
+    lengths_cpu = lengths.cpu()
+    y = y.to(device)
+    ce = nn.CrossEntropyLoss(reduction="sum")
+    # every loss term: chunk ends inside the sequence, plus its last valid step
+    chunk_ends = [end - 1 for end in range(k1, steps + 1, k1)]
+    n_terms = sum(e < int(n) - 1 for e in chunk_ends for n in lengths_cpu) + batch
+    saved = {0: None}  # detached states at chunk bounds
+    dtype = model.head.weight.dtype
+    total, final_logits = 0.0, torch.zeros(batch, model.head.out_features, device=device, dtype=dtype)
+    for start in range(0, steps, k1):
+        stop = min(start + k1, steps)
+        window = max(0, stop - k2)
+        bound = max(b for b in saved if b <= window)
+        state = _run_no_grad(model, x, bound, window, saved[bound], device)
+        out, state = model.run(x[:, window:stop].to(device), _detach(state))
+        saved = {b: s for b, s in saved.items() if b >= stop - k2 - k1}
+        saved[stop] = _detach(state)
+        last = lengths_cpu - 1
+        ends = ((last >= start) & (last < stop)).nonzero().squeeze(1)
+        mids = (last > stop - 1).nonzero().squeeze(1)
+        loss = out.new_zeros(())
+        if len(ends):
+            logits = model.classify(out[ends.to(device), (last[ends] - window).to(device)])
+            final_logits[ends.to(device)] = logits.detach()
+            loss = loss + ce(logits, y[ends.to(device)])
+        if len(mids) and stop < steps:
+            logits = model.classify(out[mids.to(device), stop - 1 - window])
+            loss = loss + ce(logits, y[mids.to(device)])
+        if loss.requires_grad:
+            (loss / n_terms).backward()
+            after_chunk()
+        total += loss.item()
+    return total / n_terms, final_logits
+
+
+def last_k_batch(
+    model: nn.Module,
+    x: torch.Tensor,
+    lengths: torch.Tensor,
+    y: torch.Tensor,
+    k: int,
+    device: torch.device,
+    chunk: int = 1024,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Full forward, gradients through the last k steps only: returns (mean loss, logits) with a
+    graph that starts at step min(lengths) - k. Call .backward() on the loss."""
+    window = max(0, int(lengths.min()) - k)
+    state = None
+    for start in range(0, window, chunk):
+        state = _run_no_grad(model, x, start, min(start + chunk, window), state, device)
+    out, _ = model.run(x[:, window:].to(device), _detach(state))
+    rows = torch.arange(x.shape[0], device=device)
+    logits = model.classify(out[rows, (lengths.to(device) - 1 - window)])
+    return nn.functional.cross_entropy(logits, y.to(device)), logits
