@@ -52,3 +52,38 @@ def test_average_views_groups_by_origin():
     mean, labels = average_views(probs, split)
     np.testing.assert_allclose(mean, [[0.4, 0.6], [0.5, 0.5]])
     assert labels.tolist() == [1, 0]
+
+
+def test_bag_baseline_ignores_order_and_padding():
+    from longseq.models import BagClassifier
+
+    torch.manual_seed(0)
+    for kind, n_inputs in (("tokens", 20), ("signal", 3)):
+        model = BagClassifier(kind, n_inputs, 2, hidden=5, embedding=4).eval()
+        rng = np.random.default_rng(0)
+        if kind == "tokens":
+            seq = torch.from_numpy(rng.integers(2, 20, size=9)).long()
+            padded = torch.cat([seq, torch.zeros(4, dtype=torch.long)])
+        else:
+            seq = torch.from_numpy(rng.normal(size=(9, 3)).astype(np.float32))
+            padded = torch.cat([seq, torch.full((4, 3), 7.0)])
+        with torch.no_grad():
+            alone = model(seq[None], torch.tensor([9]))
+            shuffled = model(seq[torch.randperm(9)][None], torch.tensor([9]))
+            in_batch = model(padded[None], torch.tensor([9]))
+        torch.testing.assert_close(alone, shuffled)
+        torch.testing.assert_close(alone, in_batch)
+
+
+def test_parallel_token_streams_padded_equals_unpadded():
+    torch.manual_seed(1)
+    model = LSTMClassifier("tokens", 20, 2, hidden=6, embedding=3, streams=2).eval()
+    rng = np.random.default_rng(1)
+    seqs = [rng.integers(2, 20, size=(n, 2)).astype(np.int32) for n in (4, 9)]
+    x, lengths = collate(Split.from_sequences(seqs, [0, 1]), np.arange(2), torch.device("cpu"))
+    assert x.shape == (2, 9, 2)
+    with torch.no_grad():
+        batched = model(x, lengths)
+        for i, seq in enumerate(seqs):
+            alone = model(torch.from_numpy(seq).long()[None], torch.tensor([len(seq)]))
+            torch.testing.assert_close(batched[i], alone[0])

@@ -113,3 +113,45 @@ def test_sample_leaves_short_sequences_whole(token_dataset):
 def test_unknown_reducer_is_refused(token_dataset):
     with pytest.raises(ValueError, match="unknown reduce"):
         reduce_dataset(token_dataset, {"reduce": "squash"})
+
+
+def test_parallel_pieces_read_side_by_side(token_dataset, signal_dataset):
+    out = reduce_dataset(signal_dataset, {"reduce": "parallel", "pieces": 3})
+    full, par = signal_dataset.splits["train"][0], out.splits["train"][0]
+    steps = -(-len(full) // 3)
+    assert par.shape == (steps, 9)
+    np.testing.assert_array_equal(par[:, 0:3], full[:steps])  # piece 0 = the first steps
+    np.testing.assert_array_equal(par[: len(full) - 2 * steps, 6:9], full[2 * steps :])
+    toks = reduce_dataset(token_dataset, {"reduce": "parallel", "pieces": 2})
+    seq, par = token_dataset.splits["test"][1], toks.splits["test"][1]
+    assert par.shape == (-(-len(seq) // 2), 2) and toks.meta["streams"] == 2
+    np.testing.assert_array_equal(par[:, 0], seq[: len(par)])
+    np.testing.assert_array_equal(par.T.reshape(-1)[: len(seq)], seq)  # nothing lost, order kept
+
+
+def test_project_tokens_hashes_ngrams_consistently(token_dataset):
+    out = reduce_dataset(token_dataset, {"reduce": "project", "ngram": 3, "buckets": 50})
+    seq, hashed = token_dataset.splits["train"][0], out.splits["train"][0]
+    assert len(hashed) == max(1, len(seq) // 3) and hashed.min() >= 2 and hashed.max() < 52
+    assert out.vocab_size == 52
+    again = reduce_dataset(token_dataset, {"reduce": "project", "ngram": 3, "buckets": 50})
+    np.testing.assert_array_equal(again.splits["test"].values, out.splits["test"].values)
+    # the same trigram gets the same id wherever it occurs
+    from longseq.reduce import _ngram_ids
+
+    ids = _ngram_ids(np.array([5, 6, 7, 9, 9, 9, 5, 6, 7], dtype=np.int32), 3, 50)
+    assert ids[0] == ids[2] != ids[1]
+
+
+def test_project_signals_is_a_fixed_linear_map(signal_dataset):
+    arm = {"reduce": "project", "window": 4, "dims": 5, "seed": 1}
+    out = reduce_dataset(signal_dataset, arm)
+    seq, proj = signal_dataset.splits["valid"][0], out.splits["valid"][0]
+    assert proj.shape == (len(seq) // 4, 5)
+    doubled = Dataset(
+        "signal",
+        signal_dataset.classes,
+        {k: Split.from_sequences([s * 2 for s in v], v.labels) for k, v in signal_dataset.splits.items()},
+        signal_dataset.meta,
+    )
+    np.testing.assert_allclose(reduce_dataset(doubled, arm).splits["valid"][0], 2 * proj, rtol=1e-5)

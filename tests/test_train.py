@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from longseq import data
 from longseq.cli import main
 from longseq.evaluate import evaluate
 from longseq.train import load_model, save_model, train_model, write_history
@@ -136,3 +137,37 @@ def test_cli_bad_input_exits_with_a_clear_error(tmp_path, capsys):
     assert main(["ingest", "--name", "u", "--spec", json.dumps(spec), "--out", str(tmp_path / "d")]) == 2
     assert "missing.ts: file not found" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()
+
+
+ARMS = {
+    "parallel": ({"reduce": "parallel", "pieces": 3}, {}, {}),
+    "project": ({"reduce": "project", "ngram": 2, "buckets": 30, "window": 4, "dims": 3}, {}, {}),
+    "bag": ({"reduce": "full"}, {"type": "bag"}, {}),
+    "tbptt": ({"reduce": "full"}, {}, {"mode": "tbptt", "k1": 5, "k2": 8}),
+    "last_k": ({"reduce": "full"}, {}, {"mode": "last_k", "k": 6}),
+}
+
+
+@pytest.mark.parametrize("arm", sorted(ARMS))
+@pytest.mark.parametrize("kind", ["tokens", "signal"])
+def test_every_arm_trains_and_evaluates(tmp_path, token_dataset, signal_dataset, arm, kind):
+    from longseq.reduce import reduce_dataset
+
+    reduction, model_cfg, train_cfg = ARMS[arm]
+    ds = reduce_dataset(token_dataset if kind == "tokens" else signal_dataset, reduction)
+    data.save(ds, tmp_path / "r")
+    ds = data.load(tmp_path / "r")
+    model_cfg = MODEL | model_cfg
+    model, history = train_model(
+        ds, model_cfg, TRAIN | train_cfg, seed=0, device=torch.device("cpu"), progress=False
+    )
+    save_model(model, ds, model_cfg, tmp_path / "m.pt")
+    write_history(history, tmp_path / "h.json")
+    metrics = evaluate(tmp_path / "m.pt", tmp_path / "h.json", ds, torch.device("cpu"))
+    assert 0 <= metrics["accuracy"] <= 1 and metrics["train_mode"] == (train_cfg.get("mode", "bptt"))
+    assert np.isfinite(history["epochs"][-1]["train_loss"])
+
+
+def test_truncated_modes_need_the_lstm(token_dataset):
+    with pytest.raises(ValueError, match="needs the LSTM"):
+        train_model(token_dataset, {"type": "bag"}, {"mode": "last_k"}, seed=0, progress=False)

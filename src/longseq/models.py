@@ -28,12 +28,13 @@ class LSTMClassifier(nn.Module):
         layers: int = 1,
         dropout: float = 0.0,
         forget_bias: float = 1.0,
+        streams: int = 1,
     ) -> None:
         super().__init__()
         self.kind = kind
-        if kind == "tokens":
+        if kind == "tokens":  # `streams` tokens per step (parallel pieces) are embedded side by side
             self.embed = nn.Embedding(n_inputs, embedding, padding_idx=PAD_ID)
-            width = embedding
+            width = embedding * streams
         else:
             self.embed = None
             width = n_inputs
@@ -56,7 +57,7 @@ class LSTMClassifier(nn.Module):
 
     def run(self, x: torch.Tensor, state=None):
         """LSTM outputs [B, T, H] for a (chunk of a) batch, and the state after its last step."""
-        h = self.embed(x) if self.embed is not None else (x - self.input_mean) / self.input_std
+        h = embed_steps(self.embed, x) if self.embed is not None else (x - self.input_mean) / self.input_std
         return self.lstm(h, state)
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:
@@ -85,6 +86,12 @@ class LSTMClassifier(nn.Module):
         return self.classify(last)
 
 
+def embed_steps(embed: nn.Embedding, x: torch.Tensor) -> torch.Tensor:
+    """[B, T] -> [B, T, E]; [B, T, k] (k parallel streams) -> [B, T, k * E]."""
+    h = embed(x)
+    return h.flatten(2) if x.dim() == 3 else h
+
+
 def init_forget_bias(lstm: nn.LSTM, value: float) -> None:
     """Start the forget gates open (bias `value`, Jozefowicz et al. 2015): with PyTorch's zero
     default a cell keeps only sigmoid(0) = half its memory per step, and evidence from a few
@@ -98,8 +105,74 @@ def init_forget_bias(lstm: nn.LSTM, value: float) -> None:
                 param[hidden : 2 * hidden].fill_(0.0)
 
 
-def build_model(ds: Dataset, config: dict) -> LSTMClassifier:
+class BagClassifier(nn.Module):
+    """The non-recurrent reference: order ignored, every step pooled.
+
+    Tokens: embeddings averaged and max-pooled over the valid steps (fastText-like).
+    Signals: normalised values and their squares, pooled by mean, max and min over time.
+    Then one hidden layer and a linear output. If an LSTM arm cannot beat this, the order of
+    the steps (or the LSTM's grip on it) is not what carries the label."""
+
+    def __init__(
+        self,
+        kind: str,
+        n_inputs: int,
+        n_classes: int,
+        hidden: int = 64,
+        embedding: int = 32,
+        dropout: float = 0.0,
+        streams: int = 1,
+    ) -> None:
+        super().__init__()
+        self.kind = kind
+        if kind == "tokens":
+            self.embed = nn.Embedding(n_inputs, embedding, padding_idx=PAD_ID)
+            width = embedding * streams
+        else:
+            self.embed = None
+            width = 2 * n_inputs
+        self.register_buffer("input_mean", torch.zeros(n_inputs if kind != "tokens" else 0))
+        self.register_buffer("input_std", torch.ones(n_inputs if kind != "tokens" else 0))
+        pooled = 2 * width if kind == "tokens" else 3 * width
+        self.dropout = nn.Dropout(dropout)
+        self.hidden = nn.Sequential(nn.Linear(pooled, hidden), nn.ReLU())
+        self.head = nn.Linear(hidden, n_classes)
+
+    fit_normalisation = LSTMClassifier.fit_normalisation
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        if self.embed is not None:
+            h = embed_steps(self.embed, x)
+        else:
+            z = (x - self.input_mean) / self.input_std
+            h = torch.cat([z, z * z], dim=-1)
+        valid = (torch.arange(h.shape[1], device=h.device)[None, :] < lengths[:, None])[..., None]
+        mean = (h * valid).sum(1) / lengths[:, None].to(h.dtype)
+        pools = [mean, h.masked_fill(~valid, float("-inf")).amax(1)]
+        if self.embed is None:
+            pools.append(h.masked_fill(~valid, float("inf")).amin(1))
+        return self.head(self.dropout(self.hidden(torch.cat(pools, dim=-1))))
+
+    @torch.no_grad()
+    def predict_logits(
+        self, x: torch.Tensor, lengths: torch.Tensor, chunk: int | None = None
+    ) -> torch.Tensor:
+        device = self.head.weight.device
+        return self(x.to(device), lengths.to(device))
+
+
+def build_model(ds: Dataset, config: dict) -> nn.Module:
     n_inputs = ds.vocab_size if ds.kind == "tokens" else ds.n_channels
+    if config.get("type", "lstm") == "bag":
+        return BagClassifier(
+            ds.kind,
+            n_inputs,
+            ds.n_classes,
+            hidden=config.get("hidden", 64),
+            embedding=config.get("embedding", 32),
+            dropout=config.get("dropout", 0.0),
+            streams=ds.meta.get("streams", 1),
+        )
     return LSTMClassifier(
         ds.kind,
         n_inputs,
@@ -109,6 +182,7 @@ def build_model(ds: Dataset, config: dict) -> LSTMClassifier:
         layers=config.get("layers", 1),
         dropout=config.get("dropout", 0.0),
         forget_bias=config.get("forget_bias", 1.0),
+        streams=ds.meta.get("streams", 1),
     )
 
 

@@ -112,7 +112,77 @@ def sample(ds: Dataset, arm: dict) -> Dataset:
     return _with_splits(ds, splits)
 
 
-REDUCERS = {"full": full, "truncate": truncate, "summarize": summarize, "sample": sample}
+def parallel(ds: Dataset, arm: dict) -> Dataset:
+    """Cut each sequence into `pieces` contiguous pieces of equal length and read them side by
+    side: T x C becomes ceil(T / pieces) x (pieces * C); tokens become `pieces` parallel token
+    streams (each step holds one token per piece). The last piece is padded (token 0 / zeros)."""
+    k = arm["pieces"]
+
+    def reducer(seq):
+        steps = -(-len(seq) // k)
+        padded = np.zeros((steps * k,) + seq.shape[1:], dtype=seq.dtype)
+        padded[: len(seq)] = seq
+        pieces = padded.reshape((k, steps) + seq.shape[1:])  # piece j = steps j*L .. (j+1)*L - 1
+        return np.concatenate(list(pieces), axis=-1) if seq.ndim == 2 else pieces.T.copy()
+
+    out = _with_splits(ds, {name: _map_rows(split, reducer) for name, split in ds.splits.items()})
+    if ds.kind == "tokens":
+        out.meta["streams"] = k
+    else:
+        out.meta["channels"] = [f"piece{j}:{c}" for j in range(k) for c in ds.meta.get("channels", [])]
+    return out
+
+
+def _ngram_ids(seq: np.ndarray, n: int, buckets: int) -> np.ndarray:
+    """One id per non-overlapping n-gram: a fixed polynomial hash (no Python hash seeding), so
+    the same n-gram gets the same id in every split and every run."""
+    usable = max(n, (len(seq) // n) * n)
+    grams = np.zeros(usable, dtype=np.int64)
+    grams[: min(len(seq), usable)] = seq[:usable]
+    grams = grams.reshape(-1, n)
+    h = np.zeros(len(grams), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(n):
+            h = h * np.uint64(1_000_003) + grams[:, j].astype(np.uint64) + np.uint64(1)
+    return (h % np.uint64(buckets)).astype(np.int32) + 2  # ids 0/1 stay padding/unknown
+
+
+def project(ds: Dataset, arm: dict) -> Dataset:
+    """Shorten n-fold by hashing/projection. Tokens: each non-overlapping n-gram becomes one id
+    among `buckets` (hashing trick). Signals: each window of `window` steps (all channels) is
+    multiplied by one fixed random Gaussian matrix (seeded, never fitted) down to `dims`."""
+    if ds.kind == "tokens":
+        n, buckets = arm.get("ngram", 4), arm.get("buckets", 4096)
+        out = _with_splits(
+            ds, {name: _map_rows(s, lambda q: _ngram_ids(q, n, buckets)) for name, s in ds.splits.items()}
+        )
+        out.meta.update(vocab=None, vocab_size=buckets + 2)
+        return out
+    w, dims = arm.get("window", 10), arm.get("dims", 16)
+    channels = ds.n_channels
+    matrix = np.random.default_rng(arm.get("seed", 0)).normal(
+        0, 1 / np.sqrt(w * channels), (w * channels, dims)
+    )
+
+    def reducer(seq):
+        usable = max(w, (len(seq) // w) * w)
+        padded = np.zeros((usable, channels), dtype=np.float32)
+        padded[: min(len(seq), usable)] = seq[:usable]
+        return (padded.reshape(-1, w * channels) @ matrix).astype(np.float32)
+
+    out = _with_splits(ds, {name: _map_rows(split, reducer) for name, split in ds.splits.items()})
+    out.meta["channels"] = [f"proj{j}" for j in range(dims)]
+    return out
+
+
+REDUCERS = {
+    "full": full,
+    "truncate": truncate,
+    "summarize": summarize,
+    "sample": sample,
+    "parallel": parallel,
+    "project": project,
+}
 
 
 def _with_splits(ds: Dataset, splits: dict[str, Split]) -> Dataset:
