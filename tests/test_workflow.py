@@ -39,9 +39,11 @@ def tiny_config(tmp: Path) -> dict:
             },
             "reviews": {"source": "imdb", "archive": str(wheel), "sha256": digest, "min_count": 1},
         },
+        "pretrain": {"ae": {"window": 8, "max_epochs": 1}},
         "arms": {
             "full": {"reduce": "full"},
             "first": {"reduce": "truncate", "keep": "first", "length": 10},
+            "first_ae": {"reduce": "truncate", "keep": "first", "length": 10, "pretrain": "ae"},
         },
     }
 
@@ -86,14 +88,16 @@ def finished_study(tmp_path_factory):
 def test_study_produces_summary_and_figure(finished_study):
     tmp, config = finished_study
     summary = pd.read_csv(tmp / "results" / "summary.csv")
-    assert len(summary) == 3 * 2 * 2
+    assert len(summary) == 3 * 3 * 2
     assert set(summary["dataset"]) == {"syn", "ucr", "reviews"} and set(summary["seed"]) == {0, 1}
     assert summary["accuracy"].between(0, 1).all()
     assert (summary.loc[summary["arm"] == "first", "mean_steps"] <= 10).all()
     assert '"length": 10' in summary.loc[summary["arm"] == "first", "arm_params"].iloc[0]
     assert (tmp / "results" / "accuracy_by_arm.png").read_bytes()[:4] == b"\x89PNG"
     overview = pd.read_csv(tmp / "results" / "overview.csv")
-    assert len(overview) == 6 and (overview["seeds"] == 2).all()
+    assert len(overview) == 9 and (overview["seeds"] == 2).all()
+    for dataset in ("syn", "ucr", "reviews"):
+        assert (tmp / "results" / "pretrained" / dataset / "ae" / "encoder.pt").exists()
 
 
 def test_nothing_to_do_after_a_run_and_an_arm_edit_reruns_only_that_arm(finished_study):
@@ -137,10 +141,33 @@ def test_invalid_config_stops_before_any_job(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+def test_editing_pretraining_reruns_the_pretrain_jobs_and_the_arms_that_use_them(finished_study):
+    tmp, config = finished_study
+    edited = dict(config, pretrain={"ae": {"window": 8, "max_epochs": 2}})
+    (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(edited))
+    try:
+        counts = job_counts(snakemake(tmp, "-n"))
+    finally:
+        (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    # 3 encoders; the one arm that uses them: 3 data sets x 2 seeds trained and evaluated
+    assert counts == {"pretrained_encoder": 3, "trained_model": 6, "test_metrics": 6, "summary": 1, "all": 1}
+
+
+def test_editing_training_settings_does_not_re_reduce_or_re_ingest(finished_study):
+    tmp, config = finished_study
+    edited = dict(config, train=dict(config["train"], lr=0.01))
+    (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(edited))
+    try:
+        counts = job_counts(snakemake(tmp, "-n"))
+    finally:
+        (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    assert counts == {"trained_model": 18, "test_metrics": 18, "summary": 1, "all": 1}
+
+
 def test_a_configfile_replaces_the_default_study(finished_study):
     """profiles/default sets replace-workflow-config: a study file is not merged into the default."""
     tmp, config = finished_study
     only_syn = dict(config, datasets={"syn": config["datasets"]["syn"]}, seeds=[5])
     (tmp / "other.yaml").write_text(yaml.safe_dump(only_syn))
     counts = job_counts(snakemake(tmp, "-n", "--configfile", str(tmp / "other.yaml")))
-    assert counts == {"trained_model": 2, "test_metrics": 2, "summary": 1, "all": 1}
+    assert counts == {"trained_model": 3, "test_metrics": 3, "summary": 1, "all": 1}  # 1 data set x 3 arms

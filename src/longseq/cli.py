@@ -56,12 +56,31 @@ def cmd_train(args) -> None:
     _threads(args.threads)
     ds = data.load(args.data, splits=("train", "valid"))
     model, history = train_model(
-        ds, args.model, args.train, args.seed, pick_device(args.device), not args.no_progress, args.checkpoint
+        ds,
+        args.model,
+        args.train,
+        args.seed,
+        pick_device(args.device),
+        not args.no_progress,
+        args.checkpoint,
+        args.init_encoder,
     )
     save_model(model, ds, args.model, args.out_model)
     write_history(history, args.out_history)
     if args.checkpoint:  # finished: a later run with other settings must start afresh
         args.checkpoint.unlink(missing_ok=True)
+
+
+def cmd_pretrain(args) -> None:
+    from . import data
+    from .pretrain import pretrain_encoder, save_encoder
+    from .train import pick_device, write_history
+
+    _threads(args.threads)
+    ds = data.load(args.data, splits=("train", "valid"))
+    state, history = pretrain_encoder(ds, args.model, args.pretrain, pick_device(args.device))
+    save_encoder(state, ds, args.model, args.out_encoder)
+    write_history(history, args.out_history)
 
 
 def cmd_evaluate(args) -> None:
@@ -125,9 +144,20 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="save the training state here after every epoch; resume from it if present",
     )
+    p.add_argument("--init-encoder", type=Path, help="start from this pretrained encoder (longseq pretrain)")
     p.add_argument("--out-model", required=True, type=Path)
     p.add_argument("--out-history", required=True, type=Path)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("pretrain", help="fit a sequence autoencoder on the train split (no labels)")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--model", type=_json, default={}, help="model settings, as JSON (sizes of the encoder)")
+    p.add_argument("--pretrain", type=_json, default={}, help="pretraining settings, as JSON")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out-encoder", required=True, type=Path)
+    p.add_argument("--out-history", required=True, type=Path)
+    p.set_defaults(func=cmd_pretrain)
 
     p = sub.add_parser("evaluate", help="score a trained model on the test split")
     p.add_argument("--data", required=True, type=Path)

@@ -148,6 +148,7 @@ def train_model(
     device: torch.device | None = None,
     progress: bool = True,
     checkpoint: str | os.PathLike | None = None,
+    init_encoder: str | os.PathLike | None = None,
 ) -> tuple[nn.Module, dict]:
     """Fit on ds.splits['train'], keep the weights of the best valid epoch; return them and
     the history (per-epoch losses and accuracies, wall time, peak memory).
@@ -155,7 +156,8 @@ def train_model(
     With `checkpoint`, the full training state (weights, optimiser, every RNG, history) is
     written there atomically after each epoch, and a run that finds a checkpoint of the same
     settings resumes from it: a killed job that is retried ends with the same numbers as one
-    that was never interrupted (on CPU)."""
+    that was never interrupted (on CPU). With `init_encoder`, the embedding/normalisation and
+    LSTM start from a pretrained sequence autoencoder (see longseq.pretrain)."""
     cfg = {**DEFAULTS, **train_config}
     if cfg["mode"] not in MODES:
         raise ValueError(f"unknown training mode {cfg['mode']!r}; use one of {MODES}")
@@ -168,13 +170,30 @@ def train_model(
     train, valid = ds.splits["train"], ds.splits["valid"]
     model = build_model(ds, model_config)
     model.fit_normalisation(train)
+    if init_encoder:
+        from .pretrain import init_from_encoder
+
+        init_from_encoder(model, ds, init_encoder)
     model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
 
-    identity = {"model": model_config, "train": cfg, "seed": seed, "n_train": len(train)}
-    history = {"epochs": [], "seed": seed, "device": str(device), "config": cfg, "resumed_at": []}
+    identity = {
+        "model": model_config,
+        "train": cfg,
+        "seed": seed,
+        "n_train": len(train),
+        "init": str(init_encoder),
+    }
+    history = {
+        "epochs": [],
+        "seed": seed,
+        "device": str(device),
+        "config": cfg,
+        "resumed_at": [],
+        "init_encoder": str(init_encoder) if init_encoder else None,
+    }
     best = {"valid_accuracy": -1.0, "valid_loss": np.inf, "epoch": 0, "state": None}
     elapsed_before = 0.0
     if checkpoint and Path(checkpoint).exists():

@@ -8,12 +8,21 @@ validate(config, schema="../schemas/config.schema.yaml")
 DATASETS = list(config["datasets"])
 ARMS = list(config["arms"])
 SEEDS = [int(s) for s in config["seeds"]]
+PRETRAIN = config.get("pretrain", {})
+
+for _arm, _spec in config["arms"].items():
+    if "pretrain" in _spec and _spec["pretrain"] not in PRETRAIN:
+        raise ValueError(
+            f"arm {_arm!r} uses pretrain {_spec['pretrain']!r}, which the config's 'pretrain:' "
+            f"section does not define (it has {sorted(PRETRAIN)})"
+        )
 
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
     arm="|".join(ARMS),
     seed=r"\d+",
+    pretrain="|".join(PRETRAIN) or "(?!)",
 
 
 def get_final_output():
@@ -62,12 +71,31 @@ def arm_spec(wildcards):
     return as_json(config["arms"][wildcards.arm])
 
 
-def _merged(section, wildcards):
+def _merged(section, wildcards, per_arm=True):
     """Study-wide settings, overridden per data set, then per arm."""
     merged = dict(config.get(section, {}))
     merged.update(config["datasets"][wildcards.dataset].get(section, {}))
-    merged.update(config["arms"][wildcards.arm].get(section, {}))
+    if per_arm:
+        merged.update(config["arms"][wildcards.arm].get(section, {}))
     return merged
+
+
+def encoder_model_settings(wildcards):
+    """A pretrained encoder is shared by the arms of a data set: study and data set sizes only."""
+    return as_json(_merged("model", wildcards, per_arm=False))
+
+
+def pretrain_settings(wildcards):
+    return as_json(PRETRAIN[wildcards.pretrain])
+
+
+def pretrained_encoder(wildcards):
+    name = config["arms"][wildcards.arm].get("pretrain")
+    return f"results/pretrained/{wildcards.dataset}/{name}/encoder.pt" if name else []
+
+
+def init_encoder_option(wildcards, input):
+    return f"--init-encoder {input.encoder}" if input.encoder else ""
 
 
 def model_settings(wildcards):

@@ -1,6 +1,29 @@
+rule pretrained_encoder:
+    input:
+        "results/ingested/{dataset}",
+    output:
+        encoder="results/pretrained/{dataset}/{pretrain}/encoder.pt",
+        history="results/pretrained/{dataset}/{pretrain}/history.json",
+    params:
+        model=encoder_model_settings,
+        pretrain=pretrain_settings,
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    log:
+        "logs/pretrain/{dataset}/{pretrain}.log",
+    benchmark:
+        "results/benchmarks/pretrain/{dataset}/{pretrain}.tsv"
+    shell:
+        "longseq pretrain --data {input} --model {params.model:q} --pretrain {params.pretrain:q}"
+        " --threads {threads} --out-encoder {output.encoder} --out-history {output.history} 2> {log}"
+
+
 rule trained_model:
     input:
-        "results/reduced/{dataset}/{arm}",
+        data="results/reduced/{dataset}/{arm}",
+        encoder=pretrained_encoder,
     output:
         model="results/models/{dataset}/{arm}/seed{seed}/model.pt",
         history="results/models/{dataset}/{arm}/seed{seed}/history.json",
@@ -8,6 +31,7 @@ rule trained_model:
         model=model_settings,
         train=train_settings,
         checkpoint=checkpoint_path,
+        init=init_encoder_option,
     threads: 1
     resources:
         mem_mb=4000,
@@ -17,7 +41,7 @@ rule trained_model:
     benchmark:
         "results/benchmarks/train/{dataset}/{arm}/seed{seed}.tsv"
     shell:
-        "longseq train --data {input} --model {params.model:q} --train {params.train:q}"
+        "longseq train --data {input.data} --model {params.model:q} --train {params.train:q}"
         " --seed {wildcards.seed} --threads {threads} --no-progress"
-        " --checkpoint {params.checkpoint}"
+        " --checkpoint {params.checkpoint} {params.init}"
         " --out-model {output.model} --out-history {output.history} 2> {log}"

@@ -1,0 +1,196 @@
+"""Unsupervised sequence-autoencoder pretraining (Dai & Le 2015), fitted on the train split only.
+
+An encoder (the classifier's own embedding/normalisation and LSTM) reads a window of a
+sequence; a decoder LSTM, started from the encoder's last valid output, reconstructs the window
+step by step from the previous element (teacher forcing): cross-entropy for tokens, mean squared
+error on normalised values for signals. The encoder's weights then initialise a classifier.
+
+Windows of `window` steps are cut at random from every training record (`windows_per_record`
+of them, seeded), so pretraining cost does not grow with the full sequence length; the valid
+split gets one window per record and picks the best epoch.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from .data import Dataset, Split, atomic_write_bytes
+from .models import LSTMClassifier, build_model, collate, embed_steps, length_batches
+from .train import flush_denormals, peak_memory_mb, seed_everything
+
+DEFAULTS = {
+    "window": 200,
+    "windows_per_record": 2,
+    "max_epochs": 5,
+    "patience": 2,
+    "batch_size": 32,
+    "lr": 0.003,
+    "grad_clip": 1.0,
+    "seed": 0,
+}
+
+
+class SequenceAutoencoder(nn.Module):
+    def __init__(self, encoder: LSTMClassifier, n_inputs: int) -> None:
+        super().__init__()
+        self.encoder = encoder
+        width = encoder.lstm.input_size
+        hidden = encoder.lstm.hidden_size
+        self.decoder = nn.LSTM(width, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, n_inputs)
+
+    def inputs(self, x: torch.Tensor) -> torch.Tensor:
+        enc = self.encoder
+        return embed_steps(enc.embed, x) if enc.embed is not None else (x - enc.input_mean) / enc.input_std
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Per-step reconstruction outputs [B, T, n_inputs]."""
+        h = self.inputs(x)
+        out, _ = self.encoder.lstm(h)
+        summary = out[torch.arange(len(x), device=x.device), lengths - 1]  # last valid output
+        previous = torch.cat([torch.zeros_like(h[:, :1]), h[:, :-1]], dim=1)
+        state = (summary[None].contiguous(), torch.zeros_like(summary)[None].contiguous())
+        decoded, _ = self.decoder(previous, state)
+        return self.out(decoded)
+
+    def loss(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        predicted = self(x, lengths)
+        valid = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
+        if self.encoder.embed is not None:
+            return nn.functional.cross_entropy(predicted[valid], x[valid])
+        target = (x - self.encoder.input_mean) / self.encoder.input_std
+        return ((predicted - target)[valid] ** 2).mean()
+
+
+def cut_windows(split: Split, window: int, per_record: int, rng: np.random.Generator) -> Split:
+    """`per_record` random windows of at most `window` steps from every record, in order."""
+    pieces, labels = [], []
+    for i in range(len(split)):
+        seq = split[i]
+        for _ in range(per_record):
+            start = int(rng.integers(0, max(1, len(seq) - window + 1)))
+            pieces.append(np.asarray(seq[start : start + window]))
+            labels.append(split.labels[i])
+    return Split.from_sequences(pieces, labels, dtype=split.values.dtype)
+
+
+def _mean_loss(model: SequenceAutoencoder, split: Split, batch_size: int, device) -> float:
+    model.eval()
+    total, seen = 0.0, 0
+    with torch.no_grad():
+        for rows in length_batches(split.lengths, batch_size, None):
+            x, lengths = collate(split, rows, device)
+            total += model.loss(x, lengths).item() * len(rows)
+            seen += len(rows)
+    return total / seen
+
+
+def pretrain_encoder(
+    ds: Dataset, model_config: dict, pretrain_config: dict, device: torch.device, progress: bool = True
+) -> tuple[dict, dict]:
+    """Fit the autoencoder on train windows; return the best encoder's state and a history."""
+    cfg = {**DEFAULTS, **pretrain_config}
+    flush_denormals()
+    seed_everything(cfg["seed"])
+    rng = np.random.default_rng(cfg["seed"])
+    train = cut_windows(ds.splits["train"], cfg["window"], cfg["windows_per_record"], rng)
+    valid = cut_windows(ds.splits["valid"], cfg["window"], 1, rng)
+    encoder = build_model(ds, {**model_config, "type": "lstm"})
+    encoder.fit_normalisation(train)
+    n_inputs = ds.vocab_size if ds.kind == "tokens" else ds.n_channels
+    model = SequenceAutoencoder(encoder, n_inputs).to(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    history = {"epochs": [], "config": cfg, "device": str(device), "train_windows": len(train)}
+    best = {"loss": np.inf, "epoch": 0, "state": None}
+    started = time.perf_counter()
+    for epoch in range(1, cfg["max_epochs"] + 1):
+        model.train()
+        total, seen = 0.0, 0
+        for rows in length_batches(train.lengths, cfg["batch_size"], rng):
+            x, lengths = collate(train, rows, device)
+            optimiser.zero_grad(set_to_none=True)
+            loss = model.loss(x, lengths)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
+            optimiser.step()
+            total += loss.item() * len(rows)
+            seen += len(rows)
+        valid_loss = _mean_loss(model, valid, cfg["batch_size"] * 2, device)
+        history["epochs"].append(
+            {
+                "epoch": epoch,
+                "train_loss": total / seen,
+                "valid_loss": valid_loss,
+                "seconds": time.perf_counter() - started,
+            }
+        )
+        if progress:
+            print(
+                f"pretrain epoch {epoch}: train loss {total / seen:.4f} | valid loss {valid_loss:.4f}",
+                file=sys.stderr,
+                flush=True,
+            )
+        if valid_loss < best["loss"]:
+            best = {
+                "loss": valid_loss,
+                "epoch": epoch,
+                "state": {k: v.detach().cpu().clone() for k, v in encoder.state_dict().items()},
+            }
+        elif epoch - best["epoch"] >= cfg["patience"]:
+            break
+    history.update(
+        train_seconds=time.perf_counter() - started,
+        best_epoch=best["epoch"],
+        best_valid_loss=best["loss"],
+        peak_memory_mb=peak_memory_mb(device),
+    )
+    return best["state"], history
+
+
+def save_encoder(state: dict, ds: Dataset, model_config: dict, path: str | os.PathLike) -> None:
+    buffer = io.BytesIO()
+    torch.save(
+        {
+            "kind": ds.kind,
+            "input_shape": input_shape(ds),
+            "model_config": model_config,
+            "encoder": {k: v for k, v in state.items() if not k.startswith("head.")},
+        },
+        buffer,
+    )
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def input_shape(ds: Dataset) -> list:
+    """What an encoder's weights fit: token vocabulary and streams, or signal channels."""
+    if ds.kind == "tokens":
+        return ["tokens", ds.vocab_size, ds.meta.get("streams", 1)]
+    return ["signal", ds.n_channels]
+
+
+def init_from_encoder(model: nn.Module, ds: Dataset, path: str | os.PathLike) -> None:
+    """Copy a pretrained encoder's input layer, normalisation and LSTM into a classifier."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if saved["input_shape"] != input_shape(ds):
+        raise ValueError(
+            f"{path}: the encoder was pretrained on inputs {saved['input_shape']}, but this arm's data has "
+            f"{input_shape(ds)}; pretraining fits arms whose reduction keeps the inputs (full, truncate, "
+            "sample, summarize of tokens)"
+        )
+    if not isinstance(model, LSTMClassifier):
+        raise ValueError("a pretrained encoder initialises the LSTM classifier only")
+    try:
+        missing, unexpected = model.load_state_dict(saved["encoder"], strict=False)
+    except RuntimeError as exc:  # size mismatch: other hidden/embedding sizes
+        raise ValueError(f"{path}: encoder sizes differ from this arm's model settings ({exc})") from exc
+    if unexpected or [k for k in missing if not k.startswith("head.")]:
+        raise ValueError(
+            f"{path}: encoder does not fit the model (missing {missing}, unexpected {unexpected})"
+        )

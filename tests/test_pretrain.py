@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+import torch
+
+from longseq.models import build_model
+from longseq.pretrain import cut_windows, init_from_encoder, pretrain_encoder, save_encoder
+from longseq.reduce import reduce_dataset
+from longseq.train import train_model
+
+MODEL = {"hidden": 8, "embedding": 4}
+CPU = torch.device("cpu")
+
+
+@pytest.mark.parametrize("kind", ["tokens", "signal"])
+def test_autoencoder_learns_to_reconstruct_and_initialises_the_classifier(
+    tmp_path, kind, token_dataset, signal_dataset
+):
+    ds = token_dataset if kind == "tokens" else signal_dataset
+    state, history = pretrain_encoder(
+        ds,
+        MODEL,
+        {"window": 12, "max_epochs": 6, "patience": 6, "lr": 0.02, "batch_size": 4},
+        CPU,
+        progress=False,
+    )
+    losses = [e["train_loss"] for e in history["epochs"]]
+    assert losses[-1] < losses[0]
+    save_encoder(state, ds, MODEL, tmp_path / "enc.pt")
+    model = build_model(ds, MODEL)
+    init_from_encoder(model, ds, tmp_path / "enc.pt")
+    for name, value in model.state_dict().items():
+        if not name.startswith("head."):
+            torch.testing.assert_close(value, state[name])
+    # a truncated arm keeps the inputs, so the encoder fits it; training runs from it
+    short = reduce_dataset(ds, {"reduce": "truncate", "keep": "first", "length": 10})
+    _, h = train_model(
+        short, MODEL, {"max_epochs": 1, "batch_size": 4}, 0, CPU, False, init_encoder=tmp_path / "enc.pt"
+    )
+    assert h["init_encoder"].endswith("enc.pt")
+
+
+def test_encoder_refuses_arms_that_change_the_inputs(tmp_path, signal_dataset):
+    state, _ = pretrain_encoder(signal_dataset, MODEL, {"window": 8, "max_epochs": 1}, CPU, progress=False)
+    save_encoder(state, signal_dataset, MODEL, tmp_path / "enc.pt")
+    projected = reduce_dataset(signal_dataset, {"reduce": "project", "window": 4, "dims": 2})
+    with pytest.raises(ValueError, match="pretrained on inputs"):
+        init_from_encoder(build_model(projected, MODEL), projected, tmp_path / "enc.pt")
+    with pytest.raises(ValueError, match="sizes differ"):
+        init_from_encoder(build_model(signal_dataset, {"hidden": 5}), signal_dataset, tmp_path / "enc.pt")
+
+
+def test_windows_come_from_their_records_and_are_seeded(token_dataset):
+    split = token_dataset.splits["train"]
+    a = cut_windows(split, 6, 2, np.random.default_rng(0))
+    b = cut_windows(split, 6, 2, np.random.default_rng(0))
+    np.testing.assert_array_equal(a.values, b.values)
+    assert len(a) == 2 * len(split) and a.lengths.max() <= 6
+    for i in range(len(a)):
+        whole = split[i // 2].tolist()
+        piece = a[i].tolist()
+        assert any(whole[s : s + len(piece)] == piece for s in range(len(whole)))
