@@ -87,3 +87,73 @@ def test_parallel_token_streams_padded_equals_unpadded():
         for i, seq in enumerate(seqs):
             alone = model(torch.from_numpy(seq).long()[None], torch.tensor([len(seq)]))
             torch.testing.assert_close(batched[i], alone[0])
+
+
+def test_reverse_valid_keeps_padding_in_place():
+    from longseq.models import reverse_valid
+
+    h = torch.arange(10.0).view(2, 5, 1)
+    out = reverse_valid(h, torch.tensor([5, 3]))
+    assert out[:, :, 0].tolist() == [[4, 3, 2, 1, 0], [7, 6, 5, 8, 9]]
+
+
+def test_segments_model_reads_halves_from_both_ends_and_ignores_batch_padding():
+    from longseq.data import Dataset
+    from longseq.models import SegmentClassifier, reverse_valid
+    from longseq.reduce import parallel
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(4)
+    seqs = [rng.normal(size=(n, 2)).astype(np.float32) for n in (9, 14)]
+    ds = Dataset(
+        "signal",
+        ["a", "b"],
+        {s: Split.from_sequences(seqs, [0, 1]) for s in ("train", "valid", "test")},
+        {"channels": ["c0", "c1"]},
+    )
+    halves = parallel(ds, {"pieces": 2}).splits["train"]
+    model = SegmentClassifier("signal", 4, 2, pieces=2, hidden=5).eval()
+    x, lengths = collate(halves, np.arange(2), torch.device("cpu"))
+    with torch.no_grad():
+        batched = model(x, lengths)
+        for i in range(2):
+            alone = model(torch.from_numpy(halves[i])[None], torch.tensor([len(halves[i])]))
+            torch.testing.assert_close(batched[i], alone[0])
+        # the second piece is read backwards: the same as its LSTM on the time-flipped piece
+        second = torch.from_numpy(halves[1][:, 2:])
+        flipped = model.lstms[1](second.flip(0)[None])[0][0, -1]
+        via_model = model.lstms[1](reverse_valid(second[None], torch.tensor([len(second)])))[0][0, -1]
+        torch.testing.assert_close(flipped, via_model)
+
+
+def test_chunk_encoder_summarises_windows_and_ignores_batch_padding():
+    from longseq.models import ChunkEncoderClassifier
+
+    torch.manual_seed(2)
+    encoder = LSTMClassifier("tokens", 20, 2, hidden=6, embedding=3)
+    model = ChunkEncoderClassifier(encoder, 2, chunk=4, hidden=5).eval()
+    rng = np.random.default_rng(5)
+    seqs = [rng.integers(2, 20, size=n).astype(np.int32) for n in (13, 6, 8)]
+    x, lengths = collate(Split.from_sequences(seqs, [0, 1, 0]), np.arange(3), torch.device("cpu"))
+    with torch.no_grad():
+        batched = model(x, lengths)
+        for i, seq in enumerate(seqs):
+            alone = model(torch.from_numpy(seq).long()[None], torch.tensor([len(seq)]))
+            torch.testing.assert_close(batched[i], alone[0])
+            # by hand: windows of 4 summarised by the encoder's last valid output
+            pieces = [torch.from_numpy(seq[s : s + 4]).long()[None] for s in range(0, len(seq), 4)]
+            summaries = torch.stack([encoder.run(p)[0][0, -1] for p in pieces])[None]
+            out, _ = model.lstm(summaries)
+            torch.testing.assert_close(alone[0], model.head(out[0, -1]))
+
+
+def test_frozen_chunk_encoder_gets_no_gradient():
+    from longseq.models import ChunkEncoderClassifier
+
+    model = ChunkEncoderClassifier(
+        LSTMClassifier("tokens", 20, 2, hidden=4, embedding=3), 2, chunk=3, hidden=4, freeze=True
+    )
+    x = torch.randint(2, 20, (2, 7))
+    model(x, torch.tensor([7, 5])).sum().backward()
+    assert all(p.grad is None for p in model.encoder.parameters())
+    assert model.lstm.weight_ih_l0.grad is not None

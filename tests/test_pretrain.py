@@ -59,3 +59,14 @@ def test_windows_come_from_their_records_and_are_seeded(token_dataset):
         whole = split[i // 2].tolist()
         piece = a[i].tolist()
         assert any(whole[s : s + len(piece)] == piece for s in range(len(whole)))
+
+
+def test_encoder_initialises_the_chunk_encoder_and_seq2seq_models(tmp_path, token_dataset):
+    state, _ = pretrain_encoder(token_dataset, MODEL, {"window": 8, "max_epochs": 1}, CPU, progress=False)
+    save_encoder(state, token_dataset, MODEL, tmp_path / "enc.pt")
+    for extra in ({"type": "chunk_encoder", "chunk": 4, "freeze": True}, {"type": "seq2seq"}):
+        model = build_model(token_dataset, MODEL | extra)
+        init_from_encoder(model, token_dataset, tmp_path / "enc.pt")
+        target = getattr(model, "encoder", model)
+        torch.testing.assert_close(target.lstm.weight_hh_l0, state["lstm.weight_hh_l0"])
+        torch.testing.assert_close(target.embed.weight, state["embed.weight"])

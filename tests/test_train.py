@@ -143,6 +143,9 @@ ARMS = {
     "parallel": ({"reduce": "parallel", "pieces": 3}, {}, {}),
     "project": ({"reduce": "project", "ngram": 2, "buckets": 30, "window": 4, "dims": 3}, {}, {}),
     "bag": ({"reduce": "full"}, {"type": "bag"}, {}),
+    "segments": ({"reduce": "parallel", "pieces": 2}, {"type": "segments"}, {}),
+    "chunk_encoder": ({"reduce": "full"}, {"type": "chunk_encoder", "chunk": 5}, {}),
+    "seq2seq": ({"reduce": "full"}, {"type": "seq2seq"}, {"mode": "last_k", "k": 6}),
     "tbptt": ({"reduce": "full"}, {}, {"mode": "tbptt", "k1": 5, "k2": 8}),
     "last_k": ({"reduce": "full"}, {}, {"mode": "last_k", "k": 6}),
 }
@@ -169,5 +172,19 @@ def test_every_arm_trains_and_evaluates(tmp_path, token_dataset, signal_dataset,
 
 
 def test_truncated_modes_need_the_lstm(token_dataset):
-    with pytest.raises(ValueError, match="needs the LSTM"):
+    with pytest.raises(ValueError, match="needs an LSTM model that reads in chunks"):
         train_model(token_dataset, {"type": "bag"}, {"mode": "last_k"}, seed=0, progress=False)
+
+
+def test_metrics_match_scikit_learn():
+    from sklearn.metrics import confusion_matrix, f1_score
+
+    from longseq.evaluate import confusion, macro_f1
+
+    rng = np.random.default_rng(0)
+    labels, predicted = rng.integers(0, 4, 50), rng.integers(0, 3, 50)  # class 3 never predicted
+    counts = confusion(labels, predicted, 4)
+    np.testing.assert_array_equal(counts, confusion_matrix(labels, predicted, labels=range(4)))
+    assert macro_f1(counts) == pytest.approx(
+        f1_score(labels, predicted, labels=range(4), average="macro", zero_division=0)
+    )

@@ -86,6 +86,24 @@ class LSTMClassifier(nn.Module):
         return self.classify(last)
 
 
+class Seq2SeqClassifier(LSTMClassifier):
+    """Encoder-decoder form: the encoder LSTM reads the sequence, and a decoder LSTM cell,
+    started from the encoder's last valid output (cell state zero, as in longseq.pretrain),
+    takes one learned start input and emits the label, a target sequence of length one.
+    Shares `run` with the plain classifier, so every training mode and a pretrained encoder
+    apply to it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        hidden = self.lstm.hidden_size
+        self.start = nn.Parameter(torch.zeros(hidden))
+        self.decoder = nn.LSTMCell(hidden, hidden)
+
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        h, _ = self.decoder(self.start.expand(len(features), -1), (features, torch.zeros_like(features)))
+        return self.head(self.dropout(h))
+
+
 def embed_steps(embed: nn.Embedding, x: torch.Tensor) -> torch.Tensor:
     """[B, T] -> [B, T, E]; [B, T, k] (k parallel streams) -> [B, T, k * E]."""
     h = embed(x)
@@ -161,8 +179,143 @@ class BagClassifier(nn.Module):
         return self(x.to(device), lengths.to(device))
 
 
+def reverse_valid(h: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Reverse each row's valid steps in time, leaving its padding where it is."""
+    steps = torch.arange(h.shape[1], device=h.device)[None, :]
+    index = torch.where(steps < lengths[:, None], lengths[:, None] - 1 - steps, steps)
+    return torch.gather(h, 1, index[..., None].expand_as(h))
+
+
+class SegmentClassifier(nn.Module):
+    """Each of k pieces (see the `parallel` reduction) is read by its own LSTM; the pieces'
+    last outputs are concatenated for the linear head. With `reverse: alternate`, every other
+    piece is read backwards: for two pieces, a forward LSTM reads the first half and a backward
+    one reads the second half from the end, and both meet in the middle."""
+
+    def __init__(
+        self,
+        kind: str,
+        n_inputs: int,
+        n_classes: int,
+        pieces: int,
+        hidden: int = 64,
+        embedding: int = 32,
+        dropout: float = 0.0,
+        forget_bias: float = 1.0,
+        reverse: str = "alternate",
+    ) -> None:
+        super().__init__()
+        self.kind, self.pieces, self.reverse = kind, pieces, reverse
+        if kind == "tokens":
+            self.embed = nn.Embedding(n_inputs, embedding, padding_idx=PAD_ID)
+            width = embedding
+        else:
+            self.embed = None
+            width = n_inputs // pieces
+        self.register_buffer("input_mean", torch.zeros(n_inputs if kind != "tokens" else 0))
+        self.register_buffer("input_std", torch.ones(n_inputs if kind != "tokens" else 0))
+        self.lstms = nn.ModuleList(nn.LSTM(width, hidden, batch_first=True) for _ in range(pieces))
+        for lstm in self.lstms:
+            init_forget_bias(lstm, forget_bias)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden * pieces, n_classes)
+
+    fit_normalisation = LSTMClassifier.fit_normalisation
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        if self.embed is not None:
+            h = self.embed(x)  # [B, T, k, E]
+        else:
+            z = (x - self.input_mean) / self.input_std
+            h = z.view(z.shape[0], z.shape[1], self.pieces, -1)  # [B, T, k, C]
+        rows = torch.arange(x.shape[0], device=x.device)
+        lasts = []
+        for j, lstm in enumerate(self.lstms):
+            piece = h[:, :, j]
+            if self.reverse == "alternate" and j % 2 == 1:
+                piece = reverse_valid(piece, lengths)
+            out, _ = lstm(piece)
+            lasts.append(out[rows, lengths - 1])
+        return self.head(self.dropout(torch.cat(lasts, dim=-1)))
+
+    predict_logits = BagClassifier.predict_logits
+
+
+class ChunkEncoderClassifier(nn.Module):
+    """A learned representation of the long sequence: an encoder LSTM (normally the pretrained
+    sequence autoencoder's) compresses every window of `chunk` steps into its last output, and
+    the classifier LSTM reads those T / chunk vectors. `freeze` keeps the encoder fixed."""
+
+    def __init__(
+        self,
+        encoder: LSTMClassifier,
+        n_classes: int,
+        chunk: int,
+        hidden: int = 64,
+        dropout: float = 0.0,
+        forget_bias: float = 1.0,
+        freeze: bool = False,
+    ) -> None:
+        super().__init__()
+        self.encoder, self.chunk, self.freeze = encoder, chunk, freeze
+        self.lstm = nn.LSTM(encoder.lstm.hidden_size, hidden, batch_first=True)
+        init_forget_bias(self.lstm, forget_bias)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, n_classes)
+        if freeze:
+            self.encoder.requires_grad_(False)
+
+    def fit_normalisation(self, train: Split) -> None:
+        self.encoder.fit_normalisation(train)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        batch, steps = x.shape[:2]
+        n_chunks = -(-steps // self.chunk)
+        pad = n_chunks * self.chunk - steps
+        if pad:
+            x = torch.cat([x, x.new_zeros((batch, pad) + x.shape[2:])], dim=1)
+        windows = x.reshape((batch * n_chunks, self.chunk) + x.shape[2:])
+        # each window's own last valid step (full windows: chunk - 1; the last one: what is left)
+        starts = torch.arange(n_chunks, device=x.device)[None, :] * self.chunk
+        inside = (lengths[:, None] - starts).clamp(1, self.chunk).reshape(-1)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze):
+            out, _ = self.encoder.run(windows)
+            summaries = out[torch.arange(len(windows), device=x.device), inside - 1]
+        summaries = summaries.reshape(batch, n_chunks, -1)
+        out, _ = self.lstm(summaries)
+        last_chunk = (lengths - 1) // self.chunk
+        return self.head(self.dropout(out[torch.arange(batch, device=x.device), last_chunk]))
+
+    predict_logits = BagClassifier.predict_logits
+
+
 def build_model(ds: Dataset, config: dict) -> nn.Module:
     n_inputs = ds.vocab_size if ds.kind == "tokens" else ds.n_channels
+    if config.get("type", "lstm") == "chunk_encoder":
+        encoder = build_model(ds, config | {"type": "lstm"})
+        return ChunkEncoderClassifier(
+            encoder,
+            ds.n_classes,
+            chunk=config.get("chunk", 20),
+            hidden=config.get("hidden", 64),
+            dropout=config.get("dropout", 0.0),
+            forget_bias=config.get("forget_bias", 1.0),
+            freeze=config.get("freeze", False),
+        )
+    if config.get("type", "lstm") == "segments":
+        if "pieces" not in ds.meta:
+            raise ValueError("model type 'segments' reads the pieces of a 'parallel' reduction; use one")
+        return SegmentClassifier(
+            ds.kind,
+            n_inputs,
+            ds.n_classes,
+            pieces=ds.meta["pieces"],
+            hidden=config.get("hidden", 64),
+            embedding=config.get("embedding", 32),
+            dropout=config.get("dropout", 0.0),
+            forget_bias=config.get("forget_bias", 1.0),
+            reverse=config.get("reverse", "alternate"),
+        )
     if config.get("type", "lstm") == "bag":
         return BagClassifier(
             ds.kind,
@@ -173,7 +326,8 @@ def build_model(ds: Dataset, config: dict) -> nn.Module:
             dropout=config.get("dropout", 0.0),
             streams=ds.meta.get("streams", 1),
         )
-    return LSTMClassifier(
+    plain = LSTMClassifier if config.get("type", "lstm") == "lstm" else Seq2SeqClassifier
+    return plain(
         ds.kind,
         n_inputs,
         ds.n_classes,

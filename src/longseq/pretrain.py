@@ -23,11 +23,13 @@ from torch import nn
 
 from .data import Dataset, Split, atomic_write_bytes
 from .models import LSTMClassifier, build_model, collate, embed_steps, length_batches
+from .reduce import token_ranks
 from .train import flush_denormals, peak_memory_mb, seed_everything
 
 DEFAULTS = {
     "window": 200,
     "windows_per_record": 2,
+    "target_vocab": 2000,
     "max_epochs": 5,
     "patience": 2,
     "batch_size": 32,
@@ -38,13 +40,20 @@ DEFAULTS = {
 
 
 class SequenceAutoencoder(nn.Module):
-    def __init__(self, encoder: LSTMClassifier, n_inputs: int) -> None:
+    """Encoder + decoder. For tokens the decoder predicts one of the `target_vocab` - 1 most
+    frequent train tokens or a shared "rarer token" class: a softmax over a 20k vocabulary at
+    every step would cost more than everything else in the study put together."""
+
+    def __init__(self, encoder: LSTMClassifier, n_inputs: int, target_of: torch.Tensor | None = None) -> None:
         super().__init__()
         self.encoder = encoder
         width = encoder.lstm.input_size
         hidden = encoder.lstm.hidden_size
         self.decoder = nn.LSTM(width, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, n_inputs)
+        self.register_buffer(
+            "target_of", target_of if target_of is not None else torch.zeros(0, dtype=torch.long)
+        )
+        self.out = nn.Linear(hidden, int(self.target_of.max()) + 1 if target_of is not None else n_inputs)
 
     def inputs(self, x: torch.Tensor) -> torch.Tensor:
         enc = self.encoder
@@ -64,7 +73,7 @@ class SequenceAutoencoder(nn.Module):
         predicted = self(x, lengths)
         valid = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
         if self.encoder.embed is not None:
-            return nn.functional.cross_entropy(predicted[valid], x[valid])
+            return nn.functional.cross_entropy(predicted[valid], self.target_of[x[valid]])
         target = (x - self.encoder.input_mean) / self.encoder.input_std
         return ((predicted - target)[valid] ** 2).mean()
 
@@ -105,7 +114,11 @@ def pretrain_encoder(
     encoder = build_model(ds, {**model_config, "type": "lstm"})
     encoder.fit_normalisation(train)
     n_inputs = ds.vocab_size if ds.kind == "tokens" else ds.n_channels
-    model = SequenceAutoencoder(encoder, n_inputs).to(device)
+    target_of = None
+    if ds.kind == "tokens":  # frequency ranks on the train windows; rarer tokens share a class
+        ranks = torch.from_numpy(token_ranks(train, ds.vocab_size))
+        target_of = ranks.clamp(max=min(cfg["target_vocab"], ds.vocab_size) - 1)
+    model = SequenceAutoencoder(encoder, n_inputs, target_of).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     history = {"epochs": [], "config": cfg, "device": str(device), "train_windows": len(train)}
     best = {"loss": np.inf, "epoch": 0, "state": None}
@@ -184,13 +197,15 @@ def init_from_encoder(model: nn.Module, ds: Dataset, path: str | os.PathLike) ->
             f"{input_shape(ds)}; pretraining fits arms whose reduction keeps the inputs (full, truncate, "
             "sample, summarize of tokens)"
         )
-    if not isinstance(model, LSTMClassifier):
-        raise ValueError("a pretrained encoder initialises the LSTM classifier only")
+    target = getattr(model, "encoder", model)  # the chunk encoder's encoder, or the (seq2seq) classifier
+    if not isinstance(target, LSTMClassifier):
+        raise ValueError("a pretrained encoder initialises the LSTM classifier or the chunk encoder only")
     try:
-        missing, unexpected = model.load_state_dict(saved["encoder"], strict=False)
+        missing, unexpected = target.load_state_dict(saved["encoder"], strict=False)
     except RuntimeError as exc:  # size mismatch: other hidden/embedding sizes
         raise ValueError(f"{path}: encoder sizes differ from this arm's model settings ({exc})") from exc
-    if unexpected or [k for k in missing if not k.startswith("head.")]:
+    encoder_part = ("embed.", "lstm.", "input_mean", "input_std")
+    if unexpected or [k for k in missing if k.startswith(encoder_part)]:
         raise ValueError(
             f"{path}: encoder does not fit the model (missing {missing}, unexpected {unexpected})"
         )

@@ -126,6 +126,7 @@ def parallel(ds: Dataset, arm: dict) -> Dataset:
         return np.concatenate(list(pieces), axis=-1) if seq.ndim == 2 else pieces.T.copy()
 
     out = _with_splits(ds, {name: _map_rows(split, reducer) for name, split in ds.splits.items()})
+    out.meta["pieces"] = k
     if ds.kind == "tokens":
         out.meta["streams"] = k
     else:

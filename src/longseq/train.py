@@ -161,8 +161,11 @@ def train_model(
     cfg = {**DEFAULTS, **train_config}
     if cfg["mode"] not in MODES:
         raise ValueError(f"unknown training mode {cfg['mode']!r}; use one of {MODES}")
-    if model_config.get("type", "lstm") != "lstm" and cfg["mode"] != "bptt":
-        raise ValueError(f"training mode {cfg['mode']!r} needs the LSTM model, not {model_config['type']!r}")
+    if model_config.get("type", "lstm") not in ("lstm", "seq2seq") and cfg["mode"] != "bptt":
+        raise ValueError(
+            f"training mode {cfg['mode']!r} needs an LSTM model that reads in chunks "
+            f"(lstm, seq2seq), not {model_config['type']!r}"
+        )
     device = device or pick_device()
     flush_denormals()
     seed_everything(seed)
