@@ -27,8 +27,8 @@ def test_signal_input_is_normalised_with_train_statistics():
     )
     model = LSTMClassifier("signal", 2, 2, hidden=4)
     model.fit_normalisation(train)
-    np.testing.assert_allclose(model.input_mean.numpy(), np.asarray(train.values).mean(0), rtol=1e-5)
-    np.testing.assert_allclose(model.input_std.numpy(), np.asarray(train.values).std(0), rtol=1e-5)
+    np.testing.assert_allclose(model.inputs.mean.numpy(), np.asarray(train.values).mean(0), rtol=1e-5)
+    np.testing.assert_allclose(model.inputs.std.numpy(), np.asarray(train.values).std(0), rtol=1e-5)
 
 
 def test_forget_gate_bias_starts_open():

@@ -69,4 +69,4 @@ def test_encoder_initialises_the_chunk_encoder_and_seq2seq_models(tmp_path, toke
         init_from_encoder(model, token_dataset, tmp_path / "enc.pt")
         target = getattr(model, "encoder", model)
         torch.testing.assert_close(target.lstm.weight_hh_l0, state["lstm.weight_hh_l0"])
-        torch.testing.assert_close(target.embed.weight, state["embed.weight"])
+        torch.testing.assert_close(target.inputs.embed.weight, state["inputs.embed.weight"])

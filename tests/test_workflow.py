@@ -75,6 +75,15 @@ def job_counts(output: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
 
 
+def dry_run_counts_with(tmp: Path, config: dict, edited: dict) -> dict[str, int]:
+    """Job counts of a dry run with the study config edited; the original is put back after."""
+    (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(edited))
+    try:
+        return job_counts(snakemake(tmp, "-n"))
+    finally:
+        (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+
+
 @pytest.fixture(scope="module")
 def finished_study(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("study")
@@ -106,11 +115,7 @@ def test_nothing_to_do_after_a_run_and_an_arm_edit_reruns_only_that_arm(finished
     edited = dict(
         config, arms=dict(config["arms"], first={"reduce": "truncate", "keep": "first", "length": 12})
     )
-    (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(edited))
-    try:
-        counts = job_counts(snakemake(tmp, "-n"))
-    finally:
-        (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    counts = dry_run_counts_with(tmp, config, edited)
     # 3 data sets x the edited arm, x 2 seeds for training and evaluation, plus the aggregate
     assert counts == {"reduced_dataset": 3, "trained_model": 6, "test_metrics": 6, "summary": 1, "all": 1}
 
@@ -143,24 +148,14 @@ def test_invalid_config_stops_before_any_job(tmp_path):
 
 def test_editing_pretraining_reruns_the_pretrain_jobs_and_the_arms_that_use_them(finished_study):
     tmp, config = finished_study
-    edited = dict(config, pretrain={"ae": {"window": 8, "max_epochs": 2}})
-    (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(edited))
-    try:
-        counts = job_counts(snakemake(tmp, "-n"))
-    finally:
-        (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    counts = dry_run_counts_with(tmp, config, dict(config, pretrain={"ae": {"window": 8, "max_epochs": 2}}))
     # 3 encoders; the one arm that uses them: 3 data sets x 2 seeds trained and evaluated
     assert counts == {"pretrained_encoder": 3, "trained_model": 6, "test_metrics": 6, "summary": 1, "all": 1}
 
 
 def test_editing_training_settings_does_not_re_reduce_or_re_ingest(finished_study):
     tmp, config = finished_study
-    edited = dict(config, train=dict(config["train"], lr=0.01))
-    (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(edited))
-    try:
-        counts = job_counts(snakemake(tmp, "-n"))
-    finally:
-        (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    counts = dry_run_counts_with(tmp, config, dict(config, train=dict(config["train"], lr=0.01)))
     assert counts == {"trained_model": 18, "test_metrics": 18, "summary": 1, "all": 1}
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+
 from .data import Dataset
 from .models import average_views, predict_proba
 from .train import flush_denormals, load_model, pick_device

@@ -15,6 +15,37 @@ from torch import nn
 from .data import PAD_ID, Dataset, Split
 
 
+class StepInputs(nn.Module):
+    """What every model reads at a step. Tokens: an embedding (k parallel streams embedded side
+    by side, [B, T, k] -> [B, T, k * E]). Signals: values normalised per channel with a mean
+    and spread fitted on the train split only (`fit`)."""
+
+    def __init__(self, kind: str, n_inputs: int, embedding: int = 32, streams: int = 1) -> None:
+        super().__init__()
+        self.kind = kind
+        if kind == "tokens":
+            self.embed = nn.Embedding(n_inputs, embedding, padding_idx=PAD_ID)
+            self.width = embedding * streams
+        else:
+            self.embed = None
+            self.width = n_inputs
+        self.register_buffer("mean", torch.zeros(n_inputs if kind != "tokens" else 0))
+        self.register_buffer("std", torch.ones(n_inputs if kind != "tokens" else 0))
+
+    def fit(self, train: Split) -> None:
+        if self.kind == "tokens":
+            return
+        values = np.asarray(train.values, dtype=np.float64)
+        self.mean.copy_(torch.from_numpy(values.mean(axis=0)).float())
+        self.std.copy_(torch.from_numpy(values.std(axis=0)).float().clamp_min(1e-6))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.embed is None:
+            return (x - self.mean) / self.std
+        h = self.embed(x)
+        return h.flatten(2) if x.dim() == 3 else h
+
+
 class LSTMClassifier(nn.Module):
     """Embedding (tokens) or normalised linear input (signals) -> nn.LSTM -> last valid step -> linear."""
 
@@ -32,33 +63,24 @@ class LSTMClassifier(nn.Module):
     ) -> None:
         super().__init__()
         self.kind = kind
-        if kind == "tokens":  # `streams` tokens per step (parallel pieces) are embedded side by side
-            self.embed = nn.Embedding(n_inputs, embedding, padding_idx=PAD_ID)
-            width = embedding * streams
-        else:
-            self.embed = None
-            width = n_inputs
-        # per-channel normalisation, fitted on the train split (see fit_normalisation)
-        self.register_buffer("input_mean", torch.zeros(width if kind != "tokens" else 0))
-        self.register_buffer("input_std", torch.ones(width if kind != "tokens" else 0))
+        self.inputs = StepInputs(kind, n_inputs, embedding, streams)
         self.lstm = nn.LSTM(
-            width, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0
+            self.inputs.width,
+            hidden,
+            num_layers=layers,
+            batch_first=True,
+            dropout=dropout if layers > 1 else 0.0,
         )
         init_forget_bias(self.lstm, forget_bias)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, n_classes)
 
     def fit_normalisation(self, train: Split) -> None:
-        if self.kind == "tokens":
-            return
-        values = np.asarray(train.values, dtype=np.float64)
-        self.input_mean.copy_(torch.from_numpy(values.mean(axis=0)).float())
-        self.input_std.copy_(torch.from_numpy(values.std(axis=0)).float().clamp_min(1e-6))
+        self.inputs.fit(train)
 
     def run(self, x: torch.Tensor, state=None):
         """LSTM outputs [B, T, H] for a (chunk of a) batch, and the state after its last step."""
-        h = embed_steps(self.embed, x) if self.embed is not None else (x - self.input_mean) / self.input_std
-        return self.lstm(h, state)
+        return self.lstm(self.inputs(x), state)
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(features))
@@ -104,12 +126,6 @@ class Seq2SeqClassifier(LSTMClassifier):
         return self.head(self.dropout(h))
 
 
-def embed_steps(embed: nn.Embedding, x: torch.Tensor) -> torch.Tensor:
-    """[B, T] -> [B, T, E]; [B, T, k] (k parallel streams) -> [B, T, k * E]."""
-    h = embed(x)
-    return h.flatten(2) if x.dim() == 3 else h
-
-
 def init_forget_bias(lstm: nn.LSTM, value: float) -> None:
     """Start the forget gates open (bias `value`, Jozefowicz et al. 2015): with PyTorch's zero
     default a cell keeps only sigmoid(0) = half its memory per step, and evidence from a few
@@ -143,31 +159,24 @@ class BagClassifier(nn.Module):
     ) -> None:
         super().__init__()
         self.kind = kind
-        if kind == "tokens":
-            self.embed = nn.Embedding(n_inputs, embedding, padding_idx=PAD_ID)
-            width = embedding * streams
-        else:
-            self.embed = None
-            width = 2 * n_inputs
-        self.register_buffer("input_mean", torch.zeros(n_inputs if kind != "tokens" else 0))
-        self.register_buffer("input_std", torch.ones(n_inputs if kind != "tokens" else 0))
+        self.inputs = StepInputs(kind, n_inputs, embedding, streams)
+        width = self.inputs.width * (1 if kind == "tokens" else 2)  # signals: values and squares
         pooled = 2 * width if kind == "tokens" else 3 * width
         self.dropout = nn.Dropout(dropout)
         self.hidden = nn.Sequential(nn.Linear(pooled, hidden), nn.ReLU())
         self.head = nn.Linear(hidden, n_classes)
 
-    fit_normalisation = LSTMClassifier.fit_normalisation
+    def fit_normalisation(self, train: Split) -> None:
+        self.inputs.fit(train)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        if self.embed is not None:
-            h = embed_steps(self.embed, x)
-        else:
-            z = (x - self.input_mean) / self.input_std
-            h = torch.cat([z, z * z], dim=-1)
+        h = self.inputs(x)
+        if self.kind != "tokens":
+            h = torch.cat([h, h * h], dim=-1)
         valid = (torch.arange(h.shape[1], device=h.device)[None, :] < lengths[:, None])[..., None]
         mean = (h * valid).sum(1) / lengths[:, None].to(h.dtype)
         pools = [mean, h.masked_fill(~valid, float("-inf")).amax(1)]
-        if self.embed is None:
+        if self.kind != "tokens":
             pools.append(h.masked_fill(~valid, float("inf")).amin(1))
         return self.head(self.dropout(self.hidden(torch.cat(pools, dim=-1))))
 
@@ -206,28 +215,20 @@ class SegmentClassifier(nn.Module):
     ) -> None:
         super().__init__()
         self.kind, self.pieces, self.reverse = kind, pieces, reverse
-        if kind == "tokens":
-            self.embed = nn.Embedding(n_inputs, embedding, padding_idx=PAD_ID)
-            width = embedding
-        else:
-            self.embed = None
-            width = n_inputs // pieces
-        self.register_buffer("input_mean", torch.zeros(n_inputs if kind != "tokens" else 0))
-        self.register_buffer("input_std", torch.ones(n_inputs if kind != "tokens" else 0))
+        self.inputs = StepInputs(kind, n_inputs, embedding, streams=pieces if kind == "tokens" else 1)
+        width = self.inputs.width // pieces
         self.lstms = nn.ModuleList(nn.LSTM(width, hidden, batch_first=True) for _ in range(pieces))
         for lstm in self.lstms:
             init_forget_bias(lstm, forget_bias)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden * pieces, n_classes)
 
-    fit_normalisation = LSTMClassifier.fit_normalisation
+    def fit_normalisation(self, train: Split) -> None:
+        self.inputs.fit(train)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        if self.embed is not None:
-            h = self.embed(x)  # [B, T, k, E]
-        else:
-            z = (x - self.input_mean) / self.input_std
-            h = z.view(z.shape[0], z.shape[1], self.pieces, -1)  # [B, T, k, C]
+        h = self.inputs(x)
+        h = h.view(h.shape[0], h.shape[1], self.pieces, -1)  # [B, T, k, E or C]
         rows = torch.arange(x.shape[0], device=x.device)
         lasts = []
         for j, lstm in enumerate(self.lstms):

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from .data import Dataset, Split, atomic_write_bytes
-from .models import LSTMClassifier, build_model, collate, embed_steps, length_batches
+from .models import LSTMClassifier, build_model, collate, length_batches
 from .reduce import token_ranks
 from .train import flush_denormals, peak_memory_mb, seed_everything
 
@@ -55,13 +55,9 @@ class SequenceAutoencoder(nn.Module):
         )
         self.out = nn.Linear(hidden, int(self.target_of.max()) + 1 if target_of is not None else n_inputs)
 
-    def inputs(self, x: torch.Tensor) -> torch.Tensor:
-        enc = self.encoder
-        return embed_steps(enc.embed, x) if enc.embed is not None else (x - enc.input_mean) / enc.input_std
-
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Per-step reconstruction outputs [B, T, n_inputs]."""
-        h = self.inputs(x)
+        h = self.encoder.inputs(x)
         out, _ = self.encoder.lstm(h)
         summary = out[torch.arange(len(x), device=x.device), lengths - 1]  # last valid output
         previous = torch.cat([torch.zeros_like(h[:, :1]), h[:, :-1]], dim=1)
@@ -72,9 +68,9 @@ class SequenceAutoencoder(nn.Module):
     def loss(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         predicted = self(x, lengths)
         valid = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
-        if self.encoder.embed is not None:
+        if self.encoder.kind == "tokens":
             return nn.functional.cross_entropy(predicted[valid], self.target_of[x[valid]])
-        target = (x - self.encoder.input_mean) / self.encoder.input_std
+        target = self.encoder.inputs(x)
         return ((predicted - target)[valid] ** 2).mean()
 
 
@@ -204,7 +200,7 @@ def init_from_encoder(model: nn.Module, ds: Dataset, path: str | os.PathLike) ->
         missing, unexpected = target.load_state_dict(saved["encoder"], strict=False)
     except RuntimeError as exc:  # size mismatch: other hidden/embedding sizes
         raise ValueError(f"{path}: encoder sizes differ from this arm's model settings ({exc})") from exc
-    encoder_part = ("embed.", "lstm.", "input_mean", "input_std")
+    encoder_part = ("inputs.", "lstm.")
     if unexpected or [k for k in missing if k.startswith(encoder_part)]:
         raise ValueError(
             f"{path}: encoder does not fit the model (missing {missing}, unexpected {unexpected})"
