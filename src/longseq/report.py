@@ -95,9 +95,9 @@ def plot_accuracy_by_arm(table: pd.DataFrame, path: str | Path) -> None:
         ax.set_ylim(0, 1.05)
         ax.set_title(name)
         ax.set_ylabel("test accuracy")
-    axes[0][0].legend(loc="upper right", fontsize=8)
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="upper right", fontsize=8)
     fig.suptitle("Accuracy by arm (bars: mean ± std over seeds; dots: seeds)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.95))  # room for the title and the legend above the panels
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
     plt.close(fig)
