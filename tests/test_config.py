@@ -20,6 +20,17 @@ def test_shipped_configs_are_valid(name):
     validate(yaml.safe_load((REPO / "config" / name).read_text()), SCHEMA)
 
 
+def test_default_plus_more_arms_is_valid():
+    """config/more_arms.yaml only makes sense on top of the default: check the merge."""
+    cfg = default_config()
+    more = yaml.safe_load((REPO / "config" / "more_arms.yaml").read_text())
+    assert not set(more["arms"]) & set(cfg["arms"])
+    cfg["arms"].update(more["arms"])
+    validate(cfg, SCHEMA)
+    for arm in cfg["arms"].values():
+        assert arm.get("pretrain", "autoencoder") in cfg["pretrain"]
+
+
 def _set(path, value):
     def edit(cfg):
         node = cfg
