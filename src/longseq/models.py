@@ -180,13 +180,6 @@ class BagClassifier(nn.Module):
             pools.append(h.masked_fill(~valid, float("inf")).amin(1))
         return self.head(self.dropout(self.hidden(torch.cat(pools, dim=-1))))
 
-    @torch.no_grad()
-    def predict_logits(
-        self, x: torch.Tensor, lengths: torch.Tensor, chunk: int | None = None
-    ) -> torch.Tensor:
-        device = self.head.weight.device
-        return self(x.to(device), lengths.to(device))
-
 
 def reverse_valid(h: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Reverse each row's valid steps in time, leaving its padding where it is."""
@@ -239,8 +232,6 @@ class SegmentClassifier(nn.Module):
             lasts.append(out[rows, lengths - 1])
         return self.head(self.dropout(torch.cat(lasts, dim=-1)))
 
-    predict_logits = BagClassifier.predict_logits
-
 
 class ChunkEncoderClassifier(nn.Module):
     """A learned representation of the long sequence: an encoder LSTM (normally the pretrained
@@ -286,8 +277,6 @@ class ChunkEncoderClassifier(nn.Module):
         out, _ = self.lstm(summaries)
         last_chunk = (lengths - 1) // self.chunk
         return self.head(self.dropout(out[torch.arange(batch, device=x.device), last_chunk]))
-
-    predict_logits = BagClassifier.predict_logits
 
 
 def build_model(ds: Dataset, config: dict) -> nn.Module:
@@ -380,10 +369,14 @@ def predict_proba(
     """Class probabilities per row of the split, in row order; sequences longer than `chunk`
     are read in chunks so that memory does not grow with their length."""
     model.eval()
+    device = model.head.weight.device
     probs = np.zeros((len(split), model.head.out_features), dtype=np.float64)
     for rows in length_batches(split.lengths, batch_size, None):
         x, lengths = collate(split, rows, torch.device("cpu"))
-        logits = model.predict_logits(x, lengths, chunk)
+        if hasattr(model, "run"):  # LSTM classifiers carry their state across chunks
+            logits = model.predict_logits(x, lengths, chunk)
+        else:
+            logits = model(x.to(device), lengths.to(device))
         probs[rows] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
     return probs
 

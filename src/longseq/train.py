@@ -161,17 +161,17 @@ def train_model(
     cfg = {**DEFAULTS, **train_config}
     if cfg["mode"] not in MODES:
         raise ValueError(f"unknown training mode {cfg['mode']!r}; use one of {MODES}")
-    if model_config.get("type", "lstm") not in ("lstm", "seq2seq") and cfg["mode"] != "bptt":
-        raise ValueError(
-            f"training mode {cfg['mode']!r} needs an LSTM model that reads in chunks "
-            f"(lstm, seq2seq), not {model_config['type']!r}"
-        )
     device = device or pick_device()
     flush_denormals()
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     train, valid = ds.splits["train"], ds.splits["valid"]
     model = build_model(ds, model_config)
+    if cfg["mode"] != "bptt" and not hasattr(model, "run"):  # truncated modes read chunk by chunk
+        raise ValueError(
+            f"training mode {cfg['mode']!r} needs an LSTM model that reads in chunks "
+            f"(lstm, seq2seq), not {model_config['type']!r}"
+        )
     model.fit_normalisation(train)
     if init_encoder:
         from .pretrain import init_from_encoder
