@@ -45,7 +45,7 @@ def epochs_in(checkpoint):
 
 
 def test_killed_training_resumes_to_the_same_result(tmp_path):
-    spec = {"source": "synthetic", "n": 120, "length": 400, "evidence": "end"}
+    spec = {"reader": "synthetic", "n": 120, "length": 400, "evidence": "end"}
     data.save(sources.ingest(spec), tmp_path / "d")
     subprocess.run(train_cmd(tmp_path, "straight"), check=True, capture_output=True)
 

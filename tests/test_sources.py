@@ -13,7 +13,7 @@ from longseq.data import DataError
 @pytest.mark.parametrize("place", ["start", "middle", "end", "spread"])
 def test_synthetic_tokens_plant_markers_where_asked(place):
     spec = {
-        "source": "synthetic",
+        "reader": "synthetic",
         "kind": "tokens",
         "n": 40,
         "length": 400,
@@ -40,7 +40,7 @@ def test_synthetic_tokens_plant_markers_where_asked(place):
 
 
 def test_synthetic_is_seeded():
-    spec = {"source": "synthetic", "kind": "signal", "n": 20, "length": 100, "channels": 2}
+    spec = {"reader": "synthetic", "kind": "signal", "n": 20, "length": 100, "channels": 2}
     a, b = sources.ingest(spec), sources.ingest(spec)
     np.testing.assert_array_equal(a.splits["test"].values, b.splits["test"].values)
     c = sources.ingest(spec | {"seed": 1})
@@ -50,7 +50,7 @@ def test_synthetic_is_seeded():
 
 def test_synthetic_distractors_sit_outside_the_evidence_window():
     spec = {
-        "source": "synthetic",
+        "reader": "synthetic",
         "n": 20,
         "length": 500,
         "evidence": "end",
@@ -70,7 +70,7 @@ def test_synthetic_distractors_sit_outside_the_evidence_window():
 def test_ucr_keeps_the_test_file_and_carves_valid_from_train(ts_files):
     train, test = ts_files
     ds = sources.ingest(
-        {"source": "ucr", "train_file": str(train), "test_file": str(test), "valid_fraction": 0.2}
+        {"reader": "ucr", "train_file": str(train), "test_file": str(test), "valid_fraction": 0.2}
     )
     assert ds.kind == "signal" and ds.classes == ["a", "b"]
     assert len(ds.splits["test"]) == 6
@@ -80,7 +80,7 @@ def test_ucr_keeps_the_test_file_and_carves_valid_from_train(ts_files):
 
 
 def test_ucr_bundled_acsf1_reads():
-    ds = sources.ingest({"source": "ucr", "name": "ACSF1"})
+    ds = sources.ingest({"reader": "ucr", "bundled": "ACSF1"})
     assert len(ds.classes) == 10 and len(ds.splits["test"]) == 100
     assert ds.splits["train"][0].shape == (1460, 1)
 
@@ -89,19 +89,19 @@ def test_ucr_malformed_file_names_the_file(tmp_path, ts_files):
     bad = tmp_path / "bad_TRAIN.ts"
     bad.write_text("@problemName bad\n@classLabel true a b\n@data\n1,2,3\n")
     with pytest.raises(DataError, match="bad_TRAIN.ts"):
-        sources.ingest({"source": "ucr", "train_file": str(bad), "test_file": str(ts_files[1])})
+        sources.ingest({"reader": "ucr", "train_file": str(bad), "test_file": str(ts_files[1])})
 
 
 def test_ucr_unknown_test_label_names_the_series(tmp_path, ts_files):
     test = write_ts(tmp_path / "odd_TEST.ts", [[1.0, 2.0, 3.0]] * 2, ["a", "c"], classes=["a", "b", "c"])
-    with pytest.raises(DataError, match=r"odd_TEST.ts: series 1 has label 'c'"):
-        sources.ingest({"source": "ucr", "train_file": str(ts_files[0]), "test_file": str(test)})
+    with pytest.raises(DataError, match=r"odd_TEST.ts: series 2 has label 'c'"):
+        sources.ingest({"reader": "ucr", "train_file": str(ts_files[0]), "test_file": str(test)})
 
 
 def test_ucr_nan_names_the_series(tmp_path, ts_files):
     test = write_ts(tmp_path / "nan_TEST.ts", [[1.0, 2.0], [1.0, "NaN"]], ["a", "b"])
-    with pytest.raises(DataError, match=r"nan_TEST.ts: series 1 holds NaN"):
-        sources.ingest({"source": "ucr", "train_file": str(ts_files[0]), "test_file": str(test)})
+    with pytest.raises(DataError, match=r"nan_TEST.ts: series 2 holds NaN"):
+        sources.ingest({"reader": "ucr", "train_file": str(ts_files[0]), "test_file": str(test)})
 
 
 # ------------------------------------------------------------------ IMDB reviews
@@ -109,8 +109,11 @@ def test_ucr_nan_names_the_series(tmp_path, ts_files):
 
 def imdb_spec(path, digest, **extra):
     return {
-        "source": "imdb",
-        "archive": str(path),
+        "reader": "text",
+        "path": str(path),
+        "member": MEMBER,
+        "select": {"source": "imdb"},
+        "class_names": ["negative", "positive"],
         "sha256": digest,
         "min_count": 1,
         "valid_fraction": 0.2,
@@ -152,7 +155,7 @@ def test_imdb_checksum_mismatch_is_refused(review_wheel):
 
 def test_imdb_bad_label_names_the_review(tmp_path):
     path, digest = write_review_wheel(tmp_path / "r.whl", [("fine", 1, "imdb"), ("odd", 3, "imdb")])
-    with pytest.raises(DataError, match="review 1 has label 3"):
+    with pytest.raises(DataError, match="data row 2 has label 3, outside class ids 0..1"):
         sources.ingest(imdb_spec(path, digest))
 
 
@@ -175,5 +178,5 @@ def test_tokenize_drops_html_breaks():
 
 def test_ucr_empty_series_names_the_series(tmp_path, ts_files):
     train = write_ts(tmp_path / "empty_TRAIN.ts", [[1.0, 2.0], []], ["a", "b"])
-    with pytest.raises(DataError, match=r"empty_TRAIN.ts: series 1 is empty"):
-        sources.ingest({"source": "ucr", "train_file": str(train), "test_file": str(ts_files[1])})
+    with pytest.raises(DataError, match=r"empty_TRAIN.ts: series 2 is empty"):
+        sources.ingest({"reader": "ucr", "train_file": str(train), "test_file": str(ts_files[1])})

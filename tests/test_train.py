@@ -59,7 +59,7 @@ def test_model_refuses_other_classes(tmp_path, token_dataset, signal_dataset):
 
 
 def test_cli_runs_every_step_without_snakemake(tmp_path, capsys):
-    spec = {"source": "synthetic", "n": 40, "length": 60, "evidence": "end"}
+    spec = {"reader": "synthetic", "n": 40, "length": 60, "evidence": "end"}
     assert main(["ingest", "--name", "syn", "--spec", json.dumps(spec), "--out", str(tmp_path / "d")]) == 0
     arm = {"reduce": "truncate", "keep": "last", "length": 20}
     assert (
@@ -133,7 +133,7 @@ def test_cli_runs_every_step_without_snakemake(tmp_path, capsys):
 
 
 def test_cli_bad_input_exits_with_a_clear_error(tmp_path, capsys):
-    spec = {"source": "ucr", "train_file": str(tmp_path / "missing.ts"), "test_file": str(tmp_path / "x.ts")}
+    spec = {"reader": "ucr", "train_file": str(tmp_path / "missing.ts"), "test_file": str(tmp_path / "x.ts")}
     assert main(["ingest", "--name", "u", "--spec", json.dumps(spec), "--out", str(tmp_path / "d")]) == 2
     assert "missing.ts: file not found" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()

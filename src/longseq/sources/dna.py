@@ -1,0 +1,198 @@
+"""DNA from GenBank (annotated loci, cut into coding / non-coding windows) and FASTA (one
+labelled sequence per record), both parsed by Biopython. Bases become tokens from a fixed
+alphabet (or fixed k-mers), so nothing is fitted and nothing can leak between splits."""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from itertools import product
+
+import numpy as np
+
+from ..data import UNK_ID, DataError
+
+BASES = "ACGTN"
+AMBIGUOUS = "RYKMSWBDHV"  # IUPAC codes: read as N
+
+
+def dna_vocab(k: int = 1) -> list[str]:
+    """Ids 0/1 are padding and unknown; then A, C, G, T, N, or every ACGT k-mer in order
+    (a k-mer holding N is unknown)."""
+    return ["<pad>", "<unk>"] + (list(BASES) if k == 1 else ["".join(p) for p in product("ACGT", repeat=k)])
+
+
+_CODES = np.full(256, -1, dtype=np.int64)
+for _i, _b in enumerate(BASES):
+    _CODES[ord(_b)] = _CODES[ord(_b.lower())] = _i
+for _b in AMBIGUOUS:
+    _CODES[ord(_b)] = _CODES[ord(_b.lower())] = 4
+
+
+def encode_dna(seq: str, k: int = 1, stride: int | None = None, where: str = "sequence") -> np.ndarray:
+    """Bases -> int32 token ids; k > 1 reads k-mers every `stride` bases (default k: the sequence
+    gets k times shorter)."""
+    codes = _CODES[np.frombuffer(seq.encode("latin-1", "replace"), dtype=np.uint8)]
+    bad = np.flatnonzero(codes < 0)
+    if len(bad):
+        raise DataError(
+            f"{where}: character {seq[bad[0]]!r} at position {bad[0] + 1} is not a base (A, C, G, T, N or "
+            "an IUPAC code); clean the sequence"
+        )
+    if k == 1:
+        return (codes + 2).astype(np.int32)
+    stride = stride or k
+    if len(codes) < k:
+        return np.zeros(0, dtype=np.int32)
+    kmers = np.lib.stride_tricks.sliding_window_view(codes, k)[::stride]
+    ids = (kmers * 4 ** np.arange(k - 1, -1, -1)).sum(axis=1) + 2
+    ids[(kmers == 4).any(axis=1)] = UNK_ID
+    return ids.astype(np.int32)
+
+
+def _parse(raw: bytes, fmt: str, where: str) -> list:
+    from Bio import BiopythonParserWarning, SeqIO
+
+    try:
+        with warnings.catch_warnings():  # AUGUSTUS' LOCUS lines are short; Biopython copes but warns
+            warnings.simplefilter("ignore", BiopythonParserWarning)
+            records = list(SeqIO.parse(io.StringIO(raw.decode("utf-8", "replace")), fmt))
+    except ValueError as exc:
+        raise DataError(f"{where}: cannot parse as {fmt} ({exc})") from exc
+    if not records:
+        what = "LOCUS ... // entries" if fmt == "genbank" else "records (lines starting with '>')"
+        raise DataError(f"{where}: no {what} found; is this a {fmt} file?")
+    return records
+
+
+def _windows(length: int, window: int, stride: int) -> range:
+    return range(0, length - window + 1, stride)
+
+
+def genbank(spec: dict):
+    """Fixed-length windows of annotated loci: coding windows are cut from each CDS as it is read
+    (exons joined, reverse-complemented on the minus strand); non-coding windows from each
+    stretch that no CDS part touches (flanks and introns; in a gene-finding training set these
+    may still hold unannotated genes). Windows of one locus share a split (group = locus)."""
+    from . import Records, read_source_bytes
+
+    raw, where = read_source_bytes(spec)
+    window, k = spec.get("window", 1000), spec.get("kmer", 1)
+    stride = spec.get("stride", window)
+    avoid = set(spec.get("avoid_features", ["CDS"]))
+    sequences, labels, groups = [], [], []
+    n_cds = 0
+    for locus, record in enumerate(_parse(raw, "genbank", where)):
+        name = f"{where}: locus {record.name}"
+        try:
+            bases = str(record.seq)
+        except Exception as exc:  # Biopython's UndefinedSequenceError: no ORIGIN section
+            raise DataError(f"{name} has no sequence (ORIGIN section); remove the entry") from exc
+        covered = np.zeros(len(bases), dtype=bool)
+        for feature in record.features:
+            if feature.type in avoid:
+                for part in feature.location.parts:
+                    covered[int(part.start) : int(part.end)] = True
+            if feature.type != "CDS":
+                continue
+            n_cds += 1
+            coding = str(feature.extract(record.seq))
+            for start in _windows(len(coding), window, stride):
+                sequences.append(encode_dna(coding[start : start + window], k, spec.get("kmer_stride"), name))
+                labels.append(1)
+                groups.append(locus)
+        edges = np.flatnonzero(np.diff(np.r_[1, covered.astype(np.int8), 1]))
+        for lo, hi in zip(edges[::2], edges[1::2]):  # stretches no avoided feature touches
+            for start in _windows(hi - lo, window, stride):
+                piece = bases[lo + start : lo + start + window]
+                sequences.append(encode_dna(piece, k, spec.get("kmer_stride"), name))
+                labels.append(0)
+                groups.append(locus)
+    if n_cds == 0:
+        raise DataError(
+            f"{where}: no CDS features, so no window can be labelled coding; is this annotated GenBank?"
+        )
+    if not sequences:
+        raise DataError(f"{where}: no locus is {window} bases long; lower the window option")
+    meta = {
+        "vocab": dna_vocab(k),
+        "vocab_size": len(dna_vocab(k)),
+        "synthetic": False,
+        "source": spec.get("describe") or f"GenBank {where}: {window}-bp windows, coding vs non-coding",
+        "loci": int(locus + 1),
+    }
+    return Records("tokens", sequences, np.array(labels), ["non_coding", "coding"], meta, np.array(groups))
+
+
+def _label_sheet(path: str) -> dict[str, str]:
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path, sep=None, engine="python", dtype=str)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(
+            f"{path}: cannot read the label sheet ({exc}); it needs columns id and label"
+        ) from exc
+    for column in ("id", "label"):
+        if column not in table.columns:
+            raise DataError(
+                f"{path}: the label sheet has no {column!r} column (it has {list(table.columns)})"
+            )
+    duplicated = table["id"][table["id"].duplicated()]
+    if len(duplicated):
+        raise DataError(f"{path}: id {duplicated.iloc[0]!r} appears twice; give each record one label")
+    return dict(zip(table["id"], table["label"]))
+
+
+def fasta(spec: dict):
+    """One labelled sequence per FASTA record. The label comes from the header
+    (`label_pattern`, default `label=<class>`) or from a label sheet (columns id, label);
+    an optional `group_pattern` keeps related records in one split."""
+    from . import Records, read_source_bytes
+
+    raw, where = read_source_bytes(spec)
+    records = _parse(raw, "fasta", where)
+    sheet = _label_sheet(spec["labels"]) if spec.get("labels") else None
+    pattern = re.compile(spec.get("label_pattern", r"label=(\S+)"))
+    group_pattern = re.compile(spec["group_pattern"]) if spec.get("group_pattern") else None
+    k = spec.get("kmer", 1)
+    sequences, names, groups = [], [], []
+    for number, record in enumerate(records, start=1):
+        if sheet is not None:
+            label = sheet.get(record.id)
+        else:
+            match = pattern.search(record.description)
+            label = match.group(1) if match else None
+        if label is None:
+            fix = (
+                f"add a row for it to {spec['labels']}"
+                if sheet is not None
+                else "add 'label=<class>' to its header"
+            )
+            raise DataError(f"{where}: record {number} ({record.id}) has no label; {fix}")
+        if len(record.seq) == 0:
+            raise DataError(f"{where}: record {number} ({record.id}) has no bases; remove it")
+        sequences.append(
+            encode_dna(str(record.seq), k, spec.get("kmer_stride"), f"{where}: record {number} ({record.id})")
+        )
+        names.append(label)
+        if group_pattern:
+            match = group_pattern.search(record.description)
+            groups.append(match.group(1) if match else record.id)
+    classes = sorted(set(names))
+    index = {c: i for i, c in enumerate(classes)}
+    meta = {
+        "vocab": dna_vocab(k),
+        "vocab_size": len(dna_vocab(k)),
+        "synthetic": False,
+        "source": spec.get("describe") or f"FASTA {where}",
+    }
+    return Records(
+        "tokens",
+        sequences,
+        np.array([index[c] for c in names]),
+        classes,
+        meta,
+        np.array(groups) if group_pattern else None,
+    )

@@ -1,0 +1,136 @@
+"""Text documents from a CSV, TSV or Parquet table (read by pandas; pyarrow for Parquet) with a
+text column and a label column, optionally inside a zip or wheel archive. Words become tokens
+here; their vocabulary is counted on the train split only, after splitting (see `ingest`)."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+
+import numpy as np
+
+from ..data import DataError
+
+TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[!?]")
+BREAK_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case words (with their apostrophes) plus ! and ?, after dropping HTML line breaks."""
+    return TOKEN_RE.findall(BREAK_RE.sub(" ", text).lower())
+
+
+def build_vocab(token_lists, max_size: int, min_count: int) -> list[str]:
+    """Most frequent tokens first, ties alphabetical; ids 0/1 are padding and unknown."""
+    counts = Counter(tok for toks in token_lists for tok in toks)
+    kept = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
+    return ["<pad>", "<unk>"] + kept[: max(0, max_size - 2)]
+
+
+def _table_format(spec: dict, where: str) -> str:
+    if spec.get("format"):
+        return spec["format"]
+    name = spec.get("member") or spec["path"]
+    for suffix, fmt in FORMATS.items():
+        if name.lower().endswith(suffix):
+            return fmt
+    raise DataError(
+        f"{where}: cannot tell the table format from the name; set the option format: csv, tsv or parquet"
+    )
+
+
+def read_table(raw: bytes, fmt: str, where: str):
+    import pandas as pd
+
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(io.BytesIO(raw))
+        return pd.read_csv(io.BytesIO(raw), sep="\t" if fmt == "tsv" else ",")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise DataError(
+            f"{where}: cannot parse as {fmt} ({exc}); check the file or the format option"
+        ) from exc
+
+
+def _class_ids(values, class_names: list[str] | None, where: str, max_classes: int):
+    """Label values -> (class ids, class names). Labels are class names, or integer ids into
+    `class_names`; anything else (fractions, missing values) is an error naming the row."""
+    import pandas as pd
+
+    for row, value in values.items():
+        if pd.isna(value):
+            raise DataError(f"{where}: data row {row + 1} has no label; fill it in or remove the row")
+        if isinstance(value, float) and not value.is_integer():
+            raise DataError(
+                f"{where}: data row {row + 1} has label {value!r}, a fraction; labels must be class names "
+                "or integer class ids (is label_column a score?)"
+            )
+    as_text = [str(int(v)) if isinstance(v, float) else str(v) for v in values]
+    if class_names:
+        if all(t.lstrip("-").isdigit() for t in as_text):
+            ids = np.array([int(t) for t in as_text])
+            bad = np.flatnonzero((ids < 0) | (ids >= len(class_names)))
+            if len(bad):
+                row = values.index[bad[0]]
+                raise DataError(
+                    f"{where}: data row {row + 1} has label {ids[bad[0]]}, outside class ids "
+                    f"0..{len(class_names) - 1} of class_names {class_names}; "
+                    "fix the row or the class_names option"
+                )
+            return ids, list(class_names)
+        index = {c: i for i, c in enumerate(class_names)}
+        for row, text in zip(values.index, as_text):
+            if text not in index:
+                raise DataError(
+                    f"{where}: data row {row + 1} has label {text!r}, not one of class_names {class_names}; "
+                    "fix the row or the class_names option"
+                )
+        return np.array([index[t] for t in as_text]), list(class_names)
+    classes = sorted(set(as_text), key=lambda s: (len(s), s))
+    if len(classes) > max_classes:
+        raise DataError(
+            f"{where}: the label column has {len(classes)} distinct values; is label_column really a "
+            f"class? (raise max_classes above {max_classes} if it is)"
+        )
+    index = {c: i for i, c in enumerate(classes)}
+    return np.array([index[t] for t in as_text]), classes
+
+
+def text(spec: dict):
+    """Documents and labels from a table; rows can be selected by column values and exact
+    duplicate texts dropped (the first is kept), before anything is split."""
+    from . import Records, read_source_bytes
+
+    raw, where = read_source_bytes(spec)
+    table = read_table(raw, _table_format(spec, where), where)
+    text_col, label_col = spec.get("text_column", "text"), spec.get("label_column", "label")
+    for option, column in (("text_column", text_col), ("label_column", label_col)):
+        if column not in table.columns:
+            raise DataError(
+                f"{where}: no {column!r} column (it has {list(table.columns)}); set the sheet option {option}"
+            )
+    for column, value in (spec.get("select") or {}).items():
+        if column not in table.columns:
+            raise DataError(
+                f"{where}: no {column!r} column to select {value!r} rows (it has {list(table.columns)})"
+            )
+        table = table[table[column] == value]
+    if spec.get("dedupe", True):
+        table = table.drop_duplicates(subset=text_col, keep="first")
+    if table.empty:
+        raise DataError(f"{where}: no rows left to read (empty table, or the select option matched none)")
+    labels, classes = _class_ids(
+        table[label_col], spec.get("class_names"), where, spec.get("max_classes", 100)
+    )
+    documents = []
+    for row, value in table[text_col].items():
+        tokens = tokenize(value) if isinstance(value, str) else []
+        if not tokens:
+            raise DataError(
+                f"{where}: data row {row + 1} has no words in {text_col!r}; fill it in or remove the row"
+            )
+        documents.append(tokens)
+    meta = {"source": spec.get("describe") or f"text table {where}", "synthetic": False}
+    return Records("tokens", documents, labels, classes, meta)
