@@ -128,6 +128,10 @@ def test_study_produces_summary_and_figure(finished_study):
     assert len(overview) == 9 and (overview["seeds"] == 2).all()
     for dataset in ("syn", "ucr", "reviews"):
         assert (tmp / "results" / "pretrained" / dataset / "ae" / "encoder.pt").exists()
+    datasets = pd.read_csv(tmp / "results" / "datasets.csv").set_index("dataset")
+    assert list(datasets.index) == ["syn", "ucr", "reviews"]
+    assert datasets.loc["syn", "real"] == "synthetic" and datasets.loc["ucr", "real"] == "real"
+    assert datasets.loc["ucr", "records"] == "12/4/6" and datasets.loc["ucr", "length_max"] == 30
 
 
 def test_nothing_to_do_after_a_run_and_an_arm_edit_reruns_only_that_arm(finished_study):
@@ -187,7 +191,8 @@ def test_a_configfile_replaces_the_default_study(finished_study):
     only_syn = dict(config, dataset_sheet="syn_only.tsv", seeds=[5])
     (tmp / "other.yaml").write_text(yaml.safe_dump(only_syn))
     counts = job_counts(snakemake(tmp, "-n", "--configfile", str(tmp / "other.yaml")))
-    assert counts == {"trained_model": 3, "test_metrics": 3, "summary": 1, "all": 1}  # 1 data set x 3 arms
+    # 1 data set x 3 arms; the data set table lists one data set now
+    assert counts == {"dataset_table": 1, "trained_model": 3, "test_metrics": 3, "summary": 1, "all": 1}
 
 
 def test_editing_a_data_set_row_reruns_that_data_set_only(finished_study):
@@ -202,6 +207,7 @@ def test_editing_a_data_set_row_reruns_that_data_set_only(finished_study):
     # one ingest, its 3 arms reduced, one encoder, 3 arms x 2 seeds trained and evaluated
     assert counts == {
         "ingested_dataset": 1,
+        "dataset_table": 1,
         "reduced_dataset": 3,
         "pretrained_encoder": 1,
         "trained_model": 6,

@@ -108,6 +108,13 @@ def cmd_aggregate(args) -> None:
     print(f"{len(table)} runs aggregated into {args.summary}", file=sys.stderr)
 
 
+def cmd_describe(args) -> None:
+    from .report import write_dataset_table
+
+    table = write_dataset_table(args.folders, args.out)
+    print(table.to_string(index=False))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="longseq", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
@@ -184,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overview", required=True, type=Path)
     p.add_argument("--figure", required=True, type=Path)
     p.set_defaults(func=cmd_aggregate)
+
+    p = sub.add_parser("describe", help="ingested data set folders -> one table (source, size, lengths)")
+    p.add_argument("folders", nargs="+", type=Path)
+    p.add_argument("--out", required=True, type=Path, help="CSV file to write")
+    p.set_defaults(func=cmd_describe)
     return parser
 
 

@@ -1,3 +1,18 @@
+rule dataset_table:
+    input:
+        expand("results/ingested/{dataset}", dataset=DATASETS),
+    output:
+        report(
+            "results/datasets.csv",
+            caption="../report/datasets.rst",
+            category="Data sets",
+        ),
+    log:
+        "logs/dataset_table.log",
+    shell:
+        "longseq describe {input} --out {output} > {log} 2>&1"
+
+
 rule summary:
     input:
         all_metrics(),

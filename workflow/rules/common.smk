@@ -48,6 +48,7 @@ wildcard_constraints:
 
 def get_final_output():
     return [
+        "results/datasets.csv",
         "results/summary.csv",
         "results/overview.csv",
         "results/accuracy_by_arm.png",

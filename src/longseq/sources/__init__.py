@@ -188,6 +188,8 @@ def ingest(spec: dict, name: str = "dataset") -> Dataset:
             f"data set {name!r}: classes {missing} have no training records under split policy "
             f"{default_policy(sub, spec)!r}; add records of those classes or change the split"
         )
+    if spec.get("describe"):
+        meta["source"] = spec["describe"]
     meta.setdefault("name", name)
     meta["spec"] = spec
     meta["split_policy"] = default_policy(sub, spec)
