@@ -12,6 +12,16 @@ configfile: "config/config.yaml"
 report: "workflow/report/workflow.rst"
 
 
+# cheap or network-bound: on a cluster these run on the submitting machine
+localrules:
+    all,
+    download_archive,
+    dataset_table,
+    summary,
+    report_figures,
+    confusion_matrices,
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/reduce.smk"

@@ -358,8 +358,12 @@ def test_ucr_arff_files_read_like_ts(tmp_path):
         return path
 
     rng = np.random.default_rng(6)
-    train = arff(tmp_path / "tiny_TRAIN.arff", [[*np.round(rng.normal(size=5), 3), "ab"[i % 2]] for i in range(10)])
-    test = arff(tmp_path / "tiny_TEST.arff", [[*np.round(rng.normal(size=5), 3), "ab"[i % 2]] for i in range(4)])
+    train = arff(
+        tmp_path / "tiny_TRAIN.arff", [[*np.round(rng.normal(size=5), 3), "ab"[i % 2]] for i in range(10)]
+    )
+    test = arff(
+        tmp_path / "tiny_TEST.arff", [[*np.round(rng.normal(size=5), 3), "ab"[i % 2]] for i in range(4)]
+    )
     ds = sources.ingest({"reader": "ucr", "train_file": str(train), "test_file": str(test)}, "arff")
     assert ds.classes == ["a", "b"] and len(ds.splits["test"]) == 4 and ds.splits["train"][0].shape == (5, 1)
     assert ds.meta["split_policy"] == "given"

@@ -17,7 +17,10 @@ def test_same_seed_gives_the_same_numbers_on_cpu(token_dataset):
     _, a = train_model(token_dataset, MODEL, TRAIN, seed=3, device=torch.device("cpu"), progress=False)
     _, b = train_model(token_dataset, MODEL, TRAIN, seed=3, device=torch.device("cpu"), progress=False)
     _, c = train_model(token_dataset, MODEL, TRAIN, seed=4, device=torch.device("cpu"), progress=False)
-    strip = lambda h: [{k: v for k, v in e.items() if k != "seconds"} for e in h["epochs"]]
+
+    def strip(h):
+        return [{k: v for k, v in e.items() if k != "seconds"} for e in h["epochs"]]
+
     assert strip(a) == strip(b)
     assert strip(a) != strip(c)
 

@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -92,6 +93,15 @@ def snakemake(workdir: Path, *args: str) -> str:
     return result.stdout + result.stderr
 
 
+def aggregates(datasets: int = 3) -> dict[str, int]:
+    """The jobs that follow any change of results: tables, figures, one confusion figure per
+    data set whose results changed, and the target rule."""
+    return {"summary": 1, "report_figures": 1, "confusion_matrices": datasets, "all": 1}
+
+
+AGGREGATES = aggregates()
+
+
 def job_counts(output: str) -> dict[str, int]:
     table = output.split("Job stats:")[1].split("total")[0]
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
@@ -141,8 +151,8 @@ def test_nothing_to_do_after_a_run_and_an_arm_edit_reruns_only_that_arm(finished
         config, arms=dict(config["arms"], first={"reduce": "truncate", "keep": "first", "length": 12})
     )
     counts = dry_run_counts_with(tmp, config, edited)
-    # 3 data sets x the edited arm, x 2 seeds for training and evaluation, plus the aggregate
-    assert counts == {"reduced_dataset": 3, "trained_model": 6, "test_metrics": 6, "summary": 1, "all": 1}
+    # 3 data sets x the edited arm, x 2 seeds for training and evaluation, plus the aggregates
+    assert counts == {"reduced_dataset": 3, "trained_model": 6, "test_metrics": 6, **AGGREGATES}
 
 
 def test_invalid_config_stops_before_any_job(tmp_path):
@@ -174,13 +184,13 @@ def test_editing_pretraining_reruns_the_pretrain_jobs_and_the_arms_that_use_them
     tmp, config = finished_study
     counts = dry_run_counts_with(tmp, config, dict(config, pretrain={"ae": {"window": 8, "max_epochs": 2}}))
     # 3 encoders; the one arm that uses them: 3 data sets x 2 seeds trained and evaluated
-    assert counts == {"pretrained_encoder": 3, "trained_model": 6, "test_metrics": 6, "summary": 1, "all": 1}
+    assert counts == {"pretrained_encoder": 3, "trained_model": 6, "test_metrics": 6, **AGGREGATES}
 
 
 def test_editing_training_settings_does_not_re_reduce_or_re_ingest(finished_study):
     tmp, config = finished_study
     counts = dry_run_counts_with(tmp, config, dict(config, train=dict(config["train"], lr=0.01)))
-    assert counts == {"trained_model": 18, "test_metrics": 18, "summary": 1, "all": 1}
+    assert counts == {"trained_model": 18, "test_metrics": 18, **AGGREGATES}
 
 
 def test_a_configfile_replaces_the_default_study(finished_study):
@@ -192,7 +202,7 @@ def test_a_configfile_replaces_the_default_study(finished_study):
     (tmp / "other.yaml").write_text(yaml.safe_dump(only_syn))
     counts = job_counts(snakemake(tmp, "-n", "--configfile", str(tmp / "other.yaml")))
     # 1 data set x 3 arms; the data set table lists one data set now
-    assert counts == {"dataset_table": 1, "trained_model": 3, "test_metrics": 3, "summary": 1, "all": 1}
+    assert counts == {"dataset_table": 1, "trained_model": 3, "test_metrics": 3, **aggregates(1)}
 
 
 def test_editing_a_data_set_row_reruns_that_data_set_only(finished_study):
@@ -212,8 +222,7 @@ def test_editing_a_data_set_row_reruns_that_data_set_only(finished_study):
         "pretrained_encoder": 1,
         "trained_model": 6,
         "test_metrics": 6,
-        "summary": 1,
-        "all": 1,
+        **aggregates(1),
     }
 
 
@@ -221,4 +230,84 @@ def test_a_data_sets_training_settings_rerun_its_training_only(finished_study):
     tmp, config = finished_study
     edited = dict(config, datasets={"ucr": {"train": {"lr": 0.01}}})
     counts = dry_run_counts_with(tmp, config, edited)
-    assert counts == {"trained_model": 6, "test_metrics": 6, "summary": 1, "all": 1}
+    assert counts == {"trained_model": 6, "test_metrics": 6, **aggregates(1)}
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_the_report_is_self_contained_and_lists_every_figure(finished_study):
+    tmp, _ = finished_study
+    snakemake(tmp, "--report", "report.html")
+    html = (tmp / "report.html").read_text()
+    for name in (
+        "results_table.html",
+        "accuracy_by_arm.png",
+        "accuracy_vs_steps.png",
+        "accuracy_vs_cost.png",
+        "learning_curves.png",
+        "datasets.csv",
+    ):
+        assert name in html, name
+    for dataset in ("syn", "ucr", "reviews"):
+        assert f"confusion/{dataset}.png" in html
+    assert "http://" not in html.split("<body")[0].replace("http://www.w3.org", "")  # nothing fetched
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (`make test` installs it as root)"
+)
+def test_the_report_renders_in_headless_chromium(finished_study, tmp_path):
+    tmp, _ = finished_study
+    if not (tmp / "report.html").exists():
+        snakemake(tmp, "--report", "report.html")
+    url = (tmp / "report.html").as_uri()
+    common = [
+        CHROMIUM,
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=10000",
+    ]
+    dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    page = dom.stdout
+    assert "Results" in page and "Confusion matrices" in page, page[:2000]
+    assert "accuracy_vs_cost.png" in page and "results_table.html" in page
+    shot = tmp / "report_screenshot.png"
+    subprocess.run(
+        [*common, "--window-size=1400,1000", f"--screenshot={shot}", url], capture_output=True, timeout=120
+    )
+    assert (
+        shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 20_000
+    )  # a drawn page, not a blank one
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        ("evaluate.py", {"test_metrics": 18, **AGGREGATES}),
+        ("report.py", {"dataset_table": 1, **AGGREGATES}),
+    ],
+)
+def test_a_code_change_in_one_step_reruns_that_steps_jobs(finished_study, tmp_path, module, expected):
+    """Each rule carries a fingerprint of the modules it runs (workflow/rules/common.smk)."""
+    tmp, _ = finished_study
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    for part in ("Snakefile", "workflow", "profiles", "src"):
+        source = REPO / part
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, copy / part)
+    assert "Nothing to be done" in snakemake(tmp, "-n", "--snakefile", str(copy / "Snakefile"))
+    edited = copy / "src" / "longseq" / module
+    edited.write_text(edited.read_text() + "\n# an edit\n")
+    assert job_counts(snakemake(tmp, "-n", "--snakefile", str(copy / "Snakefile"))) == expected

@@ -104,7 +104,7 @@ def cmd_evaluate(args) -> None:
 def cmd_aggregate(args) -> None:
     from .report import aggregate
 
-    table = aggregate(args.metrics, args.summary, args.overview, args.figure)
+    table = aggregate(args.metrics, args.summary, args.overview, args.figure, args.train_benchmarks)
     print(f"{len(table)} runs aggregated into {args.summary}", file=sys.stderr)
 
 
@@ -113,6 +113,62 @@ def cmd_describe(args) -> None:
 
     table = write_dataset_table(args.folders, args.out)
     print(table.to_string(index=False))
+
+
+def cmd_figures(args) -> None:
+    import pandas as pd
+
+    from . import report
+
+    table = report.collect(args.metrics)
+    overview = pd.read_csv(args.overview)
+    report.results_table_html(overview, args.table)
+    report.plot_accuracy_vs_steps(table, args.steps)
+    report.plot_accuracy_vs_cost(overview, args.cost)
+    arms = list(dict.fromkeys(overview["arm"]))
+    report.plot_learning_curves(report.collect_histories(args.histories), arms, args.curves)
+
+
+def cmd_confusion(args) -> None:
+    from .report import plot_confusions
+
+    plot_confusions(args.metrics, args.dataset, args.out)
+
+
+def _overview(path: Path):
+    import pandas as pd
+
+    path = path / "overview.csv" if path.is_dir() else path
+    if not path.exists():
+        from .data import DataError
+
+        raise DataError(f"{path}: no overview table; give a results folder or its overview.csv")
+    return pd.read_csv(path)
+
+
+def cmd_compare(args) -> None:
+    from .report import compare
+
+    diff = compare(_overview(args.a), _overview(args.b))
+    if args.out:
+        from .data import atomic_write_bytes
+
+        atomic_write_bytes(args.out, diff.to_csv(index=False).encode())
+    shown = diff.assign(
+        A=diff["accuracy_mean_a"].map("{:.3f}".format)
+        + " ± "
+        + diff["accuracy_std_a"].fillna(0).map("{:.3f}".format),
+        B=diff["accuracy_mean_b"].map("{:.3f}".format)
+        + " ± "
+        + diff["accuracy_std_b"].fillna(0).map("{:.3f}".format),
+        change=diff["accuracy_change"].map("{:+.3f}".format)
+        + diff["beyond_spread"].map({True: " *", False: ""}),
+        time=diff["time_ratio"].map("{:.2f}x".format),
+    )
+    shown.loc[shown["only_in"] == "A", ["B", "change", "time"]] = "–"
+    shown.loc[shown["only_in"] == "B", ["A", "change", "time"]] = "–"
+    print(f"A = {args.a}\nB = {args.b}\n(* : the change exceeds the seeds' combined spread; time: B / A)")
+    print(shown[["dataset", "arm", "A", "B", "change", "time", "only_in"]].to_string(index=False))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -187,10 +243,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("aggregate", help="all metrics -> summary.csv, overview.csv and figure")
     p.add_argument("metrics", nargs="+", type=Path)
+    p.add_argument(
+        "--train-benchmarks",
+        nargs="*",
+        type=Path,
+        default=[],
+        help="Snakemake benchmark files of training jobs",
+    )
     p.add_argument("--summary", required=True, type=Path)
     p.add_argument("--overview", required=True, type=Path)
     p.add_argument("--figure", required=True, type=Path)
     p.set_defaults(func=cmd_aggregate)
+
+    p = sub.add_parser("figures", help="the report's results table and figures")
+    p.add_argument("--metrics", nargs="+", type=Path, required=True)
+    p.add_argument("--overview", type=Path, required=True)
+    p.add_argument("--histories", nargs="+", type=Path, required=True)
+    for name in ("table", "steps", "cost", "curves"):
+        p.add_argument(f"--{name}", type=Path, required=True)
+    p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser("confusion", help="confusion matrices of one data set's arms")
+    p.add_argument("metrics", nargs="+", type=Path)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_confusion)
+
+    p = sub.add_parser("compare", help="two result sets side by side per data set x arm (like dvc exp diff)")
+    p.add_argument("a", type=Path, help="results folder or overview.csv (before)")
+    p.add_argument("b", type=Path, help="results folder or overview.csv (after)")
+    p.add_argument("--out", type=Path, help="also write the comparison as CSV")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("describe", help="ingested data set folders -> one table (source, size, lengths)")
     p.add_argument("folders", nargs="+", type=Path)

@@ -30,8 +30,28 @@ METRIC_COLUMNS = [
 ]
 
 
-def collect(metric_files: list[str | Path]) -> pd.DataFrame:
-    """One row per data set x arm x seed: the arm's parameters, then the metrics."""
+def read_benchmarks(files: list[str | Path]) -> pd.DataFrame:
+    """Snakemake's `benchmark:` files of training jobs (results/benchmarks/train/<data set>/<arm>/
+    seed<N>.tsv): wall seconds and peak resident memory of the whole job, as the scheduler saw it."""
+    rows = []
+    for path in files:
+        path = Path(path)
+        bench = pd.read_csv(path, sep="\t")
+        rows.append(
+            {
+                "dataset": path.parent.parent.name,
+                "arm": path.parent.name,
+                "seed": int(path.stem.removeprefix("seed")),
+                "job_seconds": float(bench["s"].iloc[-1]),
+                "job_max_rss_mb": float(bench["max_rss"].iloc[-1]),
+            }
+        )
+    return pd.DataFrame(rows, columns=["dataset", "arm", "seed", "job_seconds", "job_max_rss_mb"])
+
+
+def collect(metric_files: list[str | Path], benchmark_files: list[str | Path] = ()) -> pd.DataFrame:
+    """One row per data set x arm x seed: the arm's parameters, then the metrics, then the
+    training job's benchmark (where given)."""
     rows = []
     for path in metric_files:
         metrics = json.loads(Path(path).read_text())
@@ -47,6 +67,8 @@ def collect(metric_files: list[str | Path]) -> pd.DataFrame:
             | {k: metrics[k] for k in METRIC_COLUMNS}
         )
     table = pd.DataFrame(rows)
+    if benchmark_files:
+        table = table.merge(read_benchmarks(benchmark_files), on=["dataset", "arm", "seed"], how="left")
     # keep the study's own order of data sets and arms (the order of the config)
     for column in ("dataset", "arm"):
         table[column] = pd.Categorical(table[column], categories=list(dict.fromkeys(table[column])))
@@ -67,6 +89,11 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
         mean_steps=("mean_steps", "mean"),
         train_seconds_mean=("train_seconds", "mean"),
         peak_memory_mb_mean=("peak_memory_mb", "mean"),
+        **(
+            {"job_seconds_mean": ("job_seconds", "mean"), "job_max_rss_mb_mean": ("job_max_rss_mb", "mean")}
+            if "job_seconds" in table
+            else {}
+        ),
     )
     return out.reset_index()
 
@@ -104,8 +131,8 @@ def plot_accuracy_by_arm(table: pd.DataFrame, path: str | Path) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def aggregate(metric_files, summary_csv, overview_csv, figure) -> pd.DataFrame:
-    table = collect(metric_files)
+def aggregate(metric_files, summary_csv, overview_csv, figure, benchmark_files=()) -> pd.DataFrame:
+    table = collect(metric_files, benchmark_files)
     atomic_write_bytes(summary_csv, table.to_csv(index=False).encode())
     atomic_write_bytes(overview_csv, summarise(table).to_csv(index=False, float_format="%.4f").encode())
     plot_accuracy_by_arm(table, figure)
@@ -143,3 +170,220 @@ def write_dataset_table(folders, out_csv) -> pd.DataFrame:
     table = describe_datasets(folders)
     atomic_write_bytes(out_csv, table.to_csv(index=False).encode())
     return table
+
+
+# ---------------------------------------------------------------- the report's figures and tables
+
+
+def _save(fig, path) -> None:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _panels(n: int, width: float = 4.2, height: float = 3.8):
+    fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
+    return fig, list(axes[0])
+
+
+def _arm_colours(arms: list[str]) -> dict[str, tuple]:
+    cmap = plt.get_cmap("tab20")
+    return {arm: cmap(i % 20) for i, arm in enumerate(arms)}
+
+
+def results_table_html(overview: pd.DataFrame, path: str | Path) -> None:
+    """Accuracy mean ± std over seeds, one row per arm and one column per data set, the best
+    arm of each data set in bold, the majority-class rate as the last row."""
+    datasets = list(dict.fromkeys(overview["dataset"]))
+    arms = list(dict.fromkeys(overview["arm"]))
+    best = overview.loc[overview.groupby("dataset", sort=False)["accuracy_mean"].idxmax()]
+    best = dict(zip(best["dataset"], best["arm"]))
+    cell = {(r.dataset, r.arm): r for r in overview.itertuples()}
+    rows = []
+    for arm in arms:
+        tds = []
+        for ds in datasets:
+            r = cell.get((ds, arm))
+            if r is None:
+                tds.append("<td>–</td>")
+                continue
+            spread = 0.0 if pd.isna(r.accuracy_std) else r.accuracy_std
+            text = f"{r.accuracy_mean:.3f} ± {spread:.3f}"
+            tds.append(f"<td><b>{text}</b></td>" if best[ds] == arm else f"<td>{text}</td>")
+        rows.append(f"<tr><th>{arm}</th>{''.join(tds)}</tr>")
+    majority = [
+        f"<td>{overview[overview['dataset'] == ds]['majority_baseline'].iloc[0]:.3f}</td>" for ds in datasets
+    ]
+    rows.append(f"<tr><th><i>majority class</i></th>{''.join(majority)}</tr>")
+    head = "".join(f"<th>{ds}</th>" for ds in datasets)
+    html = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>longseq results</title><style>"
+        "body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+        "padding:4px 8px;text-align:right}th{background:#f4f4f4}</style></head><body>"
+        "<h3>Test accuracy, mean ± standard deviation over seeds</h3>"
+        f"<table id='results'><tr><th>arm</th>{head}</tr>{''.join(rows)}</table></body></html>"
+    )
+    atomic_write_bytes(path, html.encode())
+
+
+def plot_accuracy_vs_steps(table: pd.DataFrame, path: str | Path) -> None:
+    """Accuracy against the steps the LSTM reads: arms of one strategy (truncate first/last,
+    sampled steps/windows) form a line over their lengths; every other arm is one point."""
+    datasets = list(table["dataset"].cat.categories)
+    fig, axes = _panels(len(datasets))
+    means = table.groupby(["dataset", "arm"], observed=True).agg(
+        acc=("accuracy", "mean"), steps=("mean_steps", "mean"), params=("arm_params", "first")
+    )
+    for ax, ds in zip(axes, datasets):
+        part = means.loc[ds].reset_index()
+        family = part["params"].map(_strategy)
+        for name, group in part.groupby(family, sort=False):
+            group = group.sort_values("steps")
+            style = "o-" if name != "other" and len(group) > 1 else "o"
+            if name == "other":
+                ax.scatter(group["steps"], group["acc"], color="grey", s=18, label="other arms")
+            else:
+                ax.plot(group["steps"], group["acc"], style, label=name, markersize=4)
+        ax.axhline(table[table["dataset"] == ds]["majority_baseline"].iloc[0], color="grey", ls="--", lw=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("steps the model reads (mean per sequence)")
+        ax.set_ylabel("test accuracy")
+        ax.set_ylim(0, 1.05)
+        ax.set_title(ds)
+    handles = {label: h for ax in axes for h, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=min(6, len(handles)), fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 0.88))
+    _save(fig, path)
+
+
+def _strategy(params: str) -> str:
+    arm = json.loads(params)
+    if "model" in arm or "train" in arm or "pretrain" in arm:
+        return "other"
+    if arm["reduce"] == "truncate":
+        return f"truncate ({arm.get('keep', 'first')})"
+    if arm["reduce"] == "sample":
+        return f"sample ({arm.get('mode', 'timesteps')})"
+    return "other"
+
+
+def plot_accuracy_vs_cost(overview: pd.DataFrame, path: str | Path) -> None:
+    """The Pareto view: accuracy against training time (left) and peak memory (right) per data
+    set; arms on the front (no other arm is both cheaper and more accurate) are joined."""
+    datasets = list(dict.fromkeys(overview["dataset"]))
+    colours = _arm_colours(list(dict.fromkeys(overview["arm"])))
+    fig, axes = plt.subplots(2, len(datasets), figsize=(4.2 * len(datasets), 7.2), squeeze=False)
+    for col, ds in enumerate(datasets):
+        part = overview[overview["dataset"] == ds]
+        for row, (cost, label) in enumerate(
+            [("train_seconds_mean", "training time (s)"), ("peak_memory_mb_mean", "peak memory (MB)")]
+        ):
+            ax = axes[row][col]
+            for r in part.itertuples():
+                ax.scatter(
+                    getattr(r, cost), r.accuracy_mean, color=colours[r.arm], s=30, label=r.arm, zorder=3
+                )
+            front = part.sort_values([cost, "accuracy_mean"], ascending=[True, False])
+            front = front[front["accuracy_mean"] >= front["accuracy_mean"].cummax()]
+            ax.plot(front[cost], front["accuracy_mean"], color="black", lw=1, zorder=2)
+            ax.set_xscale("log")
+            ax.set_xlabel(label)
+            ax.set_ylabel("test accuracy")
+            ax.set_title(ds if row == 0 else "")
+    handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=min(8, len(handles)), fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    _save(fig, path)
+
+
+def collect_histories(files: list[str | Path]) -> pd.DataFrame:
+    """Per-epoch training history of every run (results/models/<data set>/<arm>/seed<N>/history.json)."""
+    rows = []
+    for path in files:
+        path = Path(path)
+        history = json.loads(path.read_text())
+        seed, arm, ds = path.parent.name, path.parent.parent.name, path.parent.parent.parent.name
+        for epoch in history["epochs"]:
+            rows.append({"dataset": ds, "arm": arm, "seed": int(seed.removeprefix("seed"))} | epoch)
+    return pd.DataFrame(rows)
+
+
+def plot_learning_curves(histories: pd.DataFrame, arms: list[str], path: str | Path) -> None:
+    """Valid accuracy (solid) and train loss (dotted, right axis) per epoch, mean over seeds."""
+    datasets = list(dict.fromkeys(histories["dataset"]))
+    colours = _arm_colours(arms)
+    fig, axes = _panels(len(datasets), height=4.0)
+    for ax, ds in zip(axes, datasets):
+        loss_ax = ax.twinx()
+        part = histories[histories["dataset"] == ds]
+        for arm in arms:
+            curve = part[part["arm"] == arm].groupby("epoch")[["valid_accuracy", "train_loss"]].mean()
+            if curve.empty:
+                continue
+            ax.plot(curve.index, curve["valid_accuracy"], color=colours[arm], label=arm)
+            loss_ax.plot(curve.index, curve["train_loss"], color=colours[arm], ls=":", lw=1)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("valid accuracy (solid)")
+        loss_ax.set_ylabel("train loss (dotted)")
+        ax.set_ylim(0, 1.05)
+        ax.set_title(ds)
+    handles = {label: h for ax in axes for h, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=min(8, len(handles)), fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 0.86))
+    _save(fig, path)
+
+
+def plot_confusions(metric_files: list[str | Path], dataset: str, path: str | Path) -> None:
+    """One confusion matrix per arm of one data set, test records summed over seeds, rows
+    normalised (each row: where the records of that true class went)."""
+    runs = [json.loads(Path(p).read_text()) for p in metric_files]
+    runs = [m for m in runs if m["dataset"] == dataset]
+    arms = list(dict.fromkeys(m["arm"] for m in runs))
+    classes = runs[0]["classes"]
+    cols = min(4, len(arms))
+    rows = -(-len(arms) // cols)
+    size = 1.2 + 0.35 * len(classes)
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols + 1, size * rows + 0.6), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, arm in zip(axes.flat, arms):
+        counts = sum(pd.DataFrame(m["confusion"]).to_numpy() for m in runs if m["arm"] == arm)
+        share = counts / counts.sum(axis=1, keepdims=True).clip(min=1)
+        ax.axis("on")
+        ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
+        if len(classes) <= 6:
+            for (i, j), value in pd.DataFrame(share).stack().items():
+                ax.text(
+                    j,
+                    i,
+                    f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if value > 0.6 else "black",
+                )
+        ticks = range(len(classes))
+        labels = classes if len(classes) <= 6 else [str(i) for i in ticks]
+        ax.set_xticks(list(ticks), labels, rotation=45, ha="right", fontsize=7)
+        ax.set_yticks(list(ticks), labels, fontsize=7)
+        ax.set_title(arm, fontsize=8)
+    fig.suptitle(
+        f"{dataset}: confusion matrices (rows: true class, columns: predicted; all seeds)", fontsize=9
+    )
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def compare(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Two overview tables side by side per data set x arm, like `dvc exp diff`: accuracy and
+    cost in each, their differences, and which rows exist in only one."""
+    keys = ["dataset", "arm"]
+    cols = ["accuracy_mean", "accuracy_std", "train_seconds_mean", "peak_memory_mb_mean"]
+    merged = a[keys + cols].merge(b[keys + cols], on=keys, how="outer", suffixes=("_a", "_b"), indicator=True)
+    merged["only_in"] = merged["_merge"].map({"left_only": "A", "right_only": "B", "both": ""})
+    merged["accuracy_change"] = merged["accuracy_mean_b"] - merged["accuracy_mean_a"]
+    merged["time_ratio"] = merged["train_seconds_mean_b"] / merged["train_seconds_mean_a"]
+    spread = (merged["accuracy_std_a"].fillna(0) ** 2 + merged["accuracy_std_b"].fillna(0) ** 2) ** 0.5
+    merged["beyond_spread"] = merged["accuracy_change"].abs() > spread
+    return merged.drop(columns="_merge")

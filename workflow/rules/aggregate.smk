@@ -9,13 +9,20 @@ rule dataset_table:
         ),
     log:
         "logs/dataset_table.log",
+    benchmark:
+        "results/benchmarks/dataset_table.tsv"
+    conda:
+        "../envs/longseq.yaml"
+    params:
+        code=CODE["aggregate"],
     shell:
         "longseq describe {input} --out {output} > {log} 2>&1"
 
 
 rule summary:
     input:
-        all_metrics(),
+        metrics=all_metrics(),
+        benchmarks=all_train_benchmarks(),
     output:
         summary=report(
             "results/summary.csv",
@@ -34,6 +41,72 @@ rule summary:
         ),
     log:
         "logs/aggregate.log",
+    benchmark:
+        "results/benchmarks/summary.tsv"
+    conda:
+        "../envs/longseq.yaml"
+    params:
+        code=CODE["aggregate"],
     shell:
-        "longseq aggregate {input} --summary {output.summary} --overview {output.overview}"
+        "longseq aggregate {input.metrics} --train-benchmarks {input.benchmarks} --summary {output.summary} --overview {output.overview}"
         " --figure {output.figure} 2> {log}"
+
+
+rule report_figures:
+    input:
+        metrics=all_metrics(),
+        overview="results/overview.csv",
+        histories=all_histories(),
+    output:
+        table=report(
+            "results/report/results_table.html",
+            caption="../report/results_table.rst",
+            category="Results",
+        ),
+        steps=report(
+            "results/report/accuracy_vs_steps.png",
+            caption="../report/accuracy_vs_steps.rst",
+            category="Results",
+        ),
+        cost=report(
+            "results/report/accuracy_vs_cost.png",
+            caption="../report/accuracy_vs_cost.rst",
+            category="Results",
+        ),
+        curves=report(
+            "results/report/learning_curves.png",
+            caption="../report/learning_curves.rst",
+            category="Training",
+        ),
+    log:
+        "logs/report_figures.log",
+    benchmark:
+        "results/benchmarks/report_figures.tsv"
+    conda:
+        "../envs/longseq.yaml"
+    params:
+        code=CODE["aggregate"],
+    shell:
+        "longseq figures --metrics {input.metrics} --overview {input.overview}"
+        " --histories {input.histories} --table {output.table} --steps {output.steps}"
+        " --cost {output.cost} --curves {output.curves} 2> {log}"
+
+
+rule confusion_matrices:
+    input:
+        dataset_metrics,
+    output:
+        report(
+            "results/report/confusion/{dataset}.png",
+            caption="../report/confusion.rst",
+            category="Confusion matrices",
+            labels={"data set": "{dataset}"},
+        ),
+    log:
+        "logs/confusion/{dataset}.log",
+    conda:
+        "../envs/longseq.yaml"
+    params:
+        code=CODE["aggregate"],
+    shell:
+        "longseq confusion {input} --dataset {wildcards.dataset} --out {output} 2> {log}"

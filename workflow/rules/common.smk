@@ -1,11 +1,13 @@
 import glob
+import hashlib
 import json
 import os
+from pathlib import Path
 
 from snakemake.utils import validate
 
+import longseq
 from longseq.sheet import load_sheet
-
 
 validate(config, schema="../schemas/config.schema.yaml")
 SHEET = load_sheet(
@@ -39,6 +41,31 @@ for _arm, _spec in config["arms"].items():
         )
 
 
+def code_fingerprint(*patterns):
+    """A digest of the package modules one step runs. It is a param of that step's rule, so
+    editing a step's code reruns its jobs (and, through their outputs, what follows) and
+    nothing else. cli.py is argument glue and is left out."""
+    root = Path(workflow.basedir) / "src" / "longseq"
+    if not root.is_dir():  # the workflow runs from an installed package
+        root = Path(longseq.__file__).parent
+    digest = hashlib.sha256()
+    for pattern in patterns:
+        for path in sorted(root.glob(pattern)):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CODE = {
+    "ingest": code_fingerprint("data.py", "sheet.py", "sources/*.py"),
+    "reduce": code_fingerprint("data.py", "reduce.py"),
+    "pretrain": code_fingerprint("data.py", "models.py", "train.py", "pretrain.py"),
+    "train": code_fingerprint("data.py", "models.py", "train.py", "tbptt.py", "pretrain.py"),
+    "evaluate": code_fingerprint("data.py", "models.py", "evaluate.py"),
+    "aggregate": code_fingerprint("report.py"),
+}
+
+
 wildcard_constraints:
     dataset="|".join(DATASETS),
     arm="|".join(ARMS),
@@ -52,6 +79,11 @@ def get_final_output():
         "results/summary.csv",
         "results/overview.csv",
         "results/accuracy_by_arm.png",
+        "results/report/results_table.html",
+        "results/report/accuracy_vs_steps.png",
+        "results/report/accuracy_vs_cost.png",
+        "results/report/learning_curves.png",
+        *expand("results/report/confusion/{dataset}.png", dataset=DATASETS),
     ]
 
 
@@ -140,10 +172,52 @@ def checkpoint_path(wildcards):
     return f"results/checkpoints/{wildcards.dataset}/{wildcards.arm}/seed{wildcards.seed}.pt"
 
 
+def _folder_mb(path):
+    path = Path(path)
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20 if path.exists() else 0
+
+
+def train_mem_mb(wildcards, input, attempt):
+    """PyTorch's ~400 MB plus room for the data; a retry after running out asks for more."""
+    return int((1500 + 8 * _folder_mb(input.data)) * attempt)
+
+
+def train_runtime(wildcards, attempt):
+    """Minutes; a job killed for time restarts from its checkpoint with twice the time."""
+    return 60 * 2 ** (attempt - 1)
+
+
 def all_metrics():
     return expand(
         "results/metrics/{dataset}/{arm}/seed{seed}.json",
         dataset=DATASETS,
+        arm=ARMS,
+        seed=SEEDS,
+    )
+
+
+def all_train_benchmarks():
+    return expand(
+        "results/benchmarks/train/{dataset}/{arm}/seed{seed}.tsv",
+        dataset=DATASETS,
+        arm=ARMS,
+        seed=SEEDS,
+    )
+
+
+def all_histories():
+    return expand(
+        "results/models/{dataset}/{arm}/seed{seed}/history.json",
+        dataset=DATASETS,
+        arm=ARMS,
+        seed=SEEDS,
+    )
+
+
+def dataset_metrics(wildcards):
+    return expand(
+        "results/metrics/{dataset}/{arm}/seed{seed}.json",
+        dataset=wildcards.dataset,
         arm=ARMS,
         seed=SEEDS,
     )

@@ -5,11 +5,16 @@ rule test_metrics:
         history="results/models/{dataset}/{arm}/seed{seed}/history.json",
     output:
         "results/metrics/{dataset}/{arm}/seed{seed}.json",
-    params:
-        arm=arm_spec,
-    threads: 1
     log:
         "logs/evaluate/{dataset}/{arm}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{dataset}/{arm}/seed{seed}.tsv"
+    conda:
+        "../envs/longseq.yaml"
+    threads: 1
+    params:
+        arm=arm_spec,
+        code=CODE["evaluate"],
     shell:
         "longseq evaluate --data {input.data} --model {input.model} --history {input.history}"
         " --dataset {wildcards.dataset} --arm {wildcards.arm} --arm-spec {params.arm:q} --seed {wildcards.seed}"

@@ -1,11 +1,13 @@
 rule download_archive:
     output:
         "resources/{archive}",
+    log:
+        "logs/download/{archive}.log",
+    conda:
+        "../envs/longseq.yaml"
     params:
         recipe=fetch_recipe,
         sha256=fetch_sha256,
-    log:
-        "logs/download/{archive}.log",
     shell:
         "longseq fetch --recipe {params.recipe:q} --sha256 {params.sha256} --out {output} 2> {log}"
 
@@ -15,9 +17,14 @@ rule ingested_dataset:
         ingest_inputs,
     output:
         directory("results/ingested/{dataset}"),
-    params:
-        spec=dataset_spec,
     log:
         "logs/ingest/{dataset}.log",
+    benchmark:
+        "results/benchmarks/ingest/{dataset}.tsv"
+    conda:
+        "../envs/longseq.yaml"
+    params:
+        spec=dataset_spec,
+        code=CODE["ingest"],
     shell:
         "longseq ingest --name {wildcards.dataset} --spec {params.spec:q} --out {output} 2> {log}"

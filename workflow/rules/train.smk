@@ -4,17 +4,20 @@ rule pretrained_encoder:
     output:
         encoder="results/pretrained/{dataset}/{pretrain}/encoder.pt",
         history="results/pretrained/{dataset}/{pretrain}/history.json",
-    params:
-        model=encoder_model_settings,
-        pretrain=pretrain_settings,
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
     log:
         "logs/pretrain/{dataset}/{pretrain}.log",
     benchmark:
         "results/benchmarks/pretrain/{dataset}/{pretrain}.tsv"
+    conda:
+        "../envs/longseq.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=train_runtime,
+    params:
+        model=encoder_model_settings,
+        pretrain=pretrain_settings,
+        code=CODE["pretrain"],
     shell:
         "longseq pretrain --data {input} --model {params.model:q} --pretrain {params.pretrain:q}"
         " --threads {threads} --out-encoder {output.encoder} --out-history {output.history} 2> {log}"
@@ -27,19 +30,22 @@ rule trained_model:
     output:
         model="results/models/{dataset}/{arm}/seed{seed}/model.pt",
         history="results/models/{dataset}/{arm}/seed{seed}/history.json",
+    log:
+        "logs/train/{dataset}/{arm}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/train/{dataset}/{arm}/seed{seed}.tsv"
+    conda:
+        "../envs/longseq.yaml"
+    threads: 1
+    resources:
+        mem_mb=train_mem_mb,
+        runtime=train_runtime,
     params:
         model=model_settings,
         train=train_settings,
         checkpoint=checkpoint_path,
         init=init_encoder_option,
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    log:
-        "logs/train/{dataset}/{arm}/seed{seed}.log",
-    benchmark:
-        "results/benchmarks/train/{dataset}/{arm}/seed{seed}.tsv"
+        code=CODE["train"],
     shell:
         "longseq train --data {input.data} --model {params.model:q} --train {params.train:q}"
         " --seed {wildcards.seed} --threads {threads} --no-progress"

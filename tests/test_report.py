@@ -1,0 +1,145 @@
+"""The report's table and figures from small metric files, and `longseq compare`."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from longseq import cli, report
+
+
+def write_run(folder, dataset, arm, seed, accuracy, params, steps, seconds, classes=("a", "b")):
+    metrics = {
+        "dataset": dataset,
+        "arm": arm,
+        "seed": seed,
+        "arm_params": params,
+        "accuracy": accuracy,
+        "macro_f1": accuracy,
+        "majority_baseline": 0.5,
+        "confusion": [[3, 1], [1, 3]],
+        "classes": list(classes),
+        "n_test_records": 8,
+        "mean_steps": steps,
+        "train_mode": "bptt",
+        "train_seconds": seconds,
+        "epochs_run": 2,
+        "best_epoch": 1,
+        "best_valid_accuracy": accuracy,
+        "peak_memory_mb": 400 + steps,
+        "device": "cpu",
+    }
+    path = folder / f"{dataset}_{arm}_{seed}.json"
+    path.write_text(json.dumps(metrics))
+    history = folder / dataset / arm / f"seed{seed}" / "history.json"
+    history.parent.mkdir(parents=True)
+    epochs = [
+        {"epoch": e, "train_loss": 1 / e, "valid_accuracy": accuracy * e / 2, "train_accuracy": 0.5}
+        for e in (1, 2)
+    ]
+    history.write_text(json.dumps({"epochs": epochs}))
+    bench = folder / "bench" / dataset / arm / f"seed{seed}.tsv"
+    bench.parent.mkdir(parents=True, exist_ok=True)
+    bench.write_text("s\th:m:s\tmax_rss\n" + f"{seconds + 2}\t0:00:0{seconds}\t{500 + steps}\n")
+    return path, history, bench
+
+
+@pytest.fixture
+def runs(tmp_path):
+    files = []
+    arms = {
+        "first_50": ({"reduce": "truncate", "keep": "first", "length": 50}, 50),
+        "first_200": ({"reduce": "truncate", "keep": "first", "length": 200}, 200),
+        "full": ({"reduce": "full"}, 1000),
+        "bag": ({"reduce": "full", "model": {"type": "bag"}}, 1000),
+    }
+    for ds in ("d1", "d2"):
+        for i, (arm, (params, steps)) in enumerate(arms.items()):
+            for seed in (0, 1):
+                files.append(
+                    write_run(tmp_path, ds, arm, seed, 0.5 + 0.1 * i + 0.01 * seed, params, steps, 1 + i)
+                )
+    return tmp_path, files
+
+
+def test_collect_joins_the_training_benchmarks(runs):
+    _, files = runs
+    table = report.collect([m for m, _, _ in files], [b for _, _, b in files])
+    assert len(table) == 16
+    row = table[(table["dataset"] == "d1") & (table["arm"] == "full") & (table["seed"] == 1)].iloc[0]
+    assert row["job_seconds"] == 5 and row["job_max_rss_mb"] == 1500
+    overview = report.summarise(table)
+    assert {"job_seconds_mean", "job_max_rss_mb_mean"} <= set(overview.columns)
+
+
+def test_the_figures_and_table_are_written(runs, tmp_path):
+    folder, files = runs
+    table = report.collect([m for m, _, _ in files])
+    overview = report.summarise(table)
+    out = tmp_path / "out"
+    out.mkdir()
+    report.results_table_html(overview, out / "t.html")
+    html = (out / "t.html").read_text()
+    assert "<b>0.805 ± 0.007</b>" in html  # the best arm (bag) of d1, in bold
+    assert html.count("<tr>") == 1 + 4 + 1  # header, four arms, majority class
+    report.plot_accuracy_vs_steps(table, out / "steps.png")
+    report.plot_accuracy_vs_cost(overview, out / "cost.png")
+    report.plot_learning_curves(
+        report.collect_histories([h for _, h, _ in files]), ["first_50", "full"], out / "curves.png"
+    )
+    report.plot_confusions([m for m, _, _ in files], "d2", out / "confusion.png")
+    for name in ("steps.png", "cost.png", "curves.png", "confusion.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_strategy_families_make_the_length_sweep():
+    assert (
+        report._strategy(json.dumps({"reduce": "truncate", "keep": "last", "length": 5})) == "truncate (last)"
+    )
+    assert (
+        report._strategy(json.dumps({"reduce": "sample", "mode": "window", "length": 5})) == "sample (window)"
+    )
+    assert report._strategy(json.dumps({"reduce": "truncate", "length": 5, "pretrain": "ae"})) == "other"
+
+
+def test_compare_shows_changes_per_data_set_and_arm(tmp_path, capsys):
+    a = pd.DataFrame(
+        {
+            "dataset": ["d", "d", "d"],
+            "arm": ["x", "y", "gone"],
+            "accuracy_mean": [0.6, 0.7, 0.5],
+            "accuracy_std": [0.01, 0.2, 0.0],
+            "train_seconds_mean": [10.0, 20.0, 5.0],
+            "peak_memory_mb_mean": [400.0, 500.0, 300.0],
+        }
+    )
+    b = a.copy()
+    b.loc[0, "accuracy_mean"] = 0.8  # a real change
+    b.loc[1, "accuracy_mean"] = 0.75  # within the seeds' spread
+    b.loc[2, "arm"] = "new"
+    b.loc[0, "train_seconds_mean"] = 5.0
+    a.to_csv(tmp_path / "a.csv", index=False)
+    (tmp_path / "b").mkdir()
+    b.to_csv(tmp_path / "b" / "overview.csv", index=False)
+    assert (
+        cli.main(
+            ["compare", str(tmp_path / "a.csv"), str(tmp_path / "b"), "--out", str(tmp_path / "diff.csv")]
+        )
+        == 0
+    )
+    shown = capsys.readouterr().out
+    lines = {
+        line.split()[1]: line
+        for line in shown.splitlines()
+        if line.startswith("      d") or line.startswith("d ")
+    }
+    assert "+0.200 *" in lines["x"] and "0.50x" in lines["x"]
+    assert "+0.050" in lines["y"] and "*" not in lines["y"].split("+0.050")[1].split()[0]
+    assert lines["gone"].rstrip().endswith("A") and lines["new"].rstrip().endswith("B")
+    diff = pd.read_csv(tmp_path / "diff.csv").set_index("arm")
+    assert bool(diff.loc["x", "beyond_spread"]) and not bool(diff.loc["y", "beyond_spread"])
+
+
+def test_compare_names_a_missing_table(tmp_path, capsys):
+    assert cli.main(["compare", str(tmp_path), str(tmp_path)]) == 2
+    assert "no overview table" in capsys.readouterr().err
