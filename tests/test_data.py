@@ -1,3 +1,4 @@
+import os
 import time
 
 import numpy as np
@@ -91,3 +92,16 @@ def test_crash_while_writing_removes_the_temporary_folder(tmp_path, token_datase
     with pytest.raises(OSError):
         data.save(token_dataset, tmp_path / "ds")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    """Temporary files start private (0600/0700); the results must not stay that way."""
+    old = os.umask(0o022)
+    try:
+        data.atomic_write_bytes(tmp_path / "f.bin", b"x")
+        with data.atomic_dir(tmp_path / "d") as folder:
+            (folder / "inner").write_text("y")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "f.bin").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755

@@ -125,8 +125,8 @@ def cmd_figures(args) -> None:
     report.results_table_html(overview, args.table)
     report.plot_accuracy_vs_steps(table, args.steps)
     report.plot_accuracy_vs_cost(overview, args.cost)
-    arms = list(dict.fromkeys(overview["arm"]))
-    report.plot_learning_curves(report.collect_histories(args.histories), arms, args.curves)
+    arms, datasets = list(dict.fromkeys(overview["arm"])), list(dict.fromkeys(overview["dataset"]))
+    report.plot_learning_curves(report.collect_histories(args.histories), arms, args.curves, datasets)
 
 
 def cmd_confusion(args) -> None:

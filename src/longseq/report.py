@@ -187,6 +187,18 @@ def _panels(n: int, width: float = 4.2, height: float = 3.8):
     return fig, list(axes[0])
 
 
+def _plain_log_axis(ax, axis: str = "x") -> None:
+    """Log scale with plain numbers on the major ticks and no crowded minor labels."""
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    formatter = ScalarFormatter()
+    formatter.set_scientific(False)
+    target.set_major_formatter(formatter)
+    target.set_minor_formatter(NullFormatter())
+
+
 def _arm_colours(arms: list[str]) -> dict[str, tuple]:
     cmap = plt.get_cmap("tab20")
     return {arm: cmap(i % 20) for i, arm in enumerate(arms)}
@@ -246,7 +258,7 @@ def plot_accuracy_vs_steps(table: pd.DataFrame, path: str | Path) -> None:
             else:
                 ax.plot(group["steps"], group["acc"], style, label=name, markersize=4)
         ax.axhline(table[table["dataset"] == ds]["majority_baseline"].iloc[0], color="grey", ls="--", lw=1)
-        ax.set_xscale("log")
+        _plain_log_axis(ax)
         ax.set_xlabel("steps the model reads (mean per sequence)")
         ax.set_ylabel("test accuracy")
         ax.set_ylim(0, 1.05)
@@ -269,8 +281,8 @@ def _strategy(params: str) -> str:
 
 
 def plot_accuracy_vs_cost(overview: pd.DataFrame, path: str | Path) -> None:
-    """The Pareto view: accuracy against training time (left) and peak memory (right) per data
-    set; arms on the front (no other arm is both cheaper and more accurate) are joined."""
+    """The Pareto view: accuracy against training time (top) and peak memory (bottom) per data
+    set; arms on the front (no other arm is both cheaper and more accurate) are ringed and joined."""
     datasets = list(dict.fromkeys(overview["dataset"]))
     colours = _arm_colours(list(dict.fromkeys(overview["arm"])))
     fig, axes = plt.subplots(2, len(datasets), figsize=(4.2 * len(datasets), 7.2), squeeze=False)
@@ -287,7 +299,11 @@ def plot_accuracy_vs_cost(overview: pd.DataFrame, path: str | Path) -> None:
             front = part.sort_values([cost, "accuracy_mean"], ascending=[True, False])
             front = front[front["accuracy_mean"] >= front["accuracy_mean"].cummax()]
             ax.plot(front[cost], front["accuracy_mean"], color="black", lw=1, zorder=2)
-            ax.set_xscale("log")
+            ax.scatter(
+                front[cost], front["accuracy_mean"], s=110, facecolors="none", edgecolors="black", zorder=4
+            )
+            if row == 0:
+                _plain_log_axis(ax)
             ax.set_xlabel(label)
             ax.set_ylabel("test accuracy")
             ax.set_title(ds if row == 0 else "")
@@ -309,28 +325,32 @@ def collect_histories(files: list[str | Path]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot_learning_curves(histories: pd.DataFrame, arms: list[str], path: str | Path) -> None:
-    """Valid accuracy (solid) and train loss (dotted, right axis) per epoch, mean over seeds."""
-    datasets = list(dict.fromkeys(histories["dataset"]))
+def plot_learning_curves(
+    histories: pd.DataFrame, arms: list[str], path: str | Path, datasets: list[str] | None = None
+) -> None:
+    """Per data set: valid accuracy (top) and train loss (bottom) per epoch, mean over the seeds
+    still training at that epoch (early stopping ends runs at different epochs)."""
+    datasets = datasets or list(dict.fromkeys(histories["dataset"]))
     colours = _arm_colours(arms)
-    fig, axes = _panels(len(datasets), height=4.0)
-    for ax, ds in zip(axes, datasets):
-        loss_ax = ax.twinx()
+    fig, axes = plt.subplots(
+        2, len(datasets), figsize=(4.2 * len(datasets), 6.6), squeeze=False, sharex="col"
+    )
+    for col, ds in enumerate(datasets):
         part = histories[histories["dataset"] == ds]
         for arm in arms:
             curve = part[part["arm"] == arm].groupby("epoch")[["valid_accuracy", "train_loss"]].mean()
             if curve.empty:
                 continue
-            ax.plot(curve.index, curve["valid_accuracy"], color=colours[arm], label=arm)
-            loss_ax.plot(curve.index, curve["train_loss"], color=colours[arm], ls=":", lw=1)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("valid accuracy (solid)")
-        loss_ax.set_ylabel("train loss (dotted)")
-        ax.set_ylim(0, 1.05)
-        ax.set_title(ds)
-    handles = {label: h for ax in axes for h, label in zip(*ax.get_legend_handles_labels())}
+            axes[0][col].plot(curve.index, curve["valid_accuracy"], color=colours[arm], label=arm)
+            axes[1][col].plot(curve.index, curve["train_loss"], color=colours[arm])
+        axes[0][col].set_title(ds)
+        axes[0][col].set_ylim(0, 1.05)
+        axes[0][col].set_ylabel("valid accuracy")
+        axes[1][col].set_ylabel("train loss")
+        axes[1][col].set_xlabel("epoch")
+    handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels())}
     fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=min(8, len(handles)), fontsize=8)
-    fig.tight_layout(rect=(0, 0, 1, 0.86))
+    fig.tight_layout(rect=(0, 0, 1, 0.91))
     _save(fig, path)
 
 
