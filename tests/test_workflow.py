@@ -328,3 +328,10 @@ def test_a_code_change_in_one_step_reruns_that_steps_jobs(finished_study, tmp_pa
     edited = copy / "src" / "longseq" / module
     edited.write_text(edited.read_text() + "\n# an edit\n")
     assert job_counts(snakemake(tmp, "-n", "--snakefile", str(copy / "Snakefile"))) == expected
+
+
+def test_editing_a_model_setting_retrains_but_does_not_re_ingest_or_re_reduce(finished_study):
+    tmp, config = finished_study
+    counts = dry_run_counts_with(tmp, config, dict(config, model=dict(config["model"], hidden=12)))
+    # the encoders share the model's sizes, so they are refitted too; no ingest, no reduce
+    assert counts == {"pretrained_encoder": 3, "trained_model": 18, "test_metrics": 18, **AGGREGATES}
