@@ -75,3 +75,64 @@ def test_killed_training_resumes_to_the_same_result(tmp_path):
     a = torch.load(tmp_path / "straight.pt", weights_only=True)["state_dict"]
     b = torch.load(tmp_path / "killed.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_snakemake_retries_a_killed_training_job_from_its_checkpoint(tmp_path):
+    """The cluster profile's `retries`: a training job killed mid-way (preempted, out of time)
+    fails, Snakemake starts it again with attempt 2, and it resumes from its checkpoint to the
+    numbers of an uninterrupted run."""
+    import os
+    from pathlib import Path
+
+    import yaml
+    from conftest import REPO
+    from test_workflow import write_sheet
+
+    bin_dir = str(Path(sys.executable).parent)
+    env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ["PATH"])
+
+    def study(folder):
+        (folder / "config").mkdir(parents=True)
+        write_sheet(
+            folder / "config" / "datasets.tsv",
+            ["syn", "tokens", "synthetic", "", "", "", "stratified", "{n: 120, length: 400, evidence: end}"],
+        )
+        config = {"seeds": [3], "model": MODEL, "train": TRAIN, "dataset_sheet": "config/datasets.tsv"}
+        config["arms"] = {"full": {"reduce": "full"}}
+        (folder / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+        return [f"{bin_dir}/snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(folder)]
+
+    straight = study(tmp_path / "straight")
+    subprocess.run([*straight, "--cores", "1"], check=True, capture_output=True, env=env, timeout=600)
+
+    killed = study(tmp_path / "killed")
+    run = subprocess.Popen(
+        [*killed, "--cores", "1", "--retries", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    checkpoint = tmp_path / "killed" / "results" / "checkpoints" / "syn" / "full" / "seed3.pt"
+    deadline = time.time() + 300
+    while epochs_in(checkpoint) < 3 and time.time() < deadline and run.poll() is None:
+        time.sleep(0.05)
+    assert epochs_in(checkpoint) >= 3, "no checkpoint to kill after"
+    subprocess.run(["pkill", "-KILL", "-f", "longseq train --data results/reduced/syn/full"], check=True)
+    output, _ = run.communicate(timeout=600)
+    assert run.returncode == 0, output[-3000:]
+    assert "Trying to restart job" in output, output[-3000:]
+    history = json.loads(
+        (tmp_path / "killed" / "results" / "models" / "syn" / "full" / "seed3" / "history.json").read_text()
+    )
+    # resumed once, after the epoch the kill interrupted (the exact epoch races the kill)
+    assert len(history["resumed_at"]) == 1 and 3 <= history["resumed_at"][0] < TRAIN["max_epochs"]
+    a = json.loads(
+        (tmp_path / "straight" / "results" / "metrics" / "syn" / "full" / "seed3.json").read_text()
+    )
+    b = json.loads((tmp_path / "killed" / "results" / "metrics" / "syn" / "full" / "seed3.json").read_text())
+    assert (a["accuracy"], a["confusion"], a["best_epoch"]) == (
+        b["accuracy"],
+        b["confusion"],
+        b["best_epoch"],
+    )
