@@ -2,12 +2,14 @@
 names the file, the record and the fix, and leave no output (not even half of one) behind."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO, write_ts
 from test_readers import write_edf, write_genbank
+from test_workflow import write_sheet
 
 from longseq import cli, data, sources
 from longseq.data import DataError
@@ -142,8 +144,6 @@ def test_bad_input_stops_ingest_with_a_clear_message_and_no_output(tmp_path, cap
     err = capsys.readouterr().err
     assert code == 2, err
     assert err.startswith("longseq ingest: error: ")
-    import re
-
     assert re.search(message, err), err
     assert leftovers(results) == []  # no output, no temporary sibling
 
@@ -168,10 +168,7 @@ def test_records_shorter_than_an_arm_needs_stop_reduce_before_training(tmp_path,
 
 
 def sheet(tmp, *rows):
-    path = tmp / "sheet.tsv"
-    header = "name\tkind\treader\tpath\tfetch\tsha256\tsplit\toptions\n"
-    path.write_text(header + "".join("\t".join(row) + "\n" for row in rows))
-    return path
+    return write_sheet(tmp / "sheet.tsv", *rows)
 
 
 SYN = ["syn", "tokens", "synthetic", "", "", "", "stratified", "{n: 40}"]

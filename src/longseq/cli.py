@@ -154,13 +154,17 @@ def cmd_compare(args) -> None:
         from .data import atomic_write_bytes
 
         atomic_write_bytes(args.out, diff.to_csv(index=False).encode())
+
+    def mean_std(side):
+        return (
+            diff[f"accuracy_mean_{side}"].map("{:.3f}".format)
+            + " ± "
+            + diff[f"accuracy_std_{side}"].fillna(0).map("{:.3f}".format)
+        )
+
     shown = diff.assign(
-        A=diff["accuracy_mean_a"].map("{:.3f}".format)
-        + " ± "
-        + diff["accuracy_std_a"].fillna(0).map("{:.3f}".format),
-        B=diff["accuracy_mean_b"].map("{:.3f}".format)
-        + " ± "
-        + diff["accuracy_std_b"].fillna(0).map("{:.3f}".format),
+        A=mean_std("a"),
+        B=mean_std("b"),
         change=diff["accuracy_change"].map("{:+.3f}".format)
         + diff["beyond_spread"].map({True: " *", False: ""}),
         time=diff["time_ratio"].map("{:.2f}x".format),

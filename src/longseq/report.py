@@ -98,6 +98,14 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def _save(fig, path, dpi: int = 110) -> None:
+    """A figure as PNG, written atomically."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
 def plot_accuracy_by_arm(table: pd.DataFrame, path: str | Path) -> None:
     """One panel per data set: every seed as a dot, mean +- std as a bar, majority class dashed."""
     datasets = list(table["dataset"].cat.categories)
@@ -125,10 +133,7 @@ def plot_accuracy_by_arm(table: pd.DataFrame, path: str | Path) -> None:
     fig.legend(*axes[0][0].get_legend_handles_labels(), loc="upper right", fontsize=8)
     fig.suptitle("Accuracy by arm (bars: mean ± std over seeds; dots: seeds)")
     fig.tight_layout(rect=(0, 0, 1, 0.95))  # room for the title and the legend above the panels
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
+    _save(fig, path, dpi=120)
 
 
 def aggregate(metric_files, summary_csv, overview_csv, figure, benchmark_files=()) -> pd.DataFrame:
@@ -175,28 +180,20 @@ def write_dataset_table(folders, out_csv) -> pd.DataFrame:
 # ---------------------------------------------------------------- the report's figures and tables
 
 
-def _save(fig, path) -> None:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
 def _panels(n: int, width: float = 4.2, height: float = 3.8):
     fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
     return fig, list(axes[0])
 
 
-def _plain_log_axis(ax, axis: str = "x") -> None:
-    """Log scale with plain numbers on the major ticks and no crowded minor labels."""
+def _plain_log_x(ax) -> None:
+    """Log x scale with plain numbers on the major ticks and no crowded minor labels."""
     from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-    target = ax.xaxis if axis == "x" else ax.yaxis
-    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    ax.set_xscale("log")
     formatter = ScalarFormatter()
     formatter.set_scientific(False)
-    target.set_major_formatter(formatter)
-    target.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_major_formatter(formatter)
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _arm_colours(arms: list[str]) -> dict[str, tuple]:
@@ -252,13 +249,12 @@ def plot_accuracy_vs_steps(table: pd.DataFrame, path: str | Path) -> None:
         family = part["params"].map(_strategy)
         for name, group in part.groupby(family, sort=False):
             group = group.sort_values("steps")
-            style = "o-" if name != "other" and len(group) > 1 else "o"
             if name == "other":
                 ax.scatter(group["steps"], group["acc"], color="grey", s=18, label="other arms")
             else:
-                ax.plot(group["steps"], group["acc"], style, label=name, markersize=4)
+                ax.plot(group["steps"], group["acc"], "o-", label=name, markersize=4)
         ax.axhline(table[table["dataset"] == ds]["majority_baseline"].iloc[0], color="grey", ls="--", lw=1)
-        _plain_log_axis(ax)
+        _plain_log_x(ax)
         ax.set_xlabel("steps the model reads (mean per sequence)")
         ax.set_ylabel("test accuracy")
         ax.set_ylim(0, 1.05)
@@ -303,7 +299,7 @@ def plot_accuracy_vs_cost(overview: pd.DataFrame, path: str | Path) -> None:
                 front[cost], front["accuracy_mean"], s=110, facecolors="none", edgecolors="black", zorder=4
             )
             if row == 0:
-                _plain_log_axis(ax)
+                _plain_log_x(ax)
             ax.set_xlabel(label)
             ax.set_ylabel("test accuracy")
             ax.set_title(ds if row == 0 else "")

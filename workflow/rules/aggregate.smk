@@ -21,8 +21,8 @@ rule dataset_table:
 
 rule summary:
     input:
-        metrics=all_metrics(),
-        benchmarks=all_train_benchmarks(),
+        metrics=every_run(METRICS),
+        benchmarks=every_run(TRAIN_BENCHMARKS),
     output:
         summary=report(
             "results/summary.csv",
@@ -54,9 +54,9 @@ rule summary:
 
 rule report_figures:
     input:
-        metrics=all_metrics(),
+        metrics=every_run(METRICS),
         overview="results/overview.csv",
-        histories=all_histories(),
+        histories=every_run(HISTORIES),
     output:
         table=report(
             "results/report/results_table.html",

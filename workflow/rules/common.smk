@@ -187,37 +187,15 @@ def train_runtime(wildcards, attempt):
     return 60 * 2 ** (attempt - 1)
 
 
-def all_metrics():
-    return expand(
-        "results/metrics/{dataset}/{arm}/seed{seed}.json",
-        dataset=DATASETS,
-        arm=ARMS,
-        seed=SEEDS,
-    )
+METRICS = "results/metrics/{dataset}/{arm}/seed{seed}.json"
+HISTORIES = "results/models/{dataset}/{arm}/seed{seed}/history.json"
+TRAIN_BENCHMARKS = "results/benchmarks/train/{dataset}/{arm}/seed{seed}.tsv"
 
 
-def all_train_benchmarks():
-    return expand(
-        "results/benchmarks/train/{dataset}/{arm}/seed{seed}.tsv",
-        dataset=DATASETS,
-        arm=ARMS,
-        seed=SEEDS,
-    )
-
-
-def all_histories():
-    return expand(
-        "results/models/{dataset}/{arm}/seed{seed}/history.json",
-        dataset=DATASETS,
-        arm=ARMS,
-        seed=SEEDS,
-    )
+def every_run(pattern, datasets=None):
+    """One path per data set x arm x seed (all data sets unless given)."""
+    return expand(pattern, dataset=datasets or DATASETS, arm=ARMS, seed=SEEDS)
 
 
 def dataset_metrics(wildcards):
-    return expand(
-        "results/metrics/{dataset}/{arm}/seed{seed}.json",
-        dataset=wildcards.dataset,
-        arm=ARMS,
-        seed=SEEDS,
-    )
+    return every_run(METRICS, [wildcards.dataset])

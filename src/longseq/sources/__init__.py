@@ -14,7 +14,7 @@ from importlib import import_module
 
 import numpy as np
 
-from ..data import UNK_ID, DataError, Dataset, Split, stratified_split
+from ..data import SPLITS, UNK_ID, DataError, Dataset, Split, stratified_split
 from .archives import check_sha256, fetch, read_member, read_source_bytes, sha256_of
 from .text import build_vocab, tokenize
 
@@ -23,6 +23,7 @@ __all__ = [
     "Records",
     "build_vocab",
     "check_sha256",
+    "class_order",
     "fetch",
     "group_split",
     "ingest",
@@ -63,6 +64,12 @@ class Records:
     given_test: np.ndarray | None = None  # bool: the source's own test part
 
 
+def class_order(names) -> list[str]:
+    """The distinct class names in one fixed order: shorter first, then alphabetical, so that
+    numbered classes read 1, 2, ..., 10 rather than 1, 10, 2."""
+    return sorted(set(names), key=lambda s: (len(s), s))
+
+
 def _reader(name: str, data_set: str):
     if name not in READERS:
         raise DataError(f"data set {data_set!r}: unknown reader {name!r}; use one of {sorted(READERS)}")
@@ -90,13 +97,13 @@ def group_split(groups: np.ndarray, fractions: dict[str, float], seed: int) -> d
 
 
 def default_policy(records: Records, spec: dict) -> str:
+    """The sheet's split policy; without one, the source's own test part where it has one,
+    else stratified."""
     return spec.get("split") or ("given" if records.given_test is not None else "stratified")
 
 
-def split_rows(records: Records, spec: dict, name: str) -> dict[str, np.ndarray]:
-    """Row indices of train/valid/test under the sheet's split policy (by default the source's
-    own test part where it has one, else stratified)."""
-    policy = default_policy(records, spec)
+def split_rows(records: Records, spec: dict, name: str, policy: str) -> dict[str, np.ndarray]:
+    """Row indices of train/valid/test under a split policy (see `default_policy`)."""
     seed = spec.get("split_seed", 0)
     valid, test = spec.get("valid_fraction", 0.1), spec.get("test_fraction", 0.2)
     labels = records.labels
@@ -168,7 +175,8 @@ def ingest(spec: dict, name: str = "dataset") -> Dataset:
         None if records.groups is None else records.groups[keep],
         None if records.given_test is None else records.given_test[keep],
     )
-    rows = split_rows(sub, spec, name)
+    policy = default_policy(sub, spec)
+    rows = split_rows(sub, spec, name, policy)
     sequences, meta = sub.sequences, dict(records.meta)
     if records.kind == "tokens" and sequences and isinstance(sequences[0], list):
         sequences, vocab_meta = _encode_text(sub, rows, spec)
@@ -178,7 +186,7 @@ def ingest(spec: dict, name: str = "dataset") -> Dataset:
         split: Split.from_sequences(
             [sequences[i] for i in rows[split]], sub.labels[rows[split]], keep[rows[split]], dtype
         )
-        for split in ("train", "valid", "test")
+        for split in SPLITS
     }
     missing = [
         records.classes[c] for c in range(len(records.classes)) if not (splits["train"].labels == c).any()
@@ -186,11 +194,11 @@ def ingest(spec: dict, name: str = "dataset") -> Dataset:
     if missing:
         raise DataError(
             f"data set {name!r}: classes {missing} have no training records under split policy "
-            f"{default_policy(sub, spec)!r}; add records of those classes or change the split"
+            f"{policy!r}; add records of those classes or change the split"
         )
     if spec.get("describe"):
         meta["source"] = spec["describe"]
     meta.setdefault("name", name)
     meta["spec"] = spec
-    meta["split_policy"] = default_policy(sub, spec)
+    meta["split_policy"] = policy
     return Dataset(records.kind, records.classes, splits, meta)

@@ -53,7 +53,7 @@ def read_ts(path: str | Path) -> tuple[list[np.ndarray], list[str]]:
 
 def ucr(spec: dict):
     """A UCR/UEA data set; its own test file is the 'given' test part."""
-    from . import Records, check_sha256
+    from . import Records, check_sha256, class_order
 
     name = spec.get("bundled")
     train_path = Path(spec["train_file"]) if spec.get("train_file") else _bundled(name, "train")
@@ -62,7 +62,7 @@ def ucr(spec: dict):
         check_sha256(path, digest)
     train_x, train_y = read_ts(train_path)
     test_x, test_y = read_ts(test_path)
-    classes = sorted(set(train_y), key=lambda s: (len(s), s))
+    classes = class_order(train_y)
     index = {c: i for i, c in enumerate(classes)}
     for row, label in enumerate(test_y):
         if label not in index:
@@ -180,7 +180,7 @@ def numpy_arrays(spec: dict):
     (labels) and optionally `lengths` (valid steps per row, the rest is padding) and
     `x_test`/`y_test`/`lengths_test` (a given test part). Token ids move up by 2, since 0 and 1
     mean padding and unknown here."""
-    from . import Records, check_sha256
+    from . import Records, check_sha256, class_order
 
     path = spec.get("path")
     check_sha256(path, spec.get("sha256"))
@@ -225,7 +225,7 @@ def numpy_arrays(spec: dict):
         xs = [(s[:, None] if s.ndim == 1 else s).astype(np.float32) for s in xs]
         meta = {"channels": [f"dim{c}" for c in range(xs[0].shape[1])]}
     names = [str(v) for v in ys]
-    classes = sorted(set(names), key=lambda s: (len(s), s))
+    classes = class_order(names)
     index = {c: i for i, c in enumerate(classes)}
     meta |= {"synthetic": False, "source": spec.get("describe") or f"NumPy {path}"}
     return Records(

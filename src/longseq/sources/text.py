@@ -59,6 +59,8 @@ def _class_ids(values, class_names: list[str] | None, where: str, max_classes: i
     `class_names`; anything else (fractions, missing values) is an error naming the row."""
     import pandas as pd
 
+    from . import class_order
+
     for row, value in values.items():
         if pd.isna(value):
             raise DataError(f"{where}: data row {row + 1} has no label; fill it in or remove the row")
@@ -88,7 +90,7 @@ def _class_ids(values, class_names: list[str] | None, where: str, max_classes: i
                     "fix the row or the class_names option"
                 )
         return np.array([index[t] for t in as_text]), list(class_names)
-    classes = sorted(set(as_text), key=lambda s: (len(s), s))
+    classes = class_order(as_text)
     if len(classes) > max_classes:
         raise DataError(
             f"{where}: the label column has {len(classes)} distinct values; is label_column really a "
