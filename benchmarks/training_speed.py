@@ -25,7 +25,8 @@ from torch import nn
 
 from longseq.data import Split
 from longseq.models import LSTMClassifier, length_batches
-from longseq.train import DEFAULTS, _train_batch, flush_denormals
+from longseq.settings import ModelConfig, TrainConfig
+from longseq.train import _train_batch, flush_denormals
 
 
 def make_split(n, min_len, max_len, vocab, seed=0) -> Split:
@@ -41,6 +42,17 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+def optimiser_step(model, optimiser):
+    """What the trainer does after each backward pass: clip, step, clear."""
+
+    def step():
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+
+    return step
+
+
 def throughput(args, device) -> dict:
     """Steps per second of both loops over the same batches; each loop builds its own padded
     batches (the bare one with pad_sequence, as a plain PyTorch loop would). Rounds alternate
@@ -50,9 +62,9 @@ def throughput(args, device) -> dict:
     steps = int(sum(split.lengths[b].max() * len(b) for b in batches))
 
     torch.manual_seed(0)
-    ours = LSTMClassifier("tokens", 5000, 2, hidden=args.hidden, embedding=args.embedding).to(device)
-    ours_opt = torch.optim.Adam(ours.parameters(), 1e-3)
-    cfg = DEFAULTS | {"amp": False}
+    ours = LSTMClassifier("tokens", 5000, 2, ModelConfig(hidden=args.hidden, embedding=args.embedding)).to(device)
+    ours_step_fn = optimiser_step(ours, torch.optim.Adam(ours.parameters(), 1e-3))
+    cfg = TrainConfig()
 
     torch.manual_seed(0)
     embed = nn.Embedding(5000, args.embedding, padding_idx=0).to(device)
@@ -75,7 +87,7 @@ def throughput(args, device) -> dict:
         bare_opt.step()
 
     def ours_step(rows):
-        _train_batch(ours, ours_opt, split, rows, cfg, device)
+        _train_batch(ours, ours_step_fn, split, rows, cfg, device)
 
     def timed(step):
         sync(device)
@@ -125,9 +137,9 @@ def one_mode(mode: str, args, device) -> dict:
     torch.manual_seed(0)
     split = make_split(args.long_batch, args.long_steps, args.long_steps, 5000)
     rows = np.arange(args.long_batch)
-    model = LSTMClassifier("tokens", 5000, 2, hidden=args.hidden, embedding=args.embedding).to(device)
-    opt = torch.optim.Adam(model.parameters(), 1e-3)
-    cfg = DEFAULTS | {"mode": mode, "k1": args.k2, "k2": args.k2, "k": args.k2, "amp": False}
+    model = LSTMClassifier("tokens", 5000, 2, ModelConfig(hidden=args.hidden, embedding=args.embedding)).to(device)
+    opt = optimiser_step(model, torch.optim.Adam(model.parameters(), 1e-3))
+    cfg = TrainConfig(mode=mode, k1=args.k2, k2=args.k2, k=args.k2)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
         base = torch.cuda.memory_allocated(device)

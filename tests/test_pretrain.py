@@ -4,7 +4,7 @@ import torch
 
 from longseq.models import build_model
 from longseq.pretrain import cut_windows, init_from_encoder, pretrain_encoder, save_encoder
-from longseq.reduce import reduce_dataset
+from longseq.reduce import draw, reduce_dataset
 from longseq.train import train_model
 
 MODEL = {"hidden": 8, "embedding": 4}
@@ -34,15 +34,21 @@ def test_autoencoder_learns_to_reconstruct_and_initialises_the_classifier(
     # a truncated arm keeps the inputs, so the encoder fits it; training runs from it
     short = reduce_dataset(ds, {"reduce": "truncate", "keep": "first", "length": 10})
     _, h = train_model(
-        short, MODEL, {"max_epochs": 1, "batch_size": 4}, 0, CPU, False, init_encoder=tmp_path / "enc.pt"
+        short,
+        MODEL,
+        {"max_updates": 5, "eval_every": 5, "min_updates": 5, "warmup": 1, "batch_size": 4},
+        0,
+        CPU,
+        False,
+        init_encoder=tmp_path / "enc.pt",
     )
-    assert h["init_encoder"].endswith("enc.pt")
+    assert h["init"]["encoder"].endswith("enc.pt")
 
 
 def test_encoder_refuses_arms_that_change_the_inputs(tmp_path, signal_dataset):
     state, _ = pretrain_encoder(signal_dataset, MODEL, {"window": 8, "max_epochs": 1}, CPU, progress=False)
     save_encoder(state, signal_dataset, MODEL, tmp_path / "enc.pt")
-    projected = reduce_dataset(signal_dataset, {"reduce": "project", "window": 4, "dims": 2})
+    projected = draw(reduce_dataset(signal_dataset, {"reduce": "project", "window": 4, "dims": 2}), seed=0)
     with pytest.raises(ValueError, match="pretrained on inputs"):
         init_from_encoder(build_model(projected, MODEL), projected, tmp_path / "enc.pt")
     with pytest.raises(ValueError, match="sizes differ"):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from longseq.data import Dataset, Split
-from longseq.reduce import reduce_dataset, token_ranks
+from longseq.reduce import draw, draw_split, reduce_dataset, token_ranks
 
 
 def seqs(split):
@@ -82,14 +82,14 @@ def test_summarize_signal_windows(signal_dataset):
 
 @pytest.mark.parametrize("mode", ["timesteps", "window"])
 def test_sample_keeps_order_and_length_and_is_seeded(signal_dataset, mode):
-    arm = {"reduce": "sample", "mode": mode, "length": 15, "train_copies": 3, "eval_views": 2, "seed": 5}
+    arm = {"reduce": "sample", "mode": mode, "length": 15, "train_copies": 3, "eval_views": 2}
     out = reduce_dataset(signal_dataset, arm)
     train = signal_dataset.splits["train"]
-    sampled = out.splits["train"]
+    sampled = draw_split(out, "train", seed=5, epoch=1)
     assert len(sampled) == 3 * len(train)
     np.testing.assert_array_equal(sampled.origin, np.repeat(train.origin, 3))
     np.testing.assert_array_equal(sampled.labels, np.repeat(train.labels, 3))
-    assert len(out.splits["test"]) == 2 * len(signal_dataset.splits["test"])
+    assert len(draw_split(out, "test", seed=5)) == 2 * len(signal_dataset.splits["test"])
     for i in range(len(sampled)):
         full = train[i // 3]
         piece = sampled[i]
@@ -99,10 +99,10 @@ def test_sample_keeps_order_and_length_and_is_seeded(signal_dataset, mode):
             assert starts, "a window must be contiguous"
         else:
             assert is_subsequence(piece, full)
-    again = reduce_dataset(signal_dataset, arm)
-    np.testing.assert_array_equal(again.splits["train"].values, sampled.values)
-    other = reduce_dataset(signal_dataset, arm | {"seed": 6})
-    assert not np.array_equal(other.splits["train"].values, sampled.values)
+    again = draw_split(reduce_dataset(signal_dataset, arm), "train", seed=5, epoch=1)
+    np.testing.assert_array_equal(again.values, sampled.values)
+    other = draw_split(out, "train", seed=6, epoch=1)
+    assert not np.array_equal(other.values, sampled.values)
 
 
 def test_sample_leaves_short_sequences_whole(token_dataset):
@@ -144,8 +144,8 @@ def test_project_tokens_hashes_ngrams_consistently(token_dataset):
 
 
 def test_project_signals_is_a_fixed_linear_map(signal_dataset):
-    arm = {"reduce": "project", "window": 4, "dims": 5, "seed": 1}
-    out = reduce_dataset(signal_dataset, arm)
+    arm = {"reduce": "project", "window": 4, "dims": 5}
+    out = draw(reduce_dataset(signal_dataset, arm), seed=1)
     seq, proj = signal_dataset.splits["valid"][0], out.splits["valid"][0]
     assert proj.shape == (len(seq) // 4, 5)
     doubled = Dataset(
@@ -154,4 +154,4 @@ def test_project_signals_is_a_fixed_linear_map(signal_dataset):
         {k: Split.from_sequences([s * 2 for s in v], v.labels) for k, v in signal_dataset.splits.items()},
         signal_dataset.meta,
     )
-    np.testing.assert_allclose(reduce_dataset(doubled, arm).splits["valid"][0], 2 * proj, rtol=1e-5)
+    np.testing.assert_allclose(draw(reduce_dataset(doubled, arm), seed=1).splits["valid"][0], 2 * proj, rtol=1e-5)

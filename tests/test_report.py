@@ -23,9 +23,13 @@ def write_run(folder, dataset, arm, seed, accuracy, params, steps, seconds, clas
         "mean_steps": steps,
         "train_mode": "bptt",
         "train_seconds": seconds,
-        "epochs_run": 2,
-        "best_epoch": 1,
+        "updates": 100 if seed == 0 else 60,
+        "max_updates": 100,
+        "steps_read": 100 * steps,
+        "best_update": 100 if seed == 0 else 40,
         "best_valid_accuracy": accuracy,
+        "stopped_by": "budget" if seed == 0 else "patience",
+        "still_improving": seed == 0,
         "peak_memory_mb": 400 + steps,
         "device": "cpu",
     }
@@ -33,11 +37,11 @@ def write_run(folder, dataset, arm, seed, accuracy, params, steps, seconds, clas
     path.write_text(json.dumps(metrics))
     history = folder / dataset / arm / f"seed{seed}" / "history.json"
     history.parent.mkdir(parents=True)
-    epochs = [
-        {"epoch": e, "train_loss": 1 / e, "valid_accuracy": accuracy * e / 2, "train_accuracy": 0.5}
-        for e in (1, 2)
+    evaluations = [
+        {"update": u, "epoch": u // 10, "train_loss": 10 / u, "valid_loss": 20 / u, "valid_accuracy": accuracy * u / 100}
+        for u in (50, 100)
     ]
-    history.write_text(json.dumps({"epochs": epochs}))
+    history.write_text(json.dumps({"evaluations": evaluations}))
     bench = folder / "bench" / dataset / arm / f"seed{seed}.tsv"
     bench.parent.mkdir(parents=True, exist_ok=True)
     bench.write_text("s\th:m:s\tmax_rss\n" + f"{seconds + 2}\t0:00:0{seconds}\t{500 + steps}\n")
@@ -70,6 +74,10 @@ def test_collect_joins_the_training_benchmarks(runs):
     assert row["job_seconds"] == 5 and row["job_max_rss_mb"] == 1500
     overview = report.summarise(table)
     assert {"job_seconds_mean", "job_max_rss_mb_mean"} <= set(overview.columns)
+    # the budget is visible: updates, steps read, and how many seeds were still improving
+    row = overview[(overview["dataset"] == "d1") & (overview["arm"] == "full")].iloc[0]
+    assert (row["updates_mean"], row["max_updates"], row["still_improving"]) == (80, 100, 1)
+    assert row["steps_read_mean"] == 100_000 and 0 <= row["macro_f1_std"]
 
 
 def test_the_figures_and_table_are_written(runs, tmp_path):
@@ -80,7 +88,8 @@ def test_the_figures_and_table_are_written(runs, tmp_path):
     out.mkdir()
     report.results_table_html(overview, out / "t.html")
     html = (out / "t.html").read_text()
-    assert "<b>0.805 ± 0.007</b>" in html  # the best arm (bag) of d1, in bold
+    assert "<b>0.805 ± 0.007 <span" in html  # the best arm (bag) of d1, in bold
+    assert "1 of 2 seeds still improving when the budget ended'>↑1</span>" in html
     assert html.count("<tr>") == 1 + 4 + 1  # header, four arms, majority class
     report.plot_accuracy_vs_steps(table, out / "steps.png")
     report.plot_accuracy_vs_cost(overview, out / "cost.png")

@@ -11,7 +11,8 @@ import torch
 from longseq import data, sources
 
 MODEL = {"hidden": 24, "embedding": 8, "dropout": 0.2}
-TRAIN = {"max_epochs": 8, "patience": 8, "batch_size": 8}
+TRAIN = {"max_updates": 96, "eval_every": 12, "min_updates": 96, "patience": 8, "warmup": 5, "batch_size": 8}
+EVALUATIONS = TRAIN["max_updates"] // TRAIN["eval_every"]
 
 
 def train_cmd(tmp, name, checkpoint=None):
@@ -37,9 +38,9 @@ def train_cmd(tmp, name, checkpoint=None):
     return cmd + (["--checkpoint", str(checkpoint)] if checkpoint else [])
 
 
-def epochs_in(checkpoint):
+def evaluations_in(checkpoint):
     try:
-        return len(torch.load(checkpoint, weights_only=False)["history"]["epochs"])
+        return len(torch.load(checkpoint, weights_only=False)["history"]["evaluations"])
     except Exception:  # not written yet
         return 0
 
@@ -52,26 +53,27 @@ def test_killed_training_resumes_to_the_same_result(tmp_path):
     checkpoint = tmp_path / "ckpt.pt"
     job = subprocess.Popen(train_cmd(tmp_path, "killed", checkpoint), stderr=subprocess.PIPE)
     deadline = time.time() + 120
-    while epochs_in(checkpoint) < 3 and time.time() < deadline and job.poll() is None:
+    while evaluations_in(checkpoint) < 3 and time.time() < deadline and job.poll() is None:
         time.sleep(0.05)
     job.send_signal(signal.SIGKILL)
     job.wait()
     assert job.returncode == -signal.SIGKILL, "training finished before it could be killed"
-    done = epochs_in(checkpoint)
-    assert 3 <= done < TRAIN["max_epochs"]
+    done = evaluations_in(checkpoint)
+    assert 3 <= done < EVALUATIONS
+    done_updates = done * TRAIN["eval_every"]
     assert not (tmp_path / "killed.pt").exists()
 
     rerun = subprocess.run(
         train_cmd(tmp_path, "killed", checkpoint), capture_output=True, text=True, check=True
     )
-    assert f"resumed from {checkpoint} after epoch {done}" in rerun.stderr
+    assert f"resumed from {checkpoint} after update {done_updates}" in rerun.stderr
     assert not checkpoint.exists()  # removed once training finished
 
     straight = json.loads((tmp_path / "straight.json").read_text())
     resumed = json.loads((tmp_path / "killed.json").read_text())
-    strip = lambda h: [{k: v for k, v in e.items() if k != "seconds"} for e in h["epochs"]]  # noqa: E731
+    strip = lambda h: [{k: v for k, v in e.items() if k != "seconds"} for e in h["evaluations"]]  # noqa: E731
     assert strip(resumed) == strip(straight)
-    assert resumed["resumed_at"] == [done]
+    assert resumed["resumed_at"] == [done_updates]
     a = torch.load(tmp_path / "straight.pt", weights_only=True)["state_dict"]
     b = torch.load(tmp_path / "killed.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -115,9 +117,9 @@ def test_snakemake_retries_a_killed_training_job_from_its_checkpoint(tmp_path):
     )
     checkpoint = tmp_path / "killed" / "results" / "checkpoints" / "syn" / "full" / "seed3.pt"
     deadline = time.time() + 300
-    while epochs_in(checkpoint) < 3 and time.time() < deadline and run.poll() is None:
+    while evaluations_in(checkpoint) < 3 and time.time() < deadline and run.poll() is None:
         time.sleep(0.05)
-    assert epochs_in(checkpoint) >= 3, "no checkpoint to kill after"
+    assert evaluations_in(checkpoint) >= 3, "no checkpoint to kill after"
     subprocess.run(["pkill", "-KILL", "-f", "longseq train --data results/reduced/syn/full"], check=True)
     output, _ = run.communicate(timeout=600)
     assert run.returncode == 0, output[-3000:]
@@ -125,14 +127,15 @@ def test_snakemake_retries_a_killed_training_job_from_its_checkpoint(tmp_path):
     history = json.loads(
         (tmp_path / "killed" / "results" / "models" / "syn" / "full" / "seed3" / "history.json").read_text()
     )
-    # resumed once, after the epoch the kill interrupted (the exact epoch races the kill)
-    assert len(history["resumed_at"]) == 1 and 3 <= history["resumed_at"][0] < TRAIN["max_epochs"]
+    # resumed once, after the evaluation the kill interrupted (the exact one races the kill)
+    assert len(history["resumed_at"]) == 1
+    assert 3 * TRAIN["eval_every"] <= history["resumed_at"][0] < TRAIN["max_updates"]
     a = json.loads(
         (tmp_path / "straight" / "results" / "metrics" / "syn" / "full" / "seed3.json").read_text()
     )
     b = json.loads((tmp_path / "killed" / "results" / "metrics" / "syn" / "full" / "seed3.json").read_text())
-    assert (a["accuracy"], a["confusion"], a["best_epoch"]) == (
+    assert (a["accuracy"], a["confusion"], a["best_update"]) == (
         b["accuracy"],
         b["confusion"],
-        b["best_epoch"],
+        b["best_update"],
     )

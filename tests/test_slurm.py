@@ -161,7 +161,7 @@ def _tiny_study(workdir: Path) -> None:
     config = {
         "seeds": [0],
         "model": {"hidden": 8, "embedding": 4},
-        "train": {"max_epochs": 2, "patience": 1, "batch_size": 8},
+        "train": {"max_updates": 6, "eval_every": 3, "min_updates": 3, "patience": 1, "warmup": 2, "batch_size": 8},
         "dataset_sheet": "config/datasets.tsv",
         "arms": {"full": {"reduce": "full"}, "first": {"reduce": "truncate", "keep": "first", "length": 10}},
     }
@@ -222,5 +222,5 @@ def test_a_tiny_study_runs_through_slurm_and_matches_a_local_run(cluster, tmp_pa
     _snakemake(local, dict(cluster, SLURM_CONF="/nonexistent"), "--cores", "2")
     a = pd.read_csv(on_slurm / "results" / "summary.csv").sort_values(["arm", "seed"])
     b = pd.read_csv(local / "results" / "summary.csv").sort_values(["arm", "seed"])
-    for column in ("accuracy", "macro_f1", "best_epoch", "best_valid_accuracy"):
+    for column in ("accuracy", "macro_f1", "best_update", "best_valid_accuracy"):
         assert a[column].tolist() == b[column].tolist(), column

@@ -10,7 +10,7 @@ from longseq.evaluate import evaluate
 from longseq.train import load_model, save_model, train_model, write_history
 
 MODEL = {"hidden": 8, "embedding": 4}
-TRAIN = {"max_epochs": 3, "patience": 2, "batch_size": 4}
+TRAIN = {"max_updates": 12, "eval_every": 4, "min_updates": 4, "patience": 2, "warmup": 2, "batch_size": 4}
 
 
 def test_same_seed_gives_the_same_numbers_on_cpu(token_dataset):
@@ -19,24 +19,27 @@ def test_same_seed_gives_the_same_numbers_on_cpu(token_dataset):
     _, c = train_model(token_dataset, MODEL, TRAIN, seed=4, device=torch.device("cpu"), progress=False)
 
     def strip(h):
-        return [{k: v for k, v in e.items() if k != "seconds"} for e in h["epochs"]]
+        return [{k: v for k, v in e.items() if k != "seconds"} for e in h["evaluations"]]
 
     assert strip(a) == strip(b)
     assert strip(a) != strip(c)
 
 
-def test_early_stopping_keeps_the_best_valid_epoch(signal_dataset):
+def test_early_stopping_keeps_the_lowest_valid_loss(signal_dataset):
     model, history = train_model(
         signal_dataset,
         MODEL,
-        {"max_epochs": 6, "patience": 1, "batch_size": 4},
+        {"max_updates": 200, "eval_every": 5, "min_updates": 10, "patience": 1, "batch_size": 4, "lr": 0.05},
         seed=0,
         device=torch.device("cpu"),
         progress=False,
     )
-    accs = [e["valid_accuracy"] for e in history["epochs"]]
-    assert history["best_valid_accuracy"] == max(accs)
-    assert history["epochs_run"] <= 6 and history["epochs_run"] - history["best_epoch"] <= 1
+    evaluations = history["evaluations"]
+    best = min(evaluations, key=lambda e: (e["valid_loss"], -e["valid_accuracy"]))
+    assert history["best_update"] == best["update"] and history["best_valid_loss"] == best["valid_loss"]
+    assert history["stopped_by"] == "patience" and history["updates"] < 200
+    assert evaluations[-1]["update"] - history["best_update"] == 5  # one evaluation of patience
+    assert not history["still_improving"]
     assert history["peak_memory_mb"] > 0 and history["train_seconds"] > 0
 
 
@@ -171,7 +174,7 @@ def test_every_arm_trains_and_evaluates(tmp_path, token_dataset, signal_dataset,
     write_history(history, tmp_path / "h.json")
     metrics = evaluate(tmp_path / "m.pt", tmp_path / "h.json", ds, torch.device("cpu"))
     assert 0 <= metrics["accuracy"] <= 1 and metrics["train_mode"] == (train_cfg.get("mode", "bptt"))
-    assert np.isfinite(history["epochs"][-1]["train_loss"])
+    assert np.isfinite(history["evaluations"][-1]["train_loss"])
 
 
 def test_truncated_modes_need_the_lstm(token_dataset):

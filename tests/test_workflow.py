@@ -54,7 +54,7 @@ def tiny_config(tmp: Path) -> dict:
     return {
         "seeds": [0, 1],
         "model": {"hidden": 8, "embedding": 4},
-        "train": {"max_epochs": 2, "patience": 1, "batch_size": 8},
+        "train": {"max_updates": 6, "eval_every": 3, "min_updates": 3, "patience": 1, "warmup": 2, "batch_size": 8},
         "dataset_sheet": "config/datasets.tsv",
         "pretrain": {"ae": {"window": 8, "max_epochs": 1}},
         "arms": {
@@ -136,8 +136,9 @@ def test_study_produces_summary_and_figure(finished_study):
     assert (tmp / "results" / "accuracy_by_arm.png").read_bytes()[:4] == b"\x89PNG"
     overview = pd.read_csv(tmp / "results" / "overview.csv")
     assert len(overview) == 9 and (overview["seeds"] == 2).all()
-    for dataset in ("syn", "ucr", "reviews"):
-        assert (tmp / "results" / "pretrained" / dataset / "ae" / "encoder.pt").exists()
+    for dataset in ("syn", "ucr", "reviews"):  # one encoder per seed: seeds vary the encoder too
+        for seed in (0, 1):
+            assert (tmp / "results" / "pretrained" / dataset / "ae" / f"seed{seed}" / "encoder.pt").exists()
     datasets = pd.read_csv(tmp / "results" / "datasets.csv").set_index("dataset")
     assert list(datasets.index) == ["syn", "ucr", "reviews"]
     assert datasets.loc["syn", "real"] == "synthetic" and datasets.loc["ucr", "real"] == "real"
@@ -155,9 +156,25 @@ def test_nothing_to_do_after_a_run_and_an_arm_edit_reruns_only_that_arm(finished
     assert counts == {"reduced_dataset": 3, "trained_model": 6, "test_metrics": 6, **AGGREGATES}
 
 
-def test_invalid_config_stops_before_any_job(tmp_path):
+INVALID = {
+    "keep the middle": (lambda c: c["arms"]["first"].update(keep="middle"), "middle"),
+    "an arm with its own budget": (
+        lambda c: c["arms"]["first"].update(train={"max_updates": 50}),
+        "the budget is the same for every arm",
+    ),
+    "tbptt k2 < k1": (
+        lambda c: c["arms"].update(tb={"reduce": "full", "train": {"mode": "tbptt", "k1": 20, "k2": 10}}),
+        r"arm 'tb': tbptt: k2 \(10\) < k1 \(20\)",
+    ),
+    "a seed twice": (lambda c: c.update(seeds=[0, 0, 1]), "non-unique elements"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_invalid_config_stops_before_any_job(tmp_path, case):
     config = tiny_config(tmp_path)
-    config["arms"]["first"]["keep"] = "middle"
+    edit, message = INVALID[case]
+    edit(config)
     (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
     result = subprocess.run(
@@ -176,15 +193,15 @@ def test_invalid_config_stops_before_any_job(tmp_path):
         timeout=300,
     )
     assert result.returncode != 0
-    assert "middle" in result.stdout + result.stderr
+    assert re.search(message, result.stdout + result.stderr), (result.stdout + result.stderr)[-2000:]
     assert not (tmp_path / "results").exists()
 
 
 def test_editing_pretraining_reruns_the_pretrain_jobs_and_the_arms_that_use_them(finished_study):
     tmp, config = finished_study
     counts = dry_run_counts_with(tmp, config, dict(config, pretrain={"ae": {"window": 8, "max_epochs": 2}}))
-    # 3 encoders; the one arm that uses them: 3 data sets x 2 seeds trained and evaluated
-    assert counts == {"pretrained_encoder": 3, "trained_model": 6, "test_metrics": 6, **AGGREGATES}
+    # an encoder per data set and seed; the one arm that uses them: 3 data sets x 2 seeds
+    assert counts == {"pretrained_encoder": 6, "trained_model": 6, "test_metrics": 6, **AGGREGATES}
 
 
 def test_editing_training_settings_does_not_re_reduce_or_re_ingest(finished_study):
@@ -201,8 +218,14 @@ def test_a_configfile_replaces_the_default_study(finished_study):
     only_syn = dict(config, dataset_sheet="syn_only.tsv", seeds=[5])
     (tmp / "other.yaml").write_text(yaml.safe_dump(only_syn))
     counts = job_counts(snakemake(tmp, "-n", "--configfile", str(tmp / "other.yaml")))
-    # 1 data set x 3 arms; the data set table lists one data set now
-    assert counts == {"dataset_table": 1, "trained_model": 3, "test_metrics": 3, **aggregates(1)}
+    # 1 data set x 3 arms, seed 5's encoder; the data set table lists one data set now
+    assert counts == {
+        "dataset_table": 1,
+        "pretrained_encoder": 1,
+        "trained_model": 3,
+        "test_metrics": 3,
+        **aggregates(1),
+    }
 
 
 def test_editing_a_data_set_row_reruns_that_data_set_only(finished_study):
@@ -214,12 +237,12 @@ def test_editing_a_data_set_row_reruns_that_data_set_only(finished_study):
         counts = job_counts(snakemake(tmp, "-n"))
     finally:
         sheet.write_text(original)
-    # one ingest, its 3 arms reduced, one encoder, 3 arms x 2 seeds trained and evaluated
+    # one ingest, its 3 arms reduced, an encoder per seed, 3 arms x 2 seeds trained and evaluated
     assert counts == {
         "ingested_dataset": 1,
         "dataset_table": 1,
         "reduced_dataset": 3,
-        "pretrained_encoder": 1,
+        "pretrained_encoder": 2,
         "trained_model": 6,
         "test_metrics": 6,
         **aggregates(1),
@@ -334,4 +357,4 @@ def test_editing_a_model_setting_retrains_but_does_not_re_ingest_or_re_reduce(fi
     tmp, config = finished_study
     counts = dry_run_counts_with(tmp, config, dict(config, model=dict(config["model"], hidden=12)))
     # the encoders share the model's sizes, so they are refitted too; no ingest, no reduce
-    assert counts == {"pretrained_encoder": 3, "trained_model": 18, "test_metrics": 18, **AGGREGATES}
+    assert counts == {"pretrained_encoder": 6, "trained_model": 18, "test_metrics": 18, **AGGREGATES}

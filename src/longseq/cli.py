@@ -78,7 +78,7 @@ def cmd_pretrain(args) -> None:
 
     _threads(args.threads)
     ds = data.load(args.data, splits=("train", "valid"))
-    state, history = pretrain_encoder(ds, args.model, args.pretrain, pick_device(args.device))
+    state, history = pretrain_encoder(ds, args.model, args.pretrain, pick_device(args.device), seed=args.seed)
     save_encoder(state, ds, args.model, args.out_encoder)
     write_history(history, args.out_history)
 
@@ -226,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("--model", type=_json, default={}, help="model settings, as JSON (sizes of the encoder)")
     p.add_argument("--pretrain", type=_json, default={}, help="pretraining settings, as JSON")
+    p.add_argument("--seed", type=int, default=0, help="the run's seed: windows and the encoder's start")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="auto")
     p.add_argument("--out-encoder", required=True, type=Path)

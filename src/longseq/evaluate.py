@@ -9,6 +9,7 @@ import numpy as np
 
 from .data import Dataset
 from .models import average_views, predict_proba
+from .reduce import draw_split
 from .train import flush_denormals, load_model, pick_device
 
 
@@ -30,32 +31,48 @@ def macro_f1(counts: np.ndarray) -> float:
     return float(f1.mean())
 
 
+def train_majority_class(ds: Dataset) -> int:
+    """The class most frequent in the train split (a constant predictor's best honest guess;
+    the test split's own most frequent class would be an oracle)."""
+    counts = ds.meta.get("splits", {}).get("train", {}).get("class_counts")
+    if counts is None:
+        counts = np.bincount(ds.splits["train"].labels, minlength=ds.n_classes)
+    return int(np.argmax(counts))
+
+
 def evaluate(
     model_path: str | Path, history_path: str | Path, ds: Dataset, device=None, split: str = "test"
 ) -> dict:
     """Accuracy, macro-F1 and confusion matrix (predictions averaged over a record's views),
-    next to the training cost recorded in the history."""
+    next to the training cost recorded in the history. Random reductions are drawn from the
+    run's own seed (recorded in its history), as training drew them."""
     device = device or pick_device()
     flush_denormals()
-    model = load_model(model_path, ds, device)
-    data = ds.splits[split]
+    history = json.loads(Path(history_path).read_text())
+    data = draw_split(ds, split, history["seed"])
+    model = load_model(model_path, Dataset(ds.kind, ds.classes, {split: data}, ds.meta), device)
     probs, labels = average_views(predict_proba(model, data), data)
     predicted = probs.argmax(1)
-    history = json.loads(Path(history_path).read_text())
     counts = confusion(labels, predicted, ds.n_classes)
     return {
         "accuracy": float((predicted == labels).mean()),
         "macro_f1": macro_f1(counts),
-        "majority_baseline": float(np.bincount(labels, minlength=ds.n_classes).max() / len(labels)),
+        "majority_baseline": float((labels == train_majority_class(ds)).mean()),
         "confusion": counts.tolist(),
         "classes": ds.classes,
         "n_test_records": int(len(labels)),
         "mean_steps": float(data.lengths.mean()),
         "train_mode": history["config"]["mode"],
         "train_seconds": history["train_seconds"],
-        "epochs_run": history["epochs_run"],
-        "best_epoch": history["best_epoch"],
+        "updates": history["updates"],
+        "max_updates": history["config"]["max_updates"],
+        "steps_read": history["steps_read"],
+        "epochs": history["epochs"],
+        "best_update": history["best_update"],
         "best_valid_accuracy": history["best_valid_accuracy"],
+        "best_valid_loss": history["best_valid_loss"],
+        "stopped_by": history["stopped_by"],
+        "still_improving": history["still_improving"],
         "peak_memory_mb": history["peak_memory_mb"],
         "device": history["device"],
     }

@@ -13,35 +13,55 @@ import torch
 from torch import nn
 
 from .data import PAD_ID, Dataset, Split
+from .settings import ModelConfig
 
 
 class StepInputs(nn.Module):
     """What every model reads at a step. Tokens: an embedding (k parallel streams embedded side
-    by side, [B, T, k] -> [B, T, k * E]). Signals: values normalised per channel with a mean
-    and spread fitted on the train split only (`fit`)."""
+    by side, [B, T, k] -> [B, T, k * E]). Signals: values scaled per channel with statistics
+    fitted on the train split only (`fit`): `standard` (mean, std), `robust` (median, IQR: a
+    few huge bursts do not set the scale) or `log` (sign(x) * log1p|x|, then standard), for
+    readings that span orders of magnitude, such as ACSF1's power: long idle stretches and
+    bursts thousands of times larger."""
 
-    def __init__(self, kind: str, n_inputs: int, embedding: int = 32, streams: int = 1) -> None:
+    SCALINGS = ("standard", "robust", "log")
+
+    def __init__(
+        self, kind: str, n_inputs: int, embedding: int = 32, streams: int = 1, scaling: str = "standard"
+    ) -> None:
         super().__init__()
-        self.kind = kind
+        if scaling not in self.SCALINGS:
+            raise ValueError(f"unknown scaling {scaling!r}; use one of {self.SCALINGS}")
+        self.kind, self.scaling = kind, scaling
         if kind == "tokens":
             self.embed = nn.Embedding(n_inputs, embedding, padding_idx=PAD_ID)
             self.width = embedding * streams
         else:
             self.embed = None
             self.width = n_inputs
-        self.register_buffer("mean", torch.zeros(n_inputs if kind != "tokens" else 0))
-        self.register_buffer("std", torch.ones(n_inputs if kind != "tokens" else 0))
+        self.register_buffer("center", torch.zeros(n_inputs if kind != "tokens" else 0))
+        self.register_buffer("scale", torch.ones(n_inputs if kind != "tokens" else 0))
+
+    def _log(self, x):
+        return torch.sign(x) * torch.log1p(x.abs()) if self.scaling == "log" else x
 
     def fit(self, train: Split) -> None:
         if self.kind == "tokens":
             return
         values = np.asarray(train.values, dtype=np.float64)
-        self.mean.copy_(torch.from_numpy(values.mean(axis=0)).float())
-        self.std.copy_(torch.from_numpy(values.std(axis=0)).float().clamp_min(1e-6))
+        if self.scaling == "log":
+            values = np.sign(values) * np.log1p(np.abs(values))
+        if self.scaling == "robust":
+            low, center, high = np.percentile(values, [25, 50, 75], axis=0)
+            scale = (high - low) / 1.349  # the IQR of a normal distribution is 1.349 std
+        else:
+            center, scale = values.mean(axis=0), values.std(axis=0)
+        self.center.copy_(torch.from_numpy(np.asarray(center)).float())
+        self.scale.copy_(torch.from_numpy(np.asarray(scale)).float().clamp_min(1e-6))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.embed is None:
-            return (x - self.mean) / self.std
+            return (self._log(x) - self.center) / self.scale
         h = self.embed(x)
         return h.flatten(2) if x.dim() == 3 else h
 
@@ -54,26 +74,23 @@ class LSTMClassifier(nn.Module):
         kind: str,
         n_inputs: int,
         n_classes: int,
-        hidden: int = 64,
-        embedding: int = 32,
-        layers: int = 1,
-        dropout: float = 0.0,
-        forget_bias: float = 1.0,
+        cfg: ModelConfig = ModelConfig(),
         streams: int = 1,
+        steps: int | None = None,
     ) -> None:
         super().__init__()
         self.kind = kind
-        self.inputs = StepInputs(kind, n_inputs, embedding, streams)
+        self.inputs = StepInputs(kind, n_inputs, cfg.embedding, streams, cfg.scaling)
         self.lstm = nn.LSTM(
             self.inputs.width,
-            hidden,
-            num_layers=layers,
+            cfg.hidden,
+            num_layers=cfg.layers,
             batch_first=True,
-            dropout=dropout if layers > 1 else 0.0,
+            dropout=cfg.dropout if cfg.layers > 1 else 0.0,
         )
-        init_forget_bias(self.lstm, forget_bias)
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden, n_classes)
+        init_lstm(self.lstm, cfg.init, steps, cfg.forget_bias)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.head = nn.Linear(cfg.hidden, n_classes)
 
     def fit_normalisation(self, train: Split) -> None:
         self.inputs.fit(train)
@@ -126,17 +143,35 @@ class Seq2SeqClassifier(LSTMClassifier):
         return self.head(self.dropout(h))
 
 
-def init_forget_bias(lstm: nn.LSTM, value: float) -> None:
-    """Start the forget gates open (bias `value`, Jozefowicz et al. 2015): with PyTorch's zero
-    default a cell keeps only sigmoid(0) = half its memory per step, and evidence from a few
-    hundred steps back never reaches the loss."""
+def init_lstm(lstm: nn.LSTM, scheme: str = "chrono", steps: int | None = None, forget_bias: float = 1.0) -> None:
+    """Initialise an LSTM for long inputs.
+
+    chrono (Tallec & Ollivier 2018): forget-gate biases b_f = log(u), u ~ U(1, steps - 1), and
+    input-gate biases -b_f, so that units keep their cell for 1 to `steps` steps at the start
+    of training. A constant bias b keeps sigmoid(b) of the cell per step: sigmoid(1) = 0.73,
+    and 0.73**100 = 2e-14, so evidence 100 steps back never reaches the loss. Recurrent weights
+    start orthogonal (each gate's block), the usual companion. `steps`: the longest sequence
+    the LSTM reads in training (None, e.g. when weights are about to be loaded: constant).
+    constant: every forget-gate bias `forget_bias` (Jozefowicz et al. 2015), PyTorch's
+    uniform weights."""
     hidden = lstm.hidden_size
+    chrono = scheme == "chrono" and steps is not None and steps > 2
+    if scheme not in ("chrono", "constant"):
+        raise ValueError(f"unknown LSTM init {scheme!r}; use chrono or constant")
     with torch.no_grad():
         for name, param in lstm.named_parameters():
-            if name.startswith("bias_ih"):  # gate order: input, forget, cell, output
-                param[hidden : 2 * hidden].fill_(value)
-            elif name.startswith("bias_hh"):
-                param[hidden : 2 * hidden].fill_(0.0)
+            if name.startswith("weight_hh") and scheme == "chrono":
+                for gate in range(4):
+                    nn.init.orthogonal_(param[gate * hidden : (gate + 1) * hidden])
+            if name.startswith("bias_hh"):  # gate order: input, forget, cell, output
+                param[: 2 * hidden].fill_(0.0)
+            elif name.startswith("bias_ih"):
+                if chrono:
+                    forget = torch.log(torch.empty(hidden).uniform_(1, steps - 1))
+                    param[hidden : 2 * hidden].copy_(forget)
+                    param[:hidden].copy_(-forget)
+                else:
+                    param[hidden : 2 * hidden].fill_(forget_bias)
 
 
 class BagClassifier(nn.Module):
@@ -148,23 +183,16 @@ class BagClassifier(nn.Module):
     the steps (or the LSTM's grip on it) is not what carries the label."""
 
     def __init__(
-        self,
-        kind: str,
-        n_inputs: int,
-        n_classes: int,
-        hidden: int = 64,
-        embedding: int = 32,
-        dropout: float = 0.0,
-        streams: int = 1,
+        self, kind: str, n_inputs: int, n_classes: int, cfg: ModelConfig = ModelConfig(), streams: int = 1
     ) -> None:
         super().__init__()
         self.kind = kind
-        self.inputs = StepInputs(kind, n_inputs, embedding, streams)
+        self.inputs = StepInputs(kind, n_inputs, cfg.embedding, streams, cfg.scaling)
         width = self.inputs.width * (1 if kind == "tokens" else 2)  # signals: values and squares
         pooled = 2 * width if kind == "tokens" else 3 * width
-        self.dropout = nn.Dropout(dropout)
-        self.hidden = nn.Sequential(nn.Linear(pooled, hidden), nn.ReLU())
-        self.head = nn.Linear(hidden, n_classes)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.hidden = nn.Sequential(nn.Linear(pooled, cfg.hidden), nn.ReLU())
+        self.head = nn.Linear(cfg.hidden, n_classes)
 
     def fit_normalisation(self, train: Split) -> None:
         self.inputs.fit(train)
@@ -200,21 +228,19 @@ class SegmentClassifier(nn.Module):
         n_inputs: int,
         n_classes: int,
         pieces: int,
-        hidden: int = 64,
-        embedding: int = 32,
-        dropout: float = 0.0,
-        forget_bias: float = 1.0,
-        reverse: str = "alternate",
+        cfg: ModelConfig = ModelConfig(),
+        steps: int | None = None,
     ) -> None:
         super().__init__()
-        self.kind, self.pieces, self.reverse = kind, pieces, reverse
-        self.inputs = StepInputs(kind, n_inputs, embedding, streams=pieces if kind == "tokens" else 1)
+        self.kind, self.pieces, self.reverse = kind, pieces, cfg.reverse
+        streams = pieces if kind == "tokens" else 1
+        self.inputs = StepInputs(kind, n_inputs, cfg.embedding, streams, cfg.scaling)
         width = self.inputs.width // pieces
-        self.lstms = nn.ModuleList(nn.LSTM(width, hidden, batch_first=True) for _ in range(pieces))
+        self.lstms = nn.ModuleList(nn.LSTM(width, cfg.hidden, batch_first=True) for _ in range(pieces))
         for lstm in self.lstms:
-            init_forget_bias(lstm, forget_bias)
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden * pieces, n_classes)
+            init_lstm(lstm, cfg.init, steps, cfg.forget_bias)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.head = nn.Linear(cfg.hidden * pieces, n_classes)
 
     def fit_normalisation(self, train: Split) -> None:
         self.inputs.fit(train)
@@ -242,19 +268,16 @@ class ChunkEncoderClassifier(nn.Module):
         self,
         encoder: LSTMClassifier,
         n_classes: int,
-        chunk: int,
-        hidden: int = 64,
-        dropout: float = 0.0,
-        forget_bias: float = 1.0,
-        freeze: bool = False,
+        cfg: ModelConfig = ModelConfig(),
+        steps: int | None = None,
     ) -> None:
         super().__init__()
-        self.encoder, self.chunk, self.freeze = encoder, chunk, freeze
-        self.lstm = nn.LSTM(encoder.lstm.hidden_size, hidden, batch_first=True)
-        init_forget_bias(self.lstm, forget_bias)
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden, n_classes)
-        if freeze:
+        self.encoder, self.chunk, self.freeze = encoder, cfg.chunk, cfg.freeze
+        self.lstm = nn.LSTM(encoder.lstm.hidden_size, cfg.hidden, batch_first=True)
+        init_lstm(self.lstm, cfg.init, None if steps is None else -(-steps // cfg.chunk), cfg.forget_bias)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.head = nn.Linear(cfg.hidden, n_classes)
+        if cfg.freeze:
             self.encoder.requires_grad_(False)
 
     def fit_normalisation(self, train: Split) -> None:
@@ -279,55 +302,25 @@ class ChunkEncoderClassifier(nn.Module):
         return self.head(self.dropout(out[torch.arange(batch, device=x.device), last_chunk]))
 
 
-def build_model(ds: Dataset, config: dict) -> nn.Module:
+def build_model(ds: Dataset, config: ModelConfig | dict, steps: int | None = None) -> nn.Module:
+    """The model an arm's settings name, sized for the data set. `steps`: the longest sequence
+    it reads in training, which sets the chrono initialisation (None when weights are loaded)."""
+    cfg = config if isinstance(config, ModelConfig) else ModelConfig.from_dict(config)
     n_inputs = ds.vocab_size if ds.kind == "tokens" else ds.n_channels
-    if config.get("type", "lstm") == "chunk_encoder":
-        encoder = build_model(ds, config | {"type": "lstm"})
-        return ChunkEncoderClassifier(
-            encoder,
-            ds.n_classes,
-            chunk=config.get("chunk", 20),
-            hidden=config.get("hidden", 64),
-            dropout=config.get("dropout", 0.0),
-            forget_bias=config.get("forget_bias", 1.0),
-            freeze=config.get("freeze", False),
-        )
-    if config.get("type", "lstm") == "segments":
+    streams = ds.meta.get("streams", 1)
+    if cfg.type == "chunk_encoder":
+        encoder = LSTMClassifier(ds.kind, n_inputs, ds.n_classes, cfg, streams, steps=cfg.chunk)
+        return ChunkEncoderClassifier(encoder, ds.n_classes, cfg, steps)
+    if cfg.type == "segments":
         if "pieces" not in ds.meta:
             raise ValueError("model type 'segments' reads the pieces of a 'parallel' reduction; use one")
-        return SegmentClassifier(
-            ds.kind,
-            n_inputs,
-            ds.n_classes,
-            pieces=ds.meta["pieces"],
-            hidden=config.get("hidden", 64),
-            embedding=config.get("embedding", 32),
-            dropout=config.get("dropout", 0.0),
-            forget_bias=config.get("forget_bias", 1.0),
-            reverse=config.get("reverse", "alternate"),
-        )
-    if config.get("type", "lstm") == "bag":
-        return BagClassifier(
-            ds.kind,
-            n_inputs,
-            ds.n_classes,
-            hidden=config.get("hidden", 64),
-            embedding=config.get("embedding", 32),
-            dropout=config.get("dropout", 0.0),
-            streams=ds.meta.get("streams", 1),
-        )
-    plain = LSTMClassifier if config.get("type", "lstm") == "lstm" else Seq2SeqClassifier
-    return plain(
-        ds.kind,
-        n_inputs,
-        ds.n_classes,
-        hidden=config.get("hidden", 64),
-        embedding=config.get("embedding", 32),
-        layers=config.get("layers", 1),
-        dropout=config.get("dropout", 0.0),
-        forget_bias=config.get("forget_bias", 1.0),
-        streams=ds.meta.get("streams", 1),
-    )
+        return SegmentClassifier(ds.kind, n_inputs, ds.n_classes, ds.meta["pieces"], cfg, steps)
+    if cfg.type == "bag":
+        return BagClassifier(ds.kind, n_inputs, ds.n_classes, cfg, streams)
+    plain = {"lstm": LSTMClassifier, "seq2seq": Seq2SeqClassifier}.get(cfg.type)
+    if plain is None:
+        raise ValueError(f"unknown model type {cfg.type!r}")
+    return plain(ds.kind, n_inputs, ds.n_classes, cfg, streams, steps)
 
 
 def length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:

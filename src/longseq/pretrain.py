@@ -35,7 +35,6 @@ DEFAULTS = {
     "batch_size": 32,
     "lr": 0.003,
     "grad_clip": 1.0,
-    "seed": 0,
 }
 
 
@@ -98,16 +97,23 @@ def _mean_loss(model: SequenceAutoencoder, split: Split, batch_size: int, device
 
 
 def pretrain_encoder(
-    ds: Dataset, model_config: dict, pretrain_config: dict, device: torch.device, progress: bool = True
+    ds: Dataset,
+    model_config: dict,
+    pretrain_config: dict,
+    device: torch.device,
+    progress: bool = True,
+    seed: int = 0,
 ) -> tuple[dict, dict]:
-    """Fit the autoencoder on train windows; return the best encoder's state and a history."""
+    """Fit the autoencoder on train windows; return the best encoder's state and a history.
+    The seed is the run's: it draws the windows and the encoder's start, so every seed of a
+    pretrained arm starts from an encoder of its own."""
     cfg = {**DEFAULTS, **pretrain_config}
     flush_denormals()
-    seed_everything(cfg["seed"])
-    rng = np.random.default_rng(cfg["seed"])
+    seed_everything(seed)
+    rng = np.random.default_rng(seed)
     train = cut_windows(ds.splits["train"], cfg["window"], cfg["windows_per_record"], rng)
     valid = cut_windows(ds.splits["valid"], cfg["window"], 1, rng)
-    encoder = build_model(ds, {**model_config, "type": "lstm"})
+    encoder = build_model(ds, {**model_config, "type": "lstm"}, steps=cfg["window"])
     encoder.fit_normalisation(train)
     n_inputs = ds.vocab_size if ds.kind == "tokens" else ds.n_channels
     target_of = None
@@ -116,7 +122,7 @@ def pretrain_encoder(
         target_of = ranks.clamp(max=min(cfg["target_vocab"], ds.vocab_size) - 1)
     model = SequenceAutoencoder(encoder, n_inputs, target_of).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
-    history = {"epochs": [], "config": cfg, "device": str(device), "train_windows": len(train)}
+    history = {"epochs": [], "config": cfg, "seed": seed, "device": str(device), "train_windows": len(train)}
     best = {"loss": np.inf, "epoch": 0, "state": None}
     started = time.perf_counter()
     for epoch in range(1, cfg["max_epochs"] + 1):

@@ -2,7 +2,8 @@
 
 A reducer maps a `Dataset` to a `Dataset` of the same kind and classes. Anything fitted (token
 frequency ranks) is fitted on the train split only, then applied to every split. Random
-reducers draw from a generator seeded by (arm seed, split), so a rerun gives the same rows.
+reductions (sampling, projection) are drawn by each run from its seed (`draw`), so that seeds
+differ in them too and training sees fresh samples every epoch.
 Rows keep their `origin`, so augmented copies and evaluation views can be traced back to the
 record they came from (evaluation averages predictions over a record's views).
 """
@@ -94,22 +95,24 @@ def _sample_one(rng, seq, mode: str, n: int):
 def sample(ds: Dataset, arm: dict) -> Dataset:
     """`length` random timesteps (in order) or one random contiguous window of `length`;
     `train_copies` samples per training record (augmentation) and `eval_views` per valid/test
-    record, whose predictions are averaged at evaluation."""
-    mode, n = arm.get("mode", "timesteps"), arm["length"]
+    record, whose predictions are averaged at evaluation.
+
+    The samples are drawn by each run (see `draw`), not here: training draws fresh copies
+    every epoch and the views come from the run's seed, so seeds differ in what they sample.
+    Drawn once here, every epoch and every seed would reuse the same copies."""
+    mode = arm.get("mode", "timesteps")
     if mode not in ("timesteps", "window"):
         raise ValueError(f"sample: mode must be 'timesteps' or 'window', not {mode!r}")
-    splits = {}
-    for name, split in ds.splits.items():
-        rng = np.random.default_rng([arm.get("seed", 0), SPLIT_STREAM[name]])
-        copies = arm.get("train_copies", 1) if name == "train" else arm.get("eval_views", 1)
-        seqs, labels, origin = [], [], []
-        for i in range(len(split)):
-            for _ in range(copies):
-                seqs.append(_sample_one(rng, split[i], mode, n))
-                labels.append(split.labels[i])
-                origin.append(split.origin[i])
-        splits[name] = Split.from_sequences(seqs, labels, origin, dtype=split.values.dtype)
-    return _with_splits(ds, splits)
+    out = _with_splits(ds, dict(ds.splits))
+    out.meta["draw"] = {
+        "sample": {
+            "mode": mode,
+            "length": arm["length"],
+            "train_copies": arm.get("train_copies", 1),
+            "eval_views": arm.get("eval_views", 1),
+        }
+    }
+    return out
 
 
 def parallel(ds: Dataset, arm: dict) -> Dataset:
@@ -151,7 +154,8 @@ def _ngram_ids(seq: np.ndarray, n: int, buckets: int) -> np.ndarray:
 def project(ds: Dataset, arm: dict) -> Dataset:
     """Shorten n-fold by hashing/projection. Tokens: each non-overlapping n-gram becomes one id
     among `buckets` (hashing trick). Signals: each window of `window` steps (all channels) is
-    multiplied by one fixed random Gaussian matrix (seeded, never fitted) down to `dims`."""
+    multiplied by a random Gaussian matrix (never fitted) down to `dims`. The windows are cut
+    here; the matrix is drawn by each run from its seed (see `draw`), so seeds differ in it."""
     if ds.kind == "tokens":
         n, buckets = arm.get("ngram", 4), arm.get("buckets", 4096)
         out = _with_splits(
@@ -161,19 +165,57 @@ def project(ds: Dataset, arm: dict) -> Dataset:
         return out
     w, dims = arm.get("window", 10), arm.get("dims", 16)
     channels = ds.n_channels
-    matrix = np.random.default_rng(arm.get("seed", 0)).normal(
-        0, 1 / np.sqrt(w * channels), (w * channels, dims)
-    )
 
     def reducer(seq):
         usable = max(w, (len(seq) // w) * w)
         padded = np.zeros((usable, channels), dtype=np.float32)
         padded[: min(len(seq), usable)] = seq[:usable]
-        return (padded.reshape(-1, w * channels) @ matrix).astype(np.float32)
+        return padded.reshape(-1, w * channels)
 
     out = _with_splits(ds, {name: _map_rows(split, reducer) for name, split in ds.splits.items()})
     out.meta["channels"] = [f"proj{j}" for j in range(dims)]
+    out.meta["draw"] = {"project": {"dims": dims}}
     return out
+
+
+# ------------------------------------------------------------ what each run draws from its seed
+
+PROJECT_STREAM = 7  # keeps the projection's random stream apart from the sampling streams
+
+
+def draw_split(ds: Dataset, name: str, seed: int, epoch: int = 0) -> Split:
+    """The split a run reads. For a random reduction, drawn now from the run's seed: sampled
+    copies (train: fresh for every epoch; valid and test views: fixed for the run) and the
+    projection matrix (one per run). Any other reduction: the stored split as it is."""
+    split = ds.splits[name]
+    spec = ds.meta.get("draw", {})
+    if "project" in spec:
+        rng = np.random.default_rng([seed, PROJECT_STREAM])
+        width = split.values.shape[1]
+        matrix = rng.normal(0, 1 / np.sqrt(width), (width, spec["project"]["dims"]))
+        values = (np.asarray(split.values, dtype=np.float64) @ matrix).astype(np.float32)
+        split = Split(values, split.offsets, split.labels, split.origin)
+    if "sample" in spec:
+        s = spec["sample"]
+        rng = np.random.default_rng([seed, SPLIT_STREAM[name], epoch if name == "train" else 0])
+        copies = s["train_copies"] if name == "train" else s["eval_views"]
+        seqs, labels, origin = [], [], []
+        for i in range(len(split)):
+            for _ in range(copies):
+                seqs.append(_sample_one(rng, split[i], s["mode"], s["length"]))
+                labels.append(split.labels[i])
+                origin.append(split.origin[i])
+        split = Split.from_sequences(seqs, labels, origin, dtype=split.values.dtype)
+    return split
+
+
+def draw(ds: Dataset, seed: int, epoch: int = 0) -> Dataset:
+    """The data set as one run reads it (see `draw_split`), every split it holds."""
+    if "draw" not in ds.meta:
+        return ds
+    return Dataset(
+        ds.kind, ds.classes, {name: draw_split(ds, name, seed, epoch) for name in ds.splits}, ds.meta
+    )
 
 
 REDUCERS = {

@@ -21,9 +21,13 @@ METRIC_COLUMNS = [
     "majority_baseline",
     "mean_steps",
     "train_seconds",
-    "epochs_run",
-    "best_epoch",
+    "updates",
+    "max_updates",
+    "steps_read",
+    "best_update",
     "best_valid_accuracy",
+    "stopped_by",
+    "still_improving",
     "peak_memory_mb",
     "n_test_records",
     "device",
@@ -85,8 +89,13 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
         accuracy_mean=("accuracy", "mean"),
         accuracy_std=("accuracy", "std"),
         macro_f1_mean=("macro_f1", "mean"),
+        macro_f1_std=("macro_f1", "std"),
         majority_baseline=("majority_baseline", "first"),
         mean_steps=("mean_steps", "mean"),
+        updates_mean=("updates", "mean"),
+        max_updates=("max_updates", "first"),
+        steps_read_mean=("steps_read", "mean"),
+        still_improving=("still_improving", "sum"),
         train_seconds_mean=("train_seconds", "mean"),
         peak_memory_mb_mean=("peak_memory_mb", "mean"),
         **(
@@ -219,6 +228,8 @@ def results_table_html(overview: pd.DataFrame, path: str | Path) -> None:
                 continue
             spread = 0.0 if pd.isna(r.accuracy_std) else r.accuracy_std
             text = f"{r.accuracy_mean:.3f} ± {spread:.3f}"
+            if getattr(r, "still_improving", 0):
+                text += f" <span title='{int(r.still_improving)} of {r.seeds} seeds still improving when the budget ended'>↑{int(r.still_improving)}</span>"
             tds.append(f"<td><b>{text}</b></td>" if best[ds] == arm else f"<td>{text}</td>")
         rows.append(f"<tr><th>{arm}</th>{''.join(tds)}</tr>")
     majority = [
@@ -231,6 +242,8 @@ def results_table_html(overview: pd.DataFrame, path: str | Path) -> None:
         "body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
         "padding:4px 8px;text-align:right}th{background:#f4f4f4}</style></head><body>"
         "<h3>Test accuracy, mean ± standard deviation over seeds</h3>"
+        "<p>↑n: n seeds were still improving when the update budget ended them (their best "
+        "valid loss was their last evaluation): the arm may be worth more with a larger budget.</p>"
         f"<table id='results'><tr><th>arm</th>{head}</tr>{''.join(rows)}</table></body></html>"
     )
     atomic_write_bytes(path, html.encode())
@@ -310,22 +323,23 @@ def plot_accuracy_vs_cost(overview: pd.DataFrame, path: str | Path) -> None:
 
 
 def collect_histories(files: list[str | Path]) -> pd.DataFrame:
-    """Per-epoch training history of every run (results/models/<data set>/<arm>/seed<N>/history.json)."""
+    """Every valid evaluation of every run (results/models/<data set>/<arm>/seed<N>/history.json)."""
     rows = []
     for path in files:
         path = Path(path)
         history = json.loads(path.read_text())
         seed, arm, ds = path.parent.name, path.parent.parent.name, path.parent.parent.parent.name
-        for epoch in history["epochs"]:
-            rows.append({"dataset": ds, "arm": arm, "seed": int(seed.removeprefix("seed"))} | epoch)
+        for evaluation in history["evaluations"]:
+            rows.append({"dataset": ds, "arm": arm, "seed": int(seed.removeprefix("seed"))} | evaluation)
     return pd.DataFrame(rows)
 
 
 def plot_learning_curves(
     histories: pd.DataFrame, arms: list[str], path: str | Path, datasets: list[str] | None = None
 ) -> None:
-    """Per data set: valid accuracy (top) and train loss (bottom) per epoch, mean over the seeds
-    still training at that epoch (early stopping ends runs at different epochs)."""
+    """Per data set: valid accuracy (top) and valid loss (bottom) against optimiser updates,
+    mean over the seeds still training at that point (early stopping ends runs at different
+    updates); the budget's end is dashed: a curve still falling there was cut short."""
     datasets = datasets or list(dict.fromkeys(histories["dataset"]))
     colours = _arm_colours(arms)
     fig, axes = plt.subplots(
@@ -334,16 +348,19 @@ def plot_learning_curves(
     for col, ds in enumerate(datasets):
         part = histories[histories["dataset"] == ds]
         for arm in arms:
-            curve = part[part["arm"] == arm].groupby("epoch")[["valid_accuracy", "train_loss"]].mean()
+            curve = part[part["arm"] == arm].groupby("update")[["valid_accuracy", "valid_loss"]].mean()
             if curve.empty:
                 continue
             axes[0][col].plot(curve.index, curve["valid_accuracy"], color=colours[arm], label=arm)
-            axes[1][col].plot(curve.index, curve["train_loss"], color=colours[arm])
+            axes[1][col].plot(curve.index, curve["valid_loss"], color=colours[arm])
+        if not part.empty:
+            for ax in axes[:, col]:
+                ax.axvline(part["update"].max(), color="grey", ls="--", lw=1)
         axes[0][col].set_title(ds)
         axes[0][col].set_ylim(0, 1.05)
         axes[0][col].set_ylabel("valid accuracy")
-        axes[1][col].set_ylabel("train loss")
-        axes[1][col].set_xlabel("epoch")
+        axes[1][col].set_ylabel("valid loss")
+        axes[1][col].set_xlabel("optimiser updates")
     handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels())}
     fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=min(8, len(handles)), fontsize=8)
     fig.tight_layout(rect=(0, 0, 1, 0.91))

@@ -7,10 +7,13 @@ k2, not with the sequence length, and a chunk's inputs move to the device only w
 read (the batch itself stays on the CPU).
 
 Two forms:
-- ``tbptt`` (k1, k2): a loss at the end of every chunk (the sequence's label, as an auxiliary
-  target) and at each sequence's last valid step; an optimiser step after every chunk, as in
-  Williams & Peng's TBPTT(k1, k2). k1 = k2 is the common chunked form; k2 > k1 re-reads the
-  k2 - k1 steps before each chunk with a graph (from a detached state kept at chunk bounds).
+- ``tbptt`` (k1, k2), k2 >= k1: a loss at each sequence's last valid step and, weighted by
+  `aux_weight`, at the end of every chunk it runs through (the sequence's label as an auxiliary
+  target; 0 gives pure TBPTT with the last step's loss only); an optimiser step after every
+  chunk with a loss, as in Williams & Peng's TBPTT(k1, k2). k1 = k2 is the common chunked form;
+  k2 > k1 re-reads the k2 - k1 steps before each chunk with a graph (from a detached state kept
+  at chunk bounds). k2 < k1 is refused: the first k1 - k2 steps of a chunk would get no
+  gradient, and a sequence ending there would have its loss outside the gradient window.
 - ``last_k`` (k): one loss at the end; the first steps run without a graph, gradients flow
   through the last k steps only (the batch's shortest sequence gets at least k of them).
 """
@@ -44,19 +47,22 @@ def tbptt_batch(
     k2: int,
     after_chunk: Callable[[], None],
     device: torch.device,
+    aux_weight: float = 1.0,
 ) -> tuple[float, torch.Tensor]:
     """Run TBPTT(k1, k2) over one padded batch (kept on the CPU). `after_chunk` is called after
     each chunk's backward pass (an optimiser step in training). Returns the mean loss over all
-    loss terms and the final logits (for accuracy)."""
+    (weighted) loss terms and the final logits (for accuracy)."""
     if k2 < 1 or k1 < 1:
         raise ValueError("k1 and k2 must be >= 1")
+    if k2 < k1:
+        raise ValueError(f"tbptt: k2 ({k2}) < k1 ({k1}) is not supported; set k2 >= k1")
     batch, steps = x.shape[0], x.shape[1]
     lengths_cpu = lengths.cpu()
     y = y.to(device)
     ce = nn.CrossEntropyLoss(reduction="sum")
     # every loss term: chunk ends inside the sequence, plus its last valid step
     chunk_ends = [end - 1 for end in range(k1, steps + 1, k1)]
-    n_terms = sum(e < int(n) - 1 for e in chunk_ends for n in lengths_cpu) + batch
+    n_terms = aux_weight * sum(e < int(n) - 1 for e in chunk_ends for n in lengths_cpu) + batch
     saved = {0: None}  # detached states at chunk bounds
     dtype = model.head.weight.dtype
     total, final_logits = 0.0, torch.zeros(batch, model.head.out_features, device=device, dtype=dtype)
@@ -76,9 +82,9 @@ def tbptt_batch(
             logits = model.classify(out[ends.to(device), (last[ends] - window).to(device)])
             final_logits[ends.to(device)] = logits.detach()
             loss = loss + ce(logits, y[ends.to(device)])
-        if len(mids) and stop < steps:
+        if len(mids) and stop < steps and aux_weight > 0:
             logits = model.classify(out[mids.to(device), stop - 1 - window])
-            loss = loss + ce(logits, y[mids.to(device)])
+            loss = loss + aux_weight * ce(logits, y[mids.to(device)])
         if loss.requires_grad:
             (loss / n_terms).backward()
             after_chunk()

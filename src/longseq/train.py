@@ -1,12 +1,13 @@
-"""Train an LSTM classifier with full backpropagation through time, early-stopped on valid.
+"""Train a classifier for a budget of optimiser updates, early-stopped on valid.
 
-The test split is never touched here: model selection (the best epoch) uses valid alone.
+The test split is never touched here: model selection (the best evaluation) uses valid alone.
 Same data, config, seed and thread count give the same numbers on CPU.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
 import random
 import resource
@@ -19,24 +20,15 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data import Dataset, atomic_write_bytes, atomic_write_json
+from .data import Dataset, Split, atomic_write_bytes, atomic_write_json
 from .models import average_views, build_model, collate, length_batches, predict_proba
+from .reduce import draw, draw_split
+from .settings import ModelConfig, TrainConfig, as_dict
 from .tbptt import last_k_batch, tbptt_batch
 
-MODES = ("bptt", "tbptt", "last_k")
-DEFAULTS = {
-    "mode": "bptt",  # full BPTT; "tbptt" needs k1 and k2, "last_k" needs k (see longseq.tbptt)
-    "k1": 100,
-    "k2": 100,
-    "k": 100,
-    "amp": False,  # bfloat16 autocast on CUDA; ignored on CPU
-    "max_epochs": 10,
-    "patience": 3,
-    "batch_size": 32,
-    "lr": 2e-3,
-    "grad_clip": 1.0,
-    "weight_decay": 0.0,
-}
+# A valid loss must fall by more than this to count as better (within it, higher accuracy
+# decides): a run at 1e-5 loss would otherwise "improve" to 1e-6 until its budget ran out.
+MIN_DELTA = 1e-4
 
 
 def pick_device(requested: str = "auto") -> torch.device:
@@ -73,19 +65,12 @@ def _evaluate_split(model, split, device, batch_size) -> tuple[float, float]:
     return loss, float((probs.argmax(1) == labels).mean())
 
 
-def _train_batch(model, optimiser, train, rows, cfg, device) -> tuple[float, torch.Tensor, torch.Tensor]:
-    """One batch in the arm's training mode; returns (mean loss, logits, labels)."""
+def _train_batch(model, step, train, rows, cfg: TrainConfig, device) -> tuple[float, torch.Tensor, torch.Tensor]:
+    """One batch in the arm's training mode; `step` clips and applies the gradients (an
+    optimiser update). Returns (mean loss, logits, labels)."""
     y = torch.from_numpy(train.labels[rows])
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg["amp"] and device.type == "cuda")
-
-    def step() -> None:
-        nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
-        optimiser.step()
-        optimiser.zero_grad(set_to_none=True)
-
-    optimiser.zero_grad(set_to_none=True)
-    mode = cfg["mode"]
-    if mode == "bptt":
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.amp and device.type == "cuda")
+    if cfg.mode == "bptt":
         x, lengths = collate(train, rows, device)
         with autocast:
             logits = model(x, lengths)
@@ -96,48 +81,64 @@ def _train_batch(model, optimiser, train, rows, cfg, device) -> tuple[float, tor
     # truncated modes keep the batch on the CPU and move one chunk at a time
     x, lengths = collate(train, rows, torch.device("cpu"))
     with autocast:
-        if mode == "tbptt":
-            loss, logits = tbptt_batch(model, x, lengths, y, cfg["k1"], cfg["k2"], step, device)
+        if cfg.mode == "tbptt":
+            loss, logits = tbptt_batch(
+                model, x, lengths, y, cfg.k1, cfg.gradient_window, step, device, cfg.aux_weight
+            )
             return loss, logits, y
-        if mode == "last_k":
-            loss, logits = last_k_batch(model, x, lengths, y, cfg["k"], device)
+        loss, logits = last_k_batch(model, x, lengths, y, cfg.k, device)
     loss.backward()
     step()
     return loss.item(), logits, y
 
 
-def _rng_state(rng: np.random.Generator) -> dict:
+def learning_rate_factor(update: int, cfg: TrainConfig) -> float:
+    """Linear warm-up over `warmup` updates, then (cosine) decay to 1/20 at `max_updates`:
+    large steps while the loss is on its plateau, small ones to settle into a minimum."""
+    if update < cfg.warmup:
+        return (update + 1) / cfg.warmup
+    if cfg.schedule == "constant":
+        return 1.0
+    progress = min(1.0, (update - cfg.warmup) / max(1, cfg.max_updates - cfg.warmup))
+    return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def _rng_state() -> dict:
     return {
-        "numpy": rng.bit_generator.state,
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
         "python": random.getstate(),
     }
 
 
-def _restore_rng(rng: np.random.Generator, state: dict) -> None:
-    rng.bit_generator.state = state["numpy"]
+def _restore_rng(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     if state["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
     random.setstate(state["python"])
 
 
-def _save_checkpoint(path, identity, model, optimiser, rng, history, best, elapsed) -> None:
+def _save_checkpoint(path, identity, model, optimiser, scheduler, run, history, best) -> None:
     buffer = io.BytesIO()
     torch.save(
         {
             "identity": identity,
             "model": model.state_dict(),
             "optimiser": optimiser.state_dict(),
-            "rng": _rng_state(rng),
+            "scheduler": scheduler.state_dict(),
+            "rng": _rng_state(),
+            "run": run,
             "history": history,
             "best": best,
-            "elapsed": elapsed,
         },
         buffer,
     )
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def epoch_batches(train: Split, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+    """An epoch's batches, drawn from (seed, epoch) alone, so a resumed run finds the same ones."""
+    return length_batches(train.lengths, batch_size, np.random.default_rng([seed, epoch]))
 
 
 def train_model(
@@ -150,123 +151,169 @@ def train_model(
     checkpoint: str | os.PathLike | None = None,
     init_encoder: str | os.PathLike | None = None,
 ) -> tuple[nn.Module, dict]:
-    """Fit on ds.splits['train'], keep the weights of the best valid epoch; return them and
-    the history (per-epoch losses and accuracies, wall time, peak memory).
+    """Fit on the train split for at most `max_updates` optimiser updates, evaluating on valid
+    every `eval_every` updates; keep the weights of the evaluation with the lowest valid loss
+    (accuracy breaks ties) and stop once `patience` evaluations in a row bring none lower
+    (never before `min_updates`). Returns the model and its history: every evaluation, the
+    updates, steps read and wall time spent, and whether the run was still improving when the
+    budget ended it (its best evaluation was its last).
 
-    With `checkpoint`, the full training state (weights, optimiser, every RNG, history) is
-    written there atomically after each epoch, and a run that finds a checkpoint of the same
-    settings resumes from it: a killed job that is retried ends with the same numbers as one
-    that was never interrupted (on CPU). With `init_encoder`, the embedding/normalisation and
-    LSTM start from a pretrained sequence autoencoder (see longseq.pretrain)."""
-    cfg = {**DEFAULTS, **train_config}
-    if cfg["mode"] not in MODES:
-        raise ValueError(f"unknown training mode {cfg['mode']!r}; use one of {MODES}")
+    With `checkpoint`, the whole training state is written there atomically at every
+    evaluation, and a run that finds a checkpoint of the same settings resumes from it: a
+    killed job that is retried ends with the numbers of one that was never interrupted (on
+    CPU). With `init_encoder`, the embedding/scaling and LSTM start from a pretrained sequence
+    autoencoder (see longseq.pretrain)."""
+    cfg = TrainConfig.from_dict(train_config)
+    model_cfg = ModelConfig.from_dict(model_config)
     device = device or pick_device()
     flush_denormals()
     seed_everything(seed)
-    rng = np.random.default_rng(seed)
-    train, valid = ds.splits["train"], ds.splits["valid"]
-    model = build_model(ds, model_config)
-    if cfg["mode"] != "bptt" and not hasattr(model, "run"):  # truncated modes read chunk by chunk
+    run_data = draw(ds, seed, epoch=1)
+    train, valid = run_data.splits["train"], run_data.splits["valid"]
+    steps = int(train.lengths.max())
+    model = build_model(run_data, model_cfg, steps)
+    if cfg.mode != "bptt" and not hasattr(model, "run"):  # truncated modes read chunk by chunk
         raise ValueError(
-            f"training mode {cfg['mode']!r} needs an LSTM model that reads in chunks "
-            f"(lstm, seq2seq), not {model_config['type']!r}"
+            f"training mode {cfg.mode!r} needs an LSTM model that reads in chunks "
+            f"(lstm, seq2seq), not {model_cfg.type!r}"
         )
     model.fit_normalisation(train)
     if init_encoder:
         from .pretrain import init_from_encoder
 
-        init_from_encoder(model, ds, init_encoder)
+        init_from_encoder(model, run_data, init_encoder)
     model.to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda u: learning_rate_factor(u, cfg))
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
 
     identity = {
-        "model": model_config,
-        "train": cfg,
+        "model": as_dict(model_cfg),
+        "train": as_dict(cfg),
         "seed": seed,
-        "n_train": len(train),
+        "n_train": len(ds.splits["train"]),
         "init": str(init_encoder),
     }
     history = {
-        "epochs": [],
+        "evaluations": [],
         "seed": seed,
         "device": str(device),
-        "config": cfg,
+        "config": as_dict(cfg),
+        "model": as_dict(model_cfg),
+        "init": {"scheme": model_cfg.init, "steps": steps, "encoder": str(init_encoder) if init_encoder else None},
+        "scaling": model_cfg.scaling if ds.kind == "signal" else None,
         "resumed_at": [],
-        "init_encoder": str(init_encoder) if init_encoder else None,
     }
-    best = {"valid_accuracy": -1.0, "valid_loss": np.inf, "epoch": 0, "state": None}
-    elapsed_before = 0.0
+    best = {"valid_loss": np.inf, "valid_accuracy": -1.0, "update": 0, "state": None}
+    # where the run stands: updates so far, the epoch and the batch within it, steps read
+    run = {"updates": 0, "epoch": 1, "batch": 0, "steps_read": 0, "seconds": 0.0, "stopped_by": None}
     if checkpoint and Path(checkpoint).exists():
         saved = torch.load(checkpoint, map_location=device, weights_only=False)
         if saved["identity"] == identity:
             model.load_state_dict(saved["model"])
             optimiser.load_state_dict(saved["optimiser"])
-            _restore_rng(rng, saved["rng"])
-            history, best, elapsed_before = saved["history"], saved["best"], saved["elapsed"]
-            history["resumed_at"].append(len(history["epochs"]))
-            print(f"resumed from {checkpoint} after epoch {len(history['epochs'])}", file=sys.stderr)
-    started = time.perf_counter() - elapsed_before
+            scheduler.load_state_dict(saved["scheduler"])
+            _restore_rng(saved["rng"])
+            history, best, run = saved["history"], saved["best"], saved["run"]
+            history["resumed_at"].append(run["updates"])
+            print(f"resumed from {checkpoint} after update {run['updates']}", file=sys.stderr)
+    started = time.perf_counter() - run["seconds"]
     quiet = not sys.stderr.isatty()
-    first = len(history["epochs"]) + 1
-    stopped = first > 1 and first - 1 - best["epoch"] >= cfg["patience"]
-    epochs = tqdm(
-        range(first, cfg["max_epochs"] + 1 if not stopped else first),
-        desc="epochs",
-        initial=first - 1,
-        total=cfg["max_epochs"],
-        disable=not progress,
-        mininterval=30 if quiet else 0.1,
+    bar = tqdm(
+        total=cfg.max_updates, initial=run["updates"], desc="updates", disable=not progress, mininterval=30 if quiet else 0.1
     )
-    for epoch in epochs:
+    window = {"loss": 0.0, "correct": 0, "seen": 0}  # training figures since the last evaluation
+
+    def step() -> None:
+        """One optimiser update, unless the budget is spent (TBPTT may ask mid-batch)."""
+        if run["updates"] < cfg.max_updates:
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimiser.step()
+            scheduler.step()
+            run["updates"] += 1
+            bar.update(1)
+        optimiser.zero_grad(set_to_none=True)
+
+    def evaluate_now() -> bool:
+        """Record an evaluation; True when the run should stop."""
+        valid_loss, valid_acc = _evaluate_split(model, valid, device, cfg.batch_size * 2)
         model.train()
-        total_loss, correct, seen = 0.0, 0, 0
-        batches = length_batches(train.lengths, cfg["batch_size"], rng)
-        for rows in tqdm(batches, desc=f"epoch {epoch}", leave=False, disable=not progress or quiet):
-            loss, logits, y = _train_batch(model, optimiser, train, rows, cfg, device)
-            total_loss += loss * len(rows)
-            correct += int((logits.argmax(1).cpu() == y).sum())
-            seen += len(rows)
-        valid_loss, valid_acc = _evaluate_split(model, valid, device, cfg["batch_size"] * 2)
-        history["epochs"].append(
-            {
-                "epoch": epoch,
-                "train_loss": total_loss / seen,
-                "train_accuracy": correct / seen,
-                "valid_loss": valid_loss,
-                "valid_accuracy": valid_acc,
-                "seconds": time.perf_counter() - started,
-            }
-        )
-        epochs.set_postfix(train_loss=f"{total_loss / seen:.3f}", valid_acc=f"{valid_acc:.3f}")
+        entry = {
+            "update": run["updates"],
+            "epoch": run["epoch"],
+            "train_loss": window["loss"] / max(1, window["seen"]),
+            "train_accuracy": window["correct"] / max(1, window["seen"]),
+            "valid_loss": valid_loss,
+            "valid_accuracy": valid_acc,
+            "lr": optimiser.param_groups[0]["lr"],
+            "steps_read": run["steps_read"],
+            "seconds": time.perf_counter() - started,
+        }
+        history["evaluations"].append(entry)
+        window.update(loss=0.0, correct=0, seen=0)
+        lower = valid_loss < best["valid_loss"] - MIN_DELTA
+        tie = abs(valid_loss - best["valid_loss"]) <= MIN_DELTA and valid_acc > best["valid_accuracy"]
+        if lower or tie:
+            best.update(
+                valid_loss=valid_loss,
+                valid_accuracy=valid_acc,
+                update=run["updates"],
+                state={k: v.detach().clone() for k, v in model.state_dict().items()},
+            )
         if not progress or quiet:
             print(
-                f"epoch {epoch}: train loss {total_loss / seen:.4f} acc {correct / seen:.3f} | "
-                f"valid loss {valid_loss:.4f} acc {valid_acc:.3f}",
+                f"update {run['updates']} (epoch {run['epoch']}): train loss {entry['train_loss']:.4f} "
+                f"acc {entry['train_accuracy']:.3f} | valid loss {valid_loss:.4f} acc {valid_acc:.3f} "
+                f"| lr {entry['lr']:.2e}",
                 file=sys.stderr,
                 flush=True,
             )
-        if (valid_acc, -valid_loss) > (best["valid_accuracy"], -best["valid_loss"]):
-            best = {
-                "valid_accuracy": valid_acc,
-                "valid_loss": valid_loss,
-                "epoch": epoch,
-                "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
-            }
-        if checkpoint:
-            _save_checkpoint(
-                checkpoint, identity, model, optimiser, rng, history, best, time.perf_counter() - started
-            )
-        if epoch - best["epoch"] >= cfg["patience"]:
-            break
+        since_best = sum(e["update"] > best["update"] for e in history["evaluations"])
+        if run["updates"] >= cfg.max_updates:
+            run["stopped_by"] = "budget"
+        elif run["updates"] >= cfg.min_updates and since_best >= cfg.patience:
+            run["stopped_by"] = "patience"
+        return run["stopped_by"] is not None
+
+    model.train()
+    optimiser.zero_grad(set_to_none=True)
+    while run["stopped_by"] is None:
+        epoch_train = train if run["epoch"] == 1 else draw_split(ds, "train", seed, run["epoch"])
+        batches = epoch_batches(epoch_train, cfg.batch_size, seed, run["epoch"])
+        for index in range(run["batch"], len(batches)):
+            rows = batches[index]
+            before = run["updates"]
+            loss, logits, y = _train_batch(model, step, epoch_train, rows, cfg, device)
+            window["loss"] += loss * len(rows)
+            window["correct"] += int((logits.argmax(1).cpu() == y).sum())
+            window["seen"] += len(rows)
+            run["steps_read"] += int(epoch_train.lengths[rows].sum())
+            run["batch"] = index + 1
+            crossed = run["updates"] // cfg.eval_every > before // cfg.eval_every
+            if crossed or run["updates"] >= cfg.max_updates:
+                stop = evaluate_now()
+                if checkpoint:
+                    run["seconds"] = time.perf_counter() - started
+                    _save_checkpoint(checkpoint, identity, model, optimiser, scheduler, run, history, best)
+                if stop:
+                    break
+        else:
+            run["epoch"], run["batch"] = run["epoch"] + 1, 0
+    bar.close()
     model.load_state_dict(best["state"])
+    last = history["evaluations"][-1]
     history.update(
         train_seconds=time.perf_counter() - started,
-        epochs_run=len(history["epochs"]),
-        best_epoch=best["epoch"],
+        updates=run["updates"],
+        epochs=run["epoch"] - (run["batch"] == 0),
+        steps_read=run["steps_read"],
+        stopped_by=run["stopped_by"],
+        best_update=best["update"],
+        best_valid_loss=best["valid_loss"],
         best_valid_accuracy=best["valid_accuracy"],
+        # the best point was the last evaluation: more budget would likely have helped
+        still_improving=best["update"] == last["update"],
         peak_memory_mb=peak_memory_mb(device),
         mean_train_steps=float(train.lengths.mean()),
     )
@@ -277,7 +324,7 @@ def save_model(model: nn.Module, ds: Dataset, model_config: dict, path: str | os
     buffer = io.BytesIO()
     torch.save(
         {
-            "model_config": model_config,
+            "model_config": as_dict(ModelConfig.from_dict(model_config)),
             "kind": ds.kind,
             "classes": ds.classes,
             "n_inputs": ds.vocab_size if ds.kind == "tokens" else ds.n_channels,

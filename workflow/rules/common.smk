@@ -7,6 +7,7 @@ from pathlib import Path
 from snakemake.utils import validate
 
 import longseq
+from longseq.settings import BUDGET_KEYS, ModelConfig, TrainConfig
 from longseq.sheet import load_sheet
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -41,6 +42,32 @@ for _arm, _spec in config["arms"].items():
         )
 
 
+for _arm, _spec in config["arms"].items():
+    _budget = sorted(set(_spec.get("train", {})) & set(BUDGET_KEYS))
+    if _budget:
+        raise ValueError(
+            f"arm {_arm!r} sets {_budget} in its train settings; the budget is the same for every "
+            "arm of a data set, so set it study-wide ('train:') or per data set ('datasets:')"
+        )
+
+
+def _settings(section, dataset, arm):
+    """Study-wide settings, overridden per data set, then per arm."""
+    merged = dict(config.get(section, {}))
+    merged.update(config.get("datasets", {}).get(dataset, {}).get(section, {}))
+    merged.update(config["arms"][arm].get(section, {}))
+    return merged
+
+
+for _dataset in DATASETS:  # every run's settings checked before any job starts
+    for _arm in ARMS:
+        try:
+            ModelConfig.from_dict(_settings("model", _dataset, _arm))
+            TrainConfig.from_dict(_settings("train", _dataset, _arm))
+        except ValueError as exc:
+            raise ValueError(f"data set {_dataset!r}, arm {_arm!r}: {exc}") from None
+
+
 def code_fingerprint(*patterns):
     """A digest of the package modules one step runs. It is a param of that step's rule, so
     editing a step's code reruns its jobs (and, through their outputs, what follows) and
@@ -59,9 +86,11 @@ def code_fingerprint(*patterns):
 CODE = {
     "ingest": code_fingerprint("data.py", "sheet.py", "sources/*.py"),
     "reduce": code_fingerprint("data.py", "reduce.py"),
-    "pretrain": code_fingerprint("data.py", "models.py", "train.py", "pretrain.py"),
-    "train": code_fingerprint("data.py", "models.py", "train.py", "tbptt.py", "pretrain.py"),
-    "evaluate": code_fingerprint("data.py", "models.py", "evaluate.py"),
+    "pretrain": code_fingerprint("data.py", "settings.py", "models.py", "train.py", "pretrain.py"),
+    "train": code_fingerprint(
+        "data.py", "settings.py", "reduce.py", "models.py", "train.py", "tbptt.py", "pretrain.py"
+    ),
+    "evaluate": code_fingerprint("data.py", "settings.py", "reduce.py", "models.py", "evaluate.py"),
     "aggregate": code_fingerprint("report.py"),
 }
 
@@ -132,18 +161,11 @@ def arm_spec(wildcards):
     return as_json(config["arms"][wildcards.arm])
 
 
-def _merged(section, wildcards, per_arm=True):
-    """Study-wide settings, overridden per data set, then per arm."""
-    merged = dict(config.get(section, {}))
-    merged.update(config.get("datasets", {}).get(wildcards.dataset, {}).get(section, {}))
-    if per_arm:
-        merged.update(config["arms"][wildcards.arm].get(section, {}))
-    return merged
-
-
 def encoder_model_settings(wildcards):
     """A pretrained encoder is shared by the arms of a data set: study and data set sizes only."""
-    return as_json(_merged("model", wildcards, per_arm=False))
+    merged = dict(config.get("model", {}))
+    merged.update(config.get("datasets", {}).get(wildcards.dataset, {}).get("model", {}))
+    return as_json(merged)
 
 
 def pretrain_settings(wildcards):
@@ -151,8 +173,9 @@ def pretrain_settings(wildcards):
 
 
 def pretrained_encoder(wildcards):
+    """Each seed of a pretrained arm starts from an encoder pretrained with that seed."""
     name = config["arms"][wildcards.arm].get("pretrain")
-    return f"results/pretrained/{wildcards.dataset}/{name}/encoder.pt" if name else []
+    return f"results/pretrained/{wildcards.dataset}/{name}/seed{wildcards.seed}/encoder.pt" if name else []
 
 
 def init_encoder_option(wildcards, input):
@@ -160,11 +183,11 @@ def init_encoder_option(wildcards, input):
 
 
 def model_settings(wildcards):
-    return as_json(_merged("model", wildcards))
+    return as_json(_settings("model", wildcards.dataset, wildcards.arm))
 
 
 def train_settings(wildcards):
-    return as_json(_merged("train", wildcards))
+    return as_json(_settings("train", wildcards.dataset, wildcards.arm))
 
 
 def checkpoint_path(wildcards):

@@ -2,12 +2,12 @@ rule pretrained_encoder:
     input:
         "results/ingested/{dataset}",
     output:
-        encoder="results/pretrained/{dataset}/{pretrain}/encoder.pt",
-        history="results/pretrained/{dataset}/{pretrain}/history.json",
+        encoder="results/pretrained/{dataset}/{pretrain}/seed{seed}/encoder.pt",
+        history="results/pretrained/{dataset}/{pretrain}/seed{seed}/history.json",
     log:
-        "logs/pretrain/{dataset}/{pretrain}.log",
+        "logs/pretrain/{dataset}/{pretrain}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/pretrain/{dataset}/{pretrain}.tsv"
+        "results/benchmarks/pretrain/{dataset}/{pretrain}/seed{seed}.tsv"
     conda:
         "../envs/longseq.yaml"
     threads: 1
@@ -20,7 +20,7 @@ rule pretrained_encoder:
         code=CODE["pretrain"],
     shell:
         "longseq pretrain --data {input} --model {params.model:q} --pretrain {params.pretrain:q}"
-        " --threads {threads} --out-encoder {output.encoder} --out-history {output.history} 2> {log}"
+        " --seed {wildcards.seed} --threads {threads} --out-encoder {output.encoder} --out-history {output.history} 2> {log}"
 
 
 rule trained_model:
