@@ -152,3 +152,14 @@ def test_compare_shows_changes_per_data_set_and_arm(tmp_path, capsys):
 def test_compare_names_a_missing_table(tmp_path, capsys):
     assert cli.main(["compare", str(tmp_path), str(tmp_path)]) == 2
     assert "no overview table" in capsys.readouterr().err
+
+
+def test_markdown_tables_are_written_from_the_overview(runs, capsys):
+    folder, files = runs
+    overview = report.summarise(report.collect([m for m, _, _ in files]))
+    overview.to_csv(folder / "overview.csv", index=False)
+    assert cli.main(["tables", str(folder / "overview.csv")]) == 0
+    text = capsys.readouterr().out
+    assert "| `bag` | **0.805 ± 0.007** ↑1 |" in text  # best of d1, in bold; seed 0 still improving
+    assert "| *majority class (train's, on test)* | 0.500 | 0.500 |" in text
+    assert "| `full` | 1000 · 80/100 · 3.0 s · 1400 MB |" in text

@@ -175,6 +175,12 @@ def cmd_compare(args) -> None:
     print(shown[["dataset", "arm", "A", "B", "change", "time", "only_in"]].to_string(index=False))
 
 
+def cmd_tables(args) -> None:
+    from .report import markdown_tables
+
+    print(markdown_tables(_overview(args.results)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="longseq", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
@@ -279,6 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("b", type=Path, help="results folder or overview.csv (after)")
     p.add_argument("--out", type=Path, help="also write the comparison as CSV")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("tables", help="a results folder's overview as the Markdown tables the docs show")
+    p.add_argument("results", type=Path, help="results folder or overview.csv")
+    p.set_defaults(func=cmd_tables)
 
     p = sub.add_parser("describe", help="ingested data set folders -> one table (source, size, lengths)")
     p.add_argument("folders", nargs="+", type=Path)

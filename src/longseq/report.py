@@ -420,3 +420,49 @@ def compare(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     spread = (merged["accuracy_std_a"].fillna(0) ** 2 + merged["accuracy_std_b"].fillna(0) ** 2) ** 0.5
     merged["beyond_spread"] = merged["accuracy_change"].abs() > spread
     return merged.drop(columns="_merge")
+
+
+def markdown_tables(overview: pd.DataFrame) -> str:
+    """The overview as the two Markdown tables the docs show, so that published numbers are
+    the study's own output: test accuracy (mean ± std over seeds, best per data set in bold,
+    ↑n where n seeds were still improving when the budget ended) and macro-F1; then what each
+    arm read and cost (steps per sequence · updates used of the budget · training s · peak MB)."""
+    datasets = list(dict.fromkeys(overview["dataset"]))
+    arms = list(dict.fromkeys(overview["arm"]))
+    cell = {(r.dataset, r.arm): r for r in overview.itertuples()}
+    best = overview.loc[overview.groupby("dataset", sort=False)["accuracy_mean"].idxmax()]
+    best = dict(zip(best["dataset"], best["arm"]))
+    head = "| arm | " + " | ".join(datasets) + " |\n|---|" + "---|" * len(datasets) + "\n"
+
+    def row(arm, fmt):
+        cells = []
+        for ds in datasets:
+            r = cell.get((ds, arm))
+            cells.append("–" if r is None else fmt(r, best[ds] == arm))
+        return f"| `{arm}` | " + " | ".join(cells) + " |\n"
+
+    def accuracy(r, is_best):
+        text = f"{r.accuracy_mean:.3f} ± {0 if pd.isna(r.accuracy_std) else r.accuracy_std:.3f}"
+        text = f"**{text}**" if is_best else text
+        improving = int(getattr(r, "still_improving", 0) or 0)
+        return text + (f" ↑{improving}" if improving else "")
+
+    def f1(r, _):
+        return f"{r.macro_f1_mean:.3f} ± {0 if pd.isna(r.macro_f1_std) else r.macro_f1_std:.3f}"
+
+    def cost(r, _):
+        return (
+            f"{r.mean_steps:.0f} · {r.updates_mean:.0f}/{r.max_updates:.0f} · "
+            f"{r.train_seconds_mean:.1f} s · {r.peak_memory_mb_mean:.0f} MB"
+        )
+
+    majority = "| *majority class (train's, on test)* | " + " | ".join(
+        f"{overview[overview['dataset'] == ds]['majority_baseline'].iloc[0]:.3f}" for ds in datasets
+    ) + " |\n"
+    return (
+        "Test accuracy, mean ± std over seeds (↑n: n seeds still improving when the budget ended):\n\n"
+        + head + "".join(row(a, accuracy) for a in arms) + majority
+        + "\nMacro-F1, mean ± std over seeds:\n\n" + head + "".join(row(a, f1) for a in arms)
+        + "\nSteps read per sequence · optimiser updates used / budget · training s · peak memory:\n\n"
+        + head + "".join(row(a, cost) for a in arms)
+    )
