@@ -329,8 +329,12 @@ def collect_histories(files: list[str | Path]) -> pd.DataFrame:
         path = Path(path)
         history = json.loads(path.read_text())
         seed, arm, ds = path.parent.name, path.parent.parent.name, path.parent.parent.parent.name
+        budget = history.get("config", {}).get("max_updates")
         for evaluation in history["evaluations"]:
-            rows.append({"dataset": ds, "arm": arm, "seed": int(seed.removeprefix("seed"))} | evaluation)
+            rows.append(
+                {"dataset": ds, "arm": arm, "seed": int(seed.removeprefix("seed")), "max_updates": budget}
+                | evaluation
+            )
     return pd.DataFrame(rows)
 
 
@@ -353,9 +357,10 @@ def plot_learning_curves(
                 continue
             axes[0][col].plot(curve.index, curve["valid_accuracy"], color=colours[arm], label=arm)
             axes[1][col].plot(curve.index, curve["valid_loss"], color=colours[arm])
-        if not part.empty:
+        if not part.empty:  # the budget (the same for every arm of a data set)
+            budget = part["max_updates"].max() if part["max_updates"].notna().any() else part["update"].max()
             for ax in axes[:, col]:
-                ax.axvline(part["update"].max(), color="grey", ls="--", lw=1)
+                ax.axvline(budget, color="grey", ls="--", lw=1)
         axes[0][col].set_title(ds)
         axes[0][col].set_ylim(0, 1.05)
         axes[0][col].set_ylabel("valid accuracy")
