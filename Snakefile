@@ -20,11 +20,15 @@ localrules:
     summary,
     report_figures,
     confusion_matrices,
+    chosen_trial,
+    tuning_overview,
+    verdict,
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/reduce.smk"
+include: "workflow/rules/tune.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/aggregate.smk"

@@ -96,7 +96,7 @@ def snakemake(workdir: Path, *args: str) -> str:
 def aggregates(datasets: int = 3) -> dict[str, int]:
     """The jobs that follow any change of results: tables, figures, one confusion figure per
     data set whose results changed, and the target rule."""
-    return {"summary": 1, "report_figures": 1, "confusion_matrices": datasets, "all": 1}
+    return {"summary": 1, "report_figures": 1, "confusion_matrices": datasets, "verdict": 1, "all": 1}
 
 
 AGGREGATES = aggregates()
@@ -143,6 +143,9 @@ def test_study_produces_summary_and_figure(finished_study):
     assert list(datasets.index) == ["syn", "ucr", "reviews"]
     assert datasets.loc["syn", "real"] == "synthetic" and datasets.loc["ucr", "real"] == "real"
     assert datasets.loc["ucr", "records"] == "12/4/6" and datasets.loc["ucr", "length_max"] == 30
+    verdict = pd.read_csv(tmp / "results" / "verdict" / "arms.csv")
+    assert len(verdict) == 9 and verdict.groupby("dataset")["recommended"].sum().eq(1).all()
+    assert "Recommended:" in (tmp / "results" / "verdict" / "verdict.md").read_text()
 
 
 def test_nothing_to_do_after_a_run_and_an_arm_edit_reruns_only_that_arm(finished_study):
@@ -280,6 +283,9 @@ def test_the_report_is_self_contained_and_lists_every_figure(finished_study):
         "accuracy_vs_cost.png",
         "learning_curves.png",
         "datasets.csv",
+        "verdict.md",
+        "arms.csv",
+        "critical_difference.png",
     ):
         assert name in html, name
     for dataset in ("syn", "ucr", "reviews"):
@@ -336,7 +342,8 @@ def test_the_report_shows_the_table_and_figures_in_headless_chromium(finished_st
     ("module", "expected"),
     [
         ("evaluate.py", {"test_metrics": 18, **AGGREGATES}),
-        ("report.py", {"dataset_table": 1, **AGGREGATES}),
+        ("report.py", {"dataset_table": 1, **{k: v for k, v in AGGREGATES.items() if k != "verdict"}}),
+        ("verdict.py", {"verdict": 1, "all": 1}),
     ],
 )
 def test_a_code_change_in_one_step_reruns_that_steps_jobs(finished_study, tmp_path, module, expected):

@@ -42,8 +42,10 @@ def cmd_ingest(args) -> None:
 def cmd_reduce(args) -> None:
     from . import data
     from .reduce import reduce_dataset
+    from .tuning import apply, chosen_overrides
 
-    ds = reduce_dataset(data.load(args.data), args.arm, str(args.data))
+    arm = apply(args.arm, chosen_overrides(args.tuned), "reduce")
+    ds = reduce_dataset(data.load(args.data), arm, str(args.data))
     data.save(ds, args.out)
     for name, split in ds.splits.items():
         print(f"{name}: {data.length_summary(split)}", file=sys.stderr)
@@ -52,20 +54,24 @@ def cmd_reduce(args) -> None:
 def cmd_train(args) -> None:
     from . import data
     from .train import pick_device, save_model, train_model, write_history
+    from .tuning import apply, chosen_overrides
 
     _threads(args.threads)
     ds = data.load(args.data, splits=("train", "valid"))
+    tuned = chosen_overrides(args.tuned)
+    model_settings, train_settings = apply(args.model, tuned, "model"), apply(args.train, tuned, "train")
     model, history = train_model(
         ds,
-        args.model,
-        args.train,
+        model_settings,
+        train_settings,
         args.seed,
         pick_device(args.device),
         not args.no_progress,
         args.checkpoint,
         args.init_encoder,
     )
-    save_model(model, ds, args.model, args.out_model)
+    history["tuned"] = tuned or None
+    save_model(model, ds, model_settings, args.out_model)
     write_history(history, args.out_history)
     if args.checkpoint:  # finished: a later run with other settings must start afresh
         args.checkpoint.unlink(missing_ok=True)
@@ -99,6 +105,32 @@ def cmd_evaluate(args) -> None:
     } | metrics
     data.atomic_write_json(args.out, metrics)
     print(f"{args.dataset}/{args.arm}/seed {args.seed}: accuracy {metrics['accuracy']:.4f}", file=sys.stderr)
+
+
+def cmd_choose(args) -> None:
+    from .tuning import choose, distributions
+
+    space = distributions(args.space)
+    chosen = choose(space, args.trials, args.histories, args.out_trials, args.out_chosen)
+    print(
+        f"chose trial {chosen['trial']} of {chosen['trials']}: valid loss {chosen['valid_loss']:.4f} "
+        f"(untuned {chosen['untuned_valid_loss']:.4f}) with {chosen['params']}",
+        file=sys.stderr,
+    )
+
+
+def cmd_tuning(args) -> None:
+    from .report import plot_tuning, tuning_table
+
+    tuning_table(args.chosen, args.table)
+    plot_tuning(args.trials, args.figure)
+
+
+def cmd_verdict(args) -> None:
+    from .verdict import write_verdict
+
+    text = write_verdict(args.metrics, args.table, args.text, args.figure, alpha=args.alpha, seed=args.seed)
+    print(text)
 
 
 def cmd_aggregate(args) -> None:
@@ -207,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reduce", help="apply one arm's reduction to a data set folder")
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("--arm", required=True, type=_json, help="the arm's config entry, as JSON")
+    p.add_argument("--tuned", type=Path, help="chosen.json of a search: its reduce.* settings override --arm")
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(func=cmd_reduce)
 
@@ -224,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="save the training state here after every epoch; resume from it if present",
     )
     p.add_argument("--init-encoder", type=Path, help="start from this pretrained encoder (longseq pretrain)")
+    p.add_argument("--tuned", type=Path, help="chosen.json of a search: its model.* and train.* override")
     p.add_argument("--out-model", required=True, type=Path)
     p.add_argument("--out-history", required=True, type=Path)
     p.set_defaults(func=cmd_train)
@@ -251,6 +285,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("choose", help="record an arm's search trials (Optuna) and choose on valid loss")
+    p.add_argument("--space", required=True, type=_json, help="the arm's search space, as JSON")
+    p.add_argument("--trials", required=True, type=_json, help="every trial's settings, as a JSON list")
+    p.add_argument("--histories", nargs="+", required=True, type=Path, help="the trials' histories, in order")
+    p.add_argument("--out-trials", required=True, type=Path, help="CSV of the trials")
+    p.add_argument("--out-chosen", required=True, type=Path, help="JSON of the chosen trial")
+    p.set_defaults(func=cmd_choose)
+
+    p = sub.add_parser("tuning", help="every arm's chosen settings (CSV) and valid score by trial (figure)")
+    p.add_argument("--chosen", nargs="+", required=True, type=Path)
+    p.add_argument("--trials", nargs="+", required=True, type=Path)
+    p.add_argument("--table", required=True, type=Path)
+    p.add_argument("--figure", required=True, type=Path)
+    p.set_defaults(func=cmd_tuning)
+
+    p = sub.add_parser("verdict", help="arms ranked per data set, paired tests, recommendation, CD diagram")
+    p.add_argument("metrics", nargs="+", type=Path)
+    p.add_argument("--table", required=True, type=Path, help="CSV: per data set x arm, interval and test")
+    p.add_argument("--text", required=True, type=Path, help="Markdown: the recommendation per data set")
+    p.add_argument("--figure", required=True, type=Path, help="critical-difference diagram (PNG)")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    p.set_defaults(func=cmd_verdict)
 
     p = sub.add_parser("aggregate", help="all metrics -> summary.csv, overview.csv and figure")
     p.add_argument("metrics", nargs="+", type=Path)

@@ -75,4 +75,8 @@ def evaluate(
         "still_improving": history["still_improving"],
         "peak_memory_mb": history["peak_memory_mb"],
         "device": history["device"],
+        "tuned": history.get("tuned"),
+        # per test record, in the split's order: the verdict's paired tests and bootstrap
+        "labels": labels.tolist(),
+        "predicted": predicted.tolist(),
     }

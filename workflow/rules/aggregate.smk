@@ -110,3 +110,24 @@ rule confusion_matrices:
         code=CODE["aggregate"],
     shell:
         "longseq confusion {input} --dataset {wildcards.dataset} --out {output} 2> {log}"
+
+
+rule verdict:
+    input:
+        every_run(METRICS),
+    output:
+        table=report("results/verdict/arms.csv", caption="../report/verdict_table.rst", category="Verdict"),
+        text=report("results/verdict/verdict.md", caption="../report/verdict.rst", category="Verdict"),
+        figure=report(
+            "results/verdict/critical_difference.png",
+            caption="../report/critical_difference.rst",
+            category="Verdict",
+        ),
+    log:
+        "logs/verdict.log",
+    conda:
+        "../envs/longseq.yaml"
+    params:
+        code=CODE["verdict"],
+    shell:
+        "longseq verdict {input} --table {output.table} --text {output.text} --figure {output.figure} > {log} 2>&1"

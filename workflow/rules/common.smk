@@ -2,11 +2,13 @@ import glob
 import hashlib
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 
 from snakemake.utils import validate
 
 import longseq
+from longseq import tuning
 from longseq.settings import BUDGET_KEYS, ModelConfig, TrainConfig
 from longseq.sheet import load_sheet
 
@@ -68,6 +70,46 @@ for _dataset in DATASETS:  # every run's settings checked before any job starts
             raise ValueError(f"data set {_dataset!r}, arm {_arm!r}: {exc}") from None
 
 
+def merged_settings(dataset, arm, params=None):
+    """Every setting of one run (the dataclass defaults filled in), by section."""
+    params = params or {}
+    return {
+        "model": asdict(
+            ModelConfig.from_dict(tuning.apply(_settings("model", dataset, arm), params, "model"))
+        ),
+        "train": asdict(
+            TrainConfig.from_dict(tuning.apply(_settings("train", dataset, arm), params, "train"))
+        ),
+        "reduce": tuning.apply(config["arms"][arm], params, "reduce"),
+    }
+
+
+# ---------------------------------------------------------------- the search (config 'tune:')
+TUNE = config.get("tune")
+TRIALS = {}  # arm -> every trial's overrides ({} for trial 0, the untuned settings)
+if TUNE:
+    for _arm in ARMS:
+        _space = tuning.arm_space(TUNE, _arm)
+        _budget = sorted({n.split(".", 1)[1] for n in _space if n.startswith("train.")} & set(BUDGET_KEYS))
+        if _budget:
+            raise ValueError(
+                f"tune: {_budget} is the budget, the same for every trial and arm; not a setting to search"
+            )
+        TRIALS[_arm] = tuning.draw_trials(TUNE, _arm)
+        for _dataset in DATASETS:
+            for _number, _params in enumerate(TRIALS[_arm]):
+                try:
+                    _merged = merged_settings(_dataset, _arm, _params)
+                    if _number == 0:
+                        tuning.untuned_values(_space, _merged)
+                except ValueError as exc:
+                    raise ValueError(f"data set {_dataset!r}, arm {_arm!r}, trial {_number}: {exc}") from None
+
+
+def tunes_reduction(arm):
+    return any(name.startswith("reduce.") for name in tuning.arm_space(TUNE, arm)) if TUNE else False
+
+
 def code_fingerprint(*patterns):
     """A digest of the package modules one step runs. It is a param of that step's rule, so
     editing a step's code reruns its jobs (and, through their outputs, what follows) and
@@ -85,13 +127,15 @@ def code_fingerprint(*patterns):
 
 CODE = {
     "ingest": code_fingerprint("data.py", "sheet.py", "sources/*.py"),
-    "reduce": code_fingerprint("data.py", "reduce.py"),
+    "reduce": code_fingerprint("data.py", "reduce.py", "tuning.py"),
     "pretrain": code_fingerprint("data.py", "settings.py", "models.py", "train.py", "pretrain.py"),
     "train": code_fingerprint(
-        "data.py", "settings.py", "reduce.py", "models.py", "train.py", "tbptt.py", "pretrain.py"
+        "data.py", "settings.py", "reduce.py", "models.py", "train.py", "tbptt.py", "pretrain.py", "tuning.py"
     ),
     "evaluate": code_fingerprint("data.py", "settings.py", "reduce.py", "models.py", "evaluate.py"),
     "aggregate": code_fingerprint("report.py"),
+    "choose": code_fingerprint("tuning.py"),
+    "verdict": code_fingerprint("verdict.py"),
 }
 
 
@@ -99,6 +143,7 @@ wildcard_constraints:
     dataset="|".join(DATASETS),
     arm="|".join(ARMS),
     seed=r"\d+",
+    trial=r"\d+",
     pretrain="|".join(PRETRAIN) or "(?!)",
 
 
@@ -113,6 +158,9 @@ def get_final_output():
         "results/report/accuracy_vs_cost.png",
         "results/report/learning_curves.png",
         *expand("results/report/confusion/{dataset}.png", dataset=DATASETS),
+        "results/verdict/verdict.md",
+        "results/verdict/critical_difference.png",
+        *(["results/tuning/chosen.csv", "results/report/tuning.png"] if TUNE else []),
     ]
 
 
@@ -155,6 +203,78 @@ def reduce_spec(wildcards):
     """The arm's reduction only: editing its model or training settings must not re-reduce."""
     arm = config["arms"][wildcards.arm]
     return as_json({k: v for k, v in arm.items() if k not in ("model", "train")})
+
+
+def chosen_settings(wildcards):
+    """With a search, the final runs of an arm take its chosen trial's settings."""
+    return f"results/tuning/{wildcards.dataset}/{wildcards.arm}/chosen.json" if TUNE else []
+
+
+def chosen_reduction(wildcards):
+    return chosen_settings(wildcards) if tunes_reduction(wildcards.arm) else []
+
+
+def tuned_option(wildcards, input):
+    return f"--tuned {input.tuned}" if input.tuned else ""
+
+
+def trial_overrides(wildcards) -> dict:
+    return TRIALS[wildcards.arm][int(wildcards.trial)]
+
+
+def trial_reduce_spec(wildcards):
+    arm = config["arms"][wildcards.arm]
+    reduce = {k: v for k, v in arm.items() if k not in ("model", "train")}
+    return as_json(tuning.apply(reduce, trial_overrides(wildcards), "reduce"))
+
+
+def trial_data(wildcards):
+    """A trial reads the arm's own reduction unless the search varies it."""
+    if tunes_reduction(wildcards.arm):
+        return f"results/tuning/{wildcards.dataset}/{wildcards.arm}/trial{wildcards.trial}/reduced"
+    return f"results/reduced/{wildcards.dataset}/{wildcards.arm}"
+
+
+def trial_model_settings(wildcards):
+    return as_json(
+        tuning.apply(
+            _settings("model", wildcards.dataset, wildcards.arm), trial_overrides(wildcards), "model"
+        )
+    )
+
+
+def trial_train_settings(wildcards):
+    return as_json(
+        tuning.apply(
+            _settings("train", wildcards.dataset, wildcards.arm), trial_overrides(wildcards), "train"
+        )
+    )
+
+
+def trial_encoder(wildcards):
+    name = config["arms"][wildcards.arm].get("pretrain")
+    seed = TUNE.get("seed", 0)
+    return f"results/pretrained/{wildcards.dataset}/{name}/seed{seed}/encoder.pt" if name else []
+
+
+def trial_histories(wildcards):
+    return expand(
+        "results/tuning/{dataset}/{arm}/trial{trial}/history.json",
+        dataset=wildcards.dataset,
+        arm=wildcards.arm,
+        trial=range(len(TRIALS[wildcards.arm])),
+    )
+
+
+def search_space(wildcards):
+    return as_json(tuning.arm_space_config(TUNE, wildcards.arm))
+
+
+def trial_records(wildcards):
+    """Every trial's values of the searched settings, trial 0's read from the untuned run."""
+    space = tuning.arm_space(TUNE, wildcards.arm)
+    untuned = tuning.untuned_values(space, merged_settings(wildcards.dataset, wildcards.arm))
+    return as_json([untuned] + TRIALS[wildcards.arm][1:])
 
 
 def arm_spec(wildcards):

@@ -1,6 +1,7 @@
 rule reduced_dataset:
     input:
-        "results/ingested/{dataset}",
+        data="results/ingested/{dataset}",
+        tuned=chosen_reduction,
     output:
         directory("results/reduced/{dataset}/{arm}"),
     log:
@@ -11,6 +12,7 @@ rule reduced_dataset:
         "../envs/longseq.yaml"
     params:
         arm=reduce_spec,
+        tuned=tuned_option,
         code=CODE["reduce"],
     shell:
-        "longseq reduce --data {input} --arm {params.arm:q} --out {output} 2> {log}"
+        "longseq reduce --data {input.data} --arm {params.arm:q} {params.tuned} --out {output} 2> {log}"

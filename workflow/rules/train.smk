@@ -27,6 +27,7 @@ rule trained_model:
     input:
         data="results/reduced/{dataset}/{arm}",
         encoder=pretrained_encoder,
+        tuned=chosen_settings,
     output:
         model="results/models/{dataset}/{arm}/seed{seed}/model.pt",
         history="results/models/{dataset}/{arm}/seed{seed}/history.json",
@@ -45,9 +46,10 @@ rule trained_model:
         train=train_settings,
         checkpoint=checkpoint_path,
         init=init_encoder_option,
+        tuned=tuned_option,
         code=CODE["train"],
     shell:
         "longseq train --data {input.data} --model {params.model:q} --train {params.train:q}"
         " --seed {wildcards.seed} --threads {threads} --no-progress"
-        " --checkpoint {params.checkpoint} {params.init}"
+        " --checkpoint {params.checkpoint} {params.init} {params.tuned}"
         " --out-model {output.model} --out-history {output.history} 2> {log}"

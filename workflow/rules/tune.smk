@@ -1,0 +1,84 @@
+# The search (config 'tune:'): every data set x arm gets the same number of trials, each its own
+# job; the trial with the lowest valid loss is chosen, and the arm's seeds train with it.
+
+
+rule trial_reduction:
+    input:
+        "results/ingested/{dataset}",
+    output:
+        directory("results/tuning/{dataset}/{arm}/trial{trial}/reduced"),
+    log:
+        "logs/tuning/{dataset}/{arm}/trial{trial}_reduce.log",
+    conda:
+        "../envs/longseq.yaml"
+    params:
+        arm=trial_reduce_spec,
+        code=CODE["reduce"],
+    shell:
+        "longseq reduce --data {input} --arm {params.arm:q} --out {output} 2> {log}"
+
+
+rule trial_history:
+    input:
+        data=trial_data,
+        encoder=trial_encoder,
+    output:
+        model=temp("results/tuning/{dataset}/{arm}/trial{trial}/model.pt"),
+        history="results/tuning/{dataset}/{arm}/trial{trial}/history.json",
+    log:
+        "logs/tuning/{dataset}/{arm}/trial{trial}.log",
+    benchmark:
+        "results/benchmarks/tuning/{dataset}/{arm}/trial{trial}.tsv"
+    conda:
+        "../envs/longseq.yaml"
+    threads: 1
+    resources:
+        mem_mb=train_mem_mb,
+        runtime=train_runtime,
+    params:
+        model=trial_model_settings,
+        train=trial_train_settings,
+        seed=TUNE.get("seed", 0) if TUNE else 0,
+        init=init_encoder_option,
+        code=CODE["train"],
+    shell:
+        "longseq train --data {input.data} --model {params.model:q} --train {params.train:q}"
+        " --seed {params.seed} --threads {threads} --no-progress {params.init}"
+        " --out-model {output.model} --out-history {output.history} 2> {log}"
+
+
+rule chosen_trial:
+    input:
+        trial_histories,
+    output:
+        trials="results/tuning/{dataset}/{arm}/trials.csv",
+        chosen="results/tuning/{dataset}/{arm}/chosen.json",
+    log:
+        "logs/tuning/{dataset}/{arm}/choose.log",
+    conda:
+        "../envs/longseq.yaml"
+    params:
+        space=search_space,
+        trials=trial_records,
+        code=CODE["choose"],
+    shell:
+        "longseq choose --space {params.space:q} --trials {params.trials:q} --histories {input}"
+        " --out-trials {output.trials} --out-chosen {output.chosen} 2> {log}"
+
+
+rule tuning_overview:
+    input:
+        chosen=expand("results/tuning/{dataset}/{arm}/chosen.json", dataset=DATASETS, arm=ARMS),
+        trials=expand("results/tuning/{dataset}/{arm}/trials.csv", dataset=DATASETS, arm=ARMS),
+    output:
+        table=report("results/tuning/chosen.csv", caption="../report/tuning_table.rst", category="Search"),
+        figure=report("results/report/tuning.png", caption="../report/tuning.rst", category="Search"),
+    log:
+        "logs/tuning/overview.log",
+    conda:
+        "../envs/longseq.yaml"
+    params:
+        code=CODE["aggregate"],
+    shell:
+        "longseq tuning --chosen {input.chosen} --trials {input.trials} --table {output.table}"
+        " --figure {output.figure} 2> {log}"
