@@ -113,7 +113,9 @@ def tunes_reduction(arm):
 def code_fingerprint(*patterns):
     """A digest of the package modules one step runs. It is a param of that step's rule, so
     editing a step's code reruns its jobs (and, through their outputs, what follows) and
-    nothing else. cli.py is argument glue and is left out."""
+    nothing else. cli.py is argument glue and is left out, and so is tuning.py for reduce and
+    train: there it only merges a chosen.json, an input whose change reruns them anyway; its
+    sampler and choice are in the trial jobs' params and the 'choose' digest."""
     root = Path(workflow.basedir) / "src" / "longseq"
     if not root.is_dir():  # the workflow runs from an installed package
         root = Path(longseq.__file__).parent
@@ -127,10 +129,10 @@ def code_fingerprint(*patterns):
 
 CODE = {
     "ingest": code_fingerprint("data.py", "sheet.py", "sources/*.py"),
-    "reduce": code_fingerprint("data.py", "reduce.py", "tuning.py"),
+    "reduce": code_fingerprint("data.py", "reduce.py"),
     "pretrain": code_fingerprint("data.py", "settings.py", "models.py", "train.py", "pretrain.py"),
     "train": code_fingerprint(
-        "data.py", "settings.py", "reduce.py", "models.py", "train.py", "tbptt.py", "pretrain.py", "tuning.py"
+        "data.py", "settings.py", "reduce.py", "models.py", "train.py", "tbptt.py", "pretrain.py"
     ),
     "evaluate": code_fingerprint("data.py", "settings.py", "reduce.py", "models.py", "evaluate.py"),
     "aggregate": code_fingerprint("report.py"),
