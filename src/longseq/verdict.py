@@ -187,6 +187,23 @@ def across_datasets(tables: list[pd.DataFrame]) -> tuple[pd.Series, pd.DataFrame
     return ranks, sig
 
 
+def friedman(tables: list[pd.DataFrame]) -> tuple[float, float] | None:
+    """Friedman's test that all arms rank alike across data sets (None below 2 data sets or 3
+    arms, where it is undefined)."""
+    from scipy.stats import friedmanchisquare
+
+    wide = pd.concat(tables).pivot(index="dataset", columns="arm", values="accuracy_mean").dropna(axis=1)
+    if len(wide) < 2 or wide.shape[1] < 3:
+        return None
+    result = friedmanchisquare(*(wide[arm] for arm in wide.columns))
+    return float(result.statistic), float(result.pvalue)
+
+
+def separated_pairs(sig: pd.DataFrame, alpha: float) -> list[tuple[str, str]]:
+    arms = list(sig.index)
+    return [(a, b) for i, a in enumerate(arms) for b in arms[i + 1 :] if sig.loc[a, b] < alpha]
+
+
 def plot_critical_difference(
     ranks: pd.Series, sig: pd.DataFrame, n_datasets: int, alpha: float, path
 ) -> None:
@@ -224,6 +241,20 @@ def write_verdict(metric_files, table_csv, text_md, figure, alpha: float = 0.05,
         + ", ".join(f"{arm} {rank:.2f}" for arm, rank in ranks.sort_values().items())
         + ".",
     ]
+    test = friedman(tables)
+    if test:
+        pairs = separated_pairs(sig, alpha)
+        sections += [
+            f"Friedman test over {len(tables)} data sets: χ² = {test[0]:.2f}, p = {test[1]:.3g}. "
+            f"Pairs separated by Wilcoxon over data sets (Holm, α = {alpha}): "
+            + (", ".join(f"{a} vs {b}" for a, b in pairs) if pairs else "none")
+            + (
+                f" (with {len(tables)} data sets the smallest possible two-sided p is "
+                f"{2 / 2 ** len(tables):.3g} before correction)."
+                if len(tables) < 10
+                else "."
+            )
+        ]
     text = "\n".join(sections) + "\n"
     Path(table_csv).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(table_csv, pd.concat(tables).to_csv(index=False).encode())
