@@ -6,7 +6,6 @@ Skipped, with the reason, where it cannot start one (not root, or the packages a
 `make test` installs them where apt-get exists)."""
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -209,15 +208,16 @@ def test_a_tiny_study_runs_through_slurm_and_matches_a_local_run(cluster, tmp_pa
         "--verbose",
     )
     sbatch = [line for line in output.splitlines() if "sbatch" in line and "--job-name" in line]
-    train = [line for line in sbatch if "rule_trained_model" in line]
-    evaluate = [line for line in sbatch if "rule_test_metrics" in line]
-    assert len(train) == 2 and len(evaluate) == 2, "\n".join(sbatch)
-    assert all("--gpus=1" in line and "-p gpu" in line for line in train), train[0]
-    assert all("--gpus" not in line and "-p cpu" in line for line in evaluate), evaluate[0]
-    (tmp_path / "sbatch_lines.txt").write_text(train[0] + "\n" + evaluate[0] + "\n")
-    print("\n".join(["sbatch, train job:", train[0], "sbatch, evaluate job:", evaluate[0]]))
-    ran_on_cluster = re.findall(r"Job \d+ has been submitted with SLURM jobid (\d+)", output)
-    assert len(ran_on_cluster) >= 5  # ingest, 2 reduce, 2 train, 2 evaluate (the rest is local)
+    # a training job and its evaluation are one submission (profiles/slurm: groups), on a GPU
+    runs = [line for line in sbatch if "group_run_test_metrics_trained_model" in line]
+    others = [line for line in sbatch if line not in runs]
+    assert len(runs) == 2, "\n".join(sbatch)
+    assert all("'trained_model:" in line and "'test_metrics:" in line for line in runs), runs[0]
+    assert all("--gpus=1" in line and "-p gpu" in line for line in runs), runs[0]
+    assert all("--gpus" not in line and "-p cpu" in line for line in others), others[0]
+    (tmp_path / "sbatch_lines.txt").write_text(runs[0] + "\n" + others[0] + "\n")
+    print("\n".join(["sbatch, training and its evaluation:", runs[0], "sbatch, a CPU job:", others[0]]))
+    assert len(sbatch) == 5  # ingest, 2 reduce, 2 train + evaluate (the rest runs locally)
 
     _snakemake(local, dict(cluster, SLURM_CONF="/nonexistent"), "--cores", "2")
     a = pd.read_csv(on_slurm / "results" / "summary.csv").sort_values(["arm", "seed"])

@@ -74,6 +74,9 @@ def evaluate(
         "stopped_by": history["stopped_by"],
         "still_improving": history["still_improving"],
         "peak_memory_mb": history["peak_memory_mb"],
+        "peak_reserved_mb": history.get("peak_reserved_mb"),
+        "peak_host_rss_mb": history.get("peak_host_rss_mb"),
+        "precision": history.get("precision", "float32"),
         "device": history["device"],
         "tuned": history.get("tuned"),
         # per test record, in the split's order: the verdict's paired tests and bootstrap

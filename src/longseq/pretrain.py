@@ -109,7 +109,7 @@ def pretrain_encoder(
     pretrained arm starts from an encoder of its own."""
     cfg = {**DEFAULTS, **pretrain_config}
     flush_denormals()
-    seed_everything(seed)
+    seed_everything(seed, device)
     rng = np.random.default_rng(seed)
     train = cut_windows(ds.splits["train"], cfg["window"], cfg["windows_per_record"], rng)
     valid = cut_windows(ds.splits["valid"], cfg["window"], 1, rng)
@@ -127,7 +127,7 @@ def pretrain_encoder(
     started = time.perf_counter()
     for epoch in range(1, cfg["max_epochs"] + 1):
         model.train()
-        total, seen = 0.0, 0
+        total, seen = torch.zeros((), device=device), 0  # summed on the device: no wait per batch
         for rows in length_batches(train.lengths, cfg["batch_size"], rng):
             x, lengths = collate(train, rows, device)
             optimiser.zero_grad(set_to_none=True)
@@ -135,13 +135,13 @@ def pretrain_encoder(
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
             optimiser.step()
-            total += loss.item() * len(rows)
+            total += loss.detach() * len(rows)
             seen += len(rows)
         valid_loss = _mean_loss(model, valid, cfg["batch_size"] * 2, device)
         history["epochs"].append(
             {
                 "epoch": epoch,
-                "train_loss": total / seen,
+                "train_loss": float(total) / seen,
                 "valid_loss": valid_loss,
                 "seconds": time.perf_counter() - started,
             }

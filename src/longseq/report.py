@@ -29,8 +29,11 @@ METRIC_COLUMNS = [
     "stopped_by",
     "still_improving",
     "peak_memory_mb",
+    "peak_reserved_mb",
+    "peak_host_rss_mb",
     "n_test_records",
     "device",
+    "precision",
 ]
 
 
@@ -68,9 +71,11 @@ def collect(metric_files: list[str | Path], benchmark_files: list[str | Path] = 
                 "reduce": arm["reduce"],
                 "arm_params": json.dumps(arm, sort_keys=True),
             }
-            | {k: metrics[k] for k in METRIC_COLUMNS}
+            | {k: metrics.get(k) for k in METRIC_COLUMNS}  # runs older than a column: empty
         )
     table = pd.DataFrame(rows)
+    for column in ("peak_reserved_mb", "peak_host_rss_mb"):  # empty on CPU / in older runs
+        table[column] = pd.to_numeric(table[column])
     if benchmark_files:
         table = table.merge(read_benchmarks(benchmark_files), on=["dataset", "arm", "seed"], how="left")
     # keep the study's own order of data sets and arms (the order of the config)
@@ -98,6 +103,9 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
         still_improving=("still_improving", "sum"),
         train_seconds_mean=("train_seconds", "mean"),
         peak_memory_mb_mean=("peak_memory_mb", "mean"),
+        peak_reserved_mb_mean=("peak_reserved_mb", "mean"),
+        device=("device", "first"),
+        precision=("precision", "first"),
         **(
             {"job_seconds_mean": ("job_seconds", "mean"), "job_max_rss_mb_mean": ("job_max_rss_mb", "mean")}
             if "job_seconds" in table

@@ -43,7 +43,7 @@ class TrainConfig:
     k2: int | None = None  # None: k1
     k: int = 100
     aux_weight: float = 1.0  # tbptt: weight of the chunk-end losses (0: the last step's loss only)
-    amp: bool = False  # bfloat16 autocast on CUDA; ignored on CPU
+    amp: bool = True  # bfloat16 autocast on CUDA (recorded as the run's precision); CPU: float32
     # the budget, counted in optimiser updates (TBPTT makes one per chunk)
     max_updates: int = 1000
     eval_every: int = 50  # updates between valid evaluations (and checkpoints)

@@ -25,6 +25,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from .models import to_device
+
 
 def _detach(state):
     return None if state is None else tuple(s.detach() for s in state)
@@ -34,7 +36,7 @@ def _run_no_grad(model, x, start: int, stop: int, state, device):
     if stop <= start:
         return state
     with torch.no_grad():
-        _, state = model.run(x[:, start:stop].to(device), state)
+        _, state = model.run(to_device(x[:, start:stop], device), state)
     return state
 
 
@@ -48,10 +50,10 @@ def tbptt_batch(
     after_chunk: Callable[[], None],
     device: torch.device,
     aux_weight: float = 1.0,
-) -> tuple[float, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Run TBPTT(k1, k2) over one padded batch (kept on the CPU). `after_chunk` is called after
     each chunk's backward pass (an optimiser step in training). Returns the mean loss over all
-    (weighted) loss terms and the final logits (for accuracy)."""
+    (weighted) loss terms (a tensor on the device) and the final logits (for accuracy)."""
     if k2 < 1 or k1 < 1:
         raise ValueError("k1 and k2 must be >= 1")
     if k2 < k1:
@@ -65,13 +67,15 @@ def tbptt_batch(
     n_terms = aux_weight * sum(e < int(n) - 1 for e in chunk_ends for n in lengths_cpu) + batch
     saved = {0: None}  # detached states at chunk bounds
     dtype = model.head.weight.dtype
-    total, final_logits = 0.0, torch.zeros(batch, model.head.out_features, device=device, dtype=dtype)
+    # the loss is summed on the device: reading it on the host would wait for every chunk
+    total = torch.zeros((), device=device)
+    final_logits = torch.zeros(batch, model.head.out_features, device=device, dtype=dtype)
     for start in range(0, steps, k1):
         stop = min(start + k1, steps)
         window = max(0, stop - k2)
         bound = max(b for b in saved if b <= window)
         state = _run_no_grad(model, x, bound, window, saved[bound], device)
-        out, state = model.run(x[:, window:stop].to(device), _detach(state))
+        out, state = model.run(to_device(x[:, window:stop], device), _detach(state))
         saved = {b: s for b, s in saved.items() if b >= stop - k2 - k1}
         saved[stop] = _detach(state)
         last = lengths_cpu - 1
@@ -88,7 +92,7 @@ def tbptt_batch(
         if loss.requires_grad:
             (loss / n_terms).backward()
             after_chunk()
-        total += loss.item()
+        total += loss.detach().float()
     return total / n_terms, final_logits
 
 
@@ -107,7 +111,7 @@ def last_k_batch(
     state = None
     for start in range(0, window, chunk):
         state = _run_no_grad(model, x, start, min(start + chunk, window), state, device)
-    out, _ = model.run(x[:, window:].to(device), _detach(state))
+    out, _ = model.run(to_device(x[:, window:], device), _detach(state))
     rows = torch.arange(x.shape[0], device=device)
     logits = model.classify(out[rows, (lengths.to(device) - 1 - window)])
     return nn.functional.cross_entropy(logits, y.to(device)), logits

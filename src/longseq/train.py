@@ -21,7 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data import Dataset, Split, atomic_write_bytes, atomic_write_json
-from .models import average_views, build_model, collate, length_batches, predict_proba
+from .models import average_views, build_model, collate, length_batches, predict_proba, to_device
 from .reduce import draw, draw_split
 from .settings import ModelConfig, TrainConfig, as_dict
 from .tbptt import last_k_batch, tbptt_batch
@@ -45,11 +45,13 @@ def flush_denormals() -> None:
     torch.set_flush_denormal(True)
 
 
-def seed_everything(seed: int) -> None:
+def seed_everything(seed: int, device: torch.device | None = None) -> None:
+    """Seed every generator. Deterministic kernels only on CPU, where they cost nothing and buy
+    the same numbers on a rerun; on CUDA the fast (cuDNN) kernels."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.use_deterministic_algorithms(device is None or device.type == "cpu", warn_only=True)
 
 
 def peak_memory_mb(device: torch.device) -> float:
@@ -59,27 +61,68 @@ def peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def memory_record(device: torch.device) -> dict:
+    """Peak memory as it is on the device: on CUDA what tensors held (allocated) and what the
+    caching allocator took from the card (reserved); the host's resident set always."""
+    host = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    record = {"peak_memory_mb": peak_memory_mb(device), "peak_host_rss_mb": host, "peak_reserved_mb": None}
+    if device.type == "cuda":
+        record["peak_reserved_mb"] = torch.cuda.max_memory_reserved(device) / 2**20
+    return record
+
+
+def uses_autocast(cfg: TrainConfig, device: torch.device) -> bool:
+    """bfloat16 autocast on CUDA (cuDNN's LSTM runs it on tensor cores; unlike float16 it needs
+    no loss scaling); CPU runs stay in float32 (the determinism tests' numbers)."""
+    return cfg.amp and device.type == "cuda"
+
+
+def prefetched(batches, depth: int = 2):
+    """Build the next host batches in a thread while the device works on the current one."""
+    import queue
+    import threading
+
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+
+    def fill():
+        for item in batches:
+            ready.put(item)
+        ready.put(done)
+
+    threading.Thread(target=fill, daemon=True).start()
+    while (item := ready.get()) is not done:
+        yield item
+
+
 def _evaluate_split(model, split, device, batch_size) -> tuple[float, float]:
     probs, labels = average_views(predict_proba(model, split, batch_size), split)
     loss = float(-np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, None)).mean())
     return loss, float((probs.argmax(1) == labels).mean())
 
 
-def _train_batch(model, step, train, rows, cfg: TrainConfig, device) -> tuple[float, torch.Tensor, torch.Tensor]:
+def host_batch(train: Split, rows: np.ndarray, pin: bool):
+    """One batch padded on the host (page-locked for a GPU): what the prefetch thread builds."""
+    x, lengths = collate(train, rows, torch.device("cpu"), pin=pin)
+    y = torch.from_numpy(train.labels[rows].astype(np.int64))
+    return rows, x, lengths, y.pin_memory() if pin else y
+
+
+def _train_batch(model, step, batch, cfg: TrainConfig, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One batch in the arm's training mode; `step` clips and applies the gradients (an
-    optimiser update). Returns (mean loss, logits, labels)."""
-    y = torch.from_numpy(train.labels[rows])
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.amp and device.type == "cuda")
+    optimiser update). Returns (mean loss, logits, labels), all on the device and unread, so
+    that the host never waits for the device inside an epoch."""
+    _, x, lengths, y = batch
+    y = y.to(device, non_blocking=True)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=uses_autocast(cfg, device))
     if cfg.mode == "bptt":
-        x, lengths = collate(train, rows, device)
         with autocast:
-            logits = model(x, lengths)
-            loss = nn.functional.cross_entropy(logits.float(), y.to(device))
+            logits = model(to_device(x, device), lengths.to(device, non_blocking=True))
+            loss = nn.functional.cross_entropy(logits.float(), y)
         loss.backward()
         step()
-        return loss.item(), logits, y
-    # truncated modes keep the batch on the CPU and move one chunk at a time
-    x, lengths = collate(train, rows, torch.device("cpu"))
+        return loss.detach(), logits.detach(), y
+    # truncated modes keep the batch on the host and move one chunk at a time
     with autocast:
         if cfg.mode == "tbptt":
             loss, logits = tbptt_batch(
@@ -89,7 +132,7 @@ def _train_batch(model, step, train, rows, cfg: TrainConfig, device) -> tuple[fl
         loss, logits = last_k_batch(model, x, lengths, y, cfg.k, device)
     loss.backward()
     step()
-    return loss.item(), logits, y
+    return loss.detach(), logits.detach(), y
 
 
 def learning_rate_factor(update: int, cfg: TrainConfig) -> float:
@@ -167,7 +210,7 @@ def train_model(
     model_cfg = ModelConfig.from_dict(model_config)
     device = device or pick_device()
     flush_denormals()
-    seed_everything(seed)
+    seed_everything(seed, device)
     run_data = draw(ds, seed, epoch=1)
     train, valid = run_data.splits["train"], run_data.splits["valid"]
     steps = int(train.lengths.max())
@@ -203,6 +246,7 @@ def train_model(
         "model": as_dict(model_cfg),
         "init": {"scheme": model_cfg.init, "steps": steps, "encoder": str(init_encoder) if init_encoder else None},
         "scaling": model_cfg.scaling if ds.kind == "signal" else None,
+        "precision": "bfloat16 autocast" if uses_autocast(cfg, device) else "float32",
         "resumed_at": [],
     }
     best = {"valid_loss": np.inf, "valid_accuracy": -1.0, "update": 0, "state": None}
@@ -223,7 +267,8 @@ def train_model(
     bar = tqdm(
         total=cfg.max_updates, initial=run["updates"], desc="updates", disable=not progress, mininterval=30 if quiet else 0.1
     )
-    window = {"loss": 0.0, "correct": 0, "seen": 0}  # training figures since the last evaluation
+    # training figures since the last evaluation, summed on the device and read at evaluations
+    window = {"loss": torch.zeros((), device=device), "correct": torch.zeros((), device=device), "seen": 0}
 
     def step() -> None:
         """One optimiser update, unless the budget is spent (TBPTT may ask mid-batch)."""
@@ -242,8 +287,8 @@ def train_model(
         entry = {
             "update": run["updates"],
             "epoch": run["epoch"],
-            "train_loss": window["loss"] / max(1, window["seen"]),
-            "train_accuracy": window["correct"] / max(1, window["seen"]),
+            "train_loss": float(window["loss"]) / max(1, window["seen"]),
+            "train_accuracy": float(window["correct"]) / max(1, window["seen"]),
             "valid_loss": valid_loss,
             "valid_accuracy": valid_acc,
             "lr": optimiser.param_groups[0]["lr"],
@@ -251,7 +296,7 @@ def train_model(
             "seconds": time.perf_counter() - started,
         }
         history["evaluations"].append(entry)
-        window.update(loss=0.0, correct=0, seen=0)
+        window.update(loss=torch.zeros((), device=device), correct=torch.zeros((), device=device), seen=0)
         lower = valid_loss < best["valid_loss"] - MIN_DELTA
         tie = abs(valid_loss - best["valid_loss"]) <= MIN_DELTA and valid_acc > best["valid_accuracy"]
         if lower or tie:
@@ -281,12 +326,14 @@ def train_model(
     while run["stopped_by"] is None:
         epoch_train = train if run["epoch"] == 1 else draw_split(ds, "train", seed, run["epoch"])
         batches = epoch_batches(epoch_train, cfg.batch_size, seed, run["epoch"])
-        for index in range(run["batch"], len(batches)):
-            rows = batches[index]
+        pin = device.type == "cuda"
+        built = (host_batch(epoch_train, batches[i], pin) for i in range(run["batch"], len(batches)))
+        for index, batch in enumerate(prefetched(built) if pin else built, start=run["batch"]):
+            rows = batch[0]
             before = run["updates"]
-            loss, logits, y = _train_batch(model, step, epoch_train, rows, cfg, device)
-            window["loss"] += loss * len(rows)
-            window["correct"] += int((logits.argmax(1).cpu() == y).sum())
+            loss, logits, y = _train_batch(model, step, batch, cfg, device)
+            window["loss"] += loss.float() * len(rows)
+            window["correct"] += (logits.argmax(1) == y).sum()
             window["seen"] += len(rows)
             run["steps_read"] += int(epoch_train.lengths[rows].sum())
             run["batch"] = index + 1
@@ -314,7 +361,7 @@ def train_model(
         best_valid_accuracy=best["valid_accuracy"],
         # the best point was the last evaluation: more budget would likely have helped
         still_improving=best["update"] == last["update"],
-        peak_memory_mb=peak_memory_mb(device),
+        **memory_record(device),
         mean_train_steps=float(train.lengths.mean()),
     )
     return model, history

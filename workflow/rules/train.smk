@@ -14,6 +14,7 @@ rule pretrained_encoder:
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=train_runtime,
+        gpu=1,
     params:
         model=encoder_model_settings,
         pretrain=pretrain_settings,
@@ -41,6 +42,7 @@ rule trained_model:
     resources:
         mem_mb=train_mem_mb,
         runtime=train_runtime,
+        gpu=1,
     params:
         model=model_settings,
         train=train_settings,

@@ -35,6 +35,7 @@ rule trial_history:
     resources:
         mem_mb=train_mem_mb,
         runtime=train_runtime,
+        gpu=1,
     params:
         model=trial_model_settings,
         train=trial_train_settings,
