@@ -26,7 +26,7 @@ from torch import nn
 from longseq.data import Split
 from longseq.models import LSTMClassifier, length_batches
 from longseq.settings import ModelConfig, TrainConfig
-from longseq.train import _train_batch, flush_denormals
+from longseq.train import _train_batch, flush_denormals, host_batch
 
 
 def make_split(n, min_len, max_len, vocab, seed=0) -> Split:
@@ -86,8 +86,10 @@ def throughput(args, device) -> dict:
         nn.utils.clip_grad_norm_(params, 1.0)
         bare_opt.step()
 
+    pin = device.type == "cuda"
+
     def ours_step(rows):
-        _train_batch(ours, ours_step_fn, split, rows, cfg, device)
+        _train_batch(ours, ours_step_fn, host_batch(split, rows, pin), cfg, device)
 
     def timed(step):
         sync(device)
@@ -145,11 +147,12 @@ def one_mode(mode: str, args, device) -> dict:
         base = torch.cuda.memory_allocated(device)
     else:  # reset the resident set's high-water mark, so that only training counts
         base = reset_peak_rss()
-    _train_batch(model, opt, split, rows, cfg, device)  # warm-up (its memory counts, its time does not)
+    batch = host_batch(split, rows, device.type == "cuda")
+    _train_batch(model, opt, batch, cfg, device)  # warm-up (its memory counts, its time does not)
     sync(device)
     start = time.perf_counter()
     for _ in range(args.repeats):
-        _train_batch(model, opt, split, rows, cfg, device)
+        _train_batch(model, opt, batch, cfg, device)
     sync(device)
     seconds = (time.perf_counter() - start) / args.repeats
     if device.type == "cuda":
