@@ -28,6 +28,12 @@ from torch import nn
 from .models import to_device
 
 
+def _to(device: torch.device, index: torch.Tensor) -> torch.Tensor:
+    """A small host index on the device without a stream sync: from pageable memory CUDA waits
+    for the stream before copying, from pinned memory it does not."""
+    return index if device.type == "cpu" else index.pin_memory().to(device, non_blocking=True)
+
+
 def _detach(state):
     return None if state is None else tuple(s.detach() for s in state)
 
@@ -78,17 +84,19 @@ def tbptt_batch(
         out, state = model.run(to_device(x[:, window:stop], device), _detach(state))
         saved = {b: s for b, s in saved.items() if b >= stop - k2 - k1}
         saved[stop] = _detach(state)
-        last = lengths_cpu - 1
+        last = lengths_cpu - 1  # which rows end or pass this chunk is known on the host
         ends = ((last >= start) & (last < stop)).nonzero().squeeze(1)
         mids = (last > stop - 1).nonzero().squeeze(1)
         loss = out.new_zeros(())
         if len(ends):
-            logits = model.classify(out[ends.to(device), (last[ends] - window).to(device)])
-            final_logits[ends.to(device)] = logits.detach()
-            loss = loss + ce(logits, y[ends.to(device)])
+            rows = _to(device, ends)
+            logits = model.classify(out[rows, _to(device, last[ends] - window)])
+            final_logits[rows] = logits.detach()
+            loss = loss + ce(logits, y[rows])
         if len(mids) and stop < steps and aux_weight > 0:
-            logits = model.classify(out[mids.to(device), stop - 1 - window])
-            loss = loss + aux_weight * ce(logits, y[mids.to(device)])
+            rows = _to(device, mids)
+            logits = model.classify(out[rows, stop - 1 - window])
+            loss = loss + aux_weight * ce(logits, y[rows])
         if loss.requires_grad:
             (loss / n_terms).backward()
             after_chunk()
@@ -113,5 +121,5 @@ def last_k_batch(
         state = _run_no_grad(model, x, start, min(start + chunk, window), state, device)
     out, _ = model.run(to_device(x[:, window:], device), _detach(state))
     rows = torch.arange(x.shape[0], device=device)
-    logits = model.classify(out[rows, (lengths.to(device) - 1 - window)])
+    logits = model.classify(out[rows, (lengths.to(device, non_blocking=True) - 1 - window)])
     return nn.functional.cross_entropy(logits, y.to(device)), logits
