@@ -87,7 +87,8 @@ def test_the_choice_is_the_lowest_valid_loss_and_every_trial_is_recorded(tmp_pat
 def test_a_tuned_study_runs_its_trials_as_jobs_and_trains_the_seeds_with_the_choice(tmp_path):
     config = tiny_config(tmp_path)
     sheet = tmp_path / "config" / "datasets.tsv"
-    sheet.write_text("\n".join(sheet.read_text().splitlines()[:2]) + "\n")  # the synthetic row only
+    rows = [line for line in sheet.read_text().splitlines() if not line.startswith(("ucr", "reviews"))]
+    sheet.write_text("\n".join(rows) + "\n")  # the synthetic row only
     config["arms"] = {k: config["arms"][k] for k in ("full", "first")}
     config["seeds"] = [0]
     config["tune"] = {

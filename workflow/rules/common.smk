@@ -12,10 +12,13 @@ from longseq import tuning
 from longseq.settings import BUDGET_KEYS, ModelConfig, TrainConfig
 from longseq.sheet import load_sheet
 
+# this file's folder: the workflow's own files are found from here, also when longseq is a
+# module of another workflow (whose basedir is then that workflow's)
+RULES = workflow.current_basedir
 validate(config, schema="../schemas/config.schema.yaml")
 SHEET = load_sheet(
     config["dataset_sheet"],
-    os.path.join(workflow.basedir, "workflow", "schemas", "datasets.schema.yaml"),
+    os.path.join(RULES, "..", "schemas", "datasets.schema.yaml"),
 )
 
 DATASETS = list(SHEET)
@@ -116,7 +119,7 @@ def code_fingerprint(*patterns):
     nothing else. cli.py is argument glue and is left out, and so is tuning.py for reduce and
     train: there it only merges a chosen.json, an input whose change reruns them anyway; its
     sampler and choice are in the trial jobs' params and the 'choose' digest."""
-    root = Path(workflow.basedir) / "src" / "longseq"
+    root = Path(RULES).parents[1] / "src" / "longseq"
     if not root.is_dir():  # the workflow runs from an installed package
         root = Path(longseq.__file__).parent
     digest = hashlib.sha256()
