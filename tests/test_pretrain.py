@@ -76,3 +76,19 @@ def test_encoder_initialises_the_chunk_encoder_and_seq2seq_models(tmp_path, toke
         target = getattr(model, "encoder", model)
         torch.testing.assert_close(target.lstm.weight_hh_l0, state["lstm.weight_hh_l0"])
         torch.testing.assert_close(target.inputs.embed.weight, state["inputs.embed.weight"])
+
+
+def test_a_nan_valid_loss_in_pretraining_stops_with_a_clear_error_not_a_crash_on_save(
+    token_dataset, monkeypatch
+):
+    """The issue's case: a valid loss that is NaN every epoch used to leave no best state and
+    crash when the encoder was saved."""
+    import longseq.pretrain
+    from longseq.train import TrainingDiverged
+
+    monkeypatch.setattr(longseq.pretrain, "_mean_loss", lambda *args, **kwargs: float("nan"))
+    settings = {"window": 8, "max_epochs": 2}
+    with pytest.raises(
+        TrainingDiverged, match=r"d/syn: pretraining diverged: .* no encoder was written\. Try a lower lr"
+    ):
+        pretrain_encoder(token_dataset, MODEL, settings, torch.device("cpu"), progress=False, where="d/syn")

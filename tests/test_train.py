@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -194,3 +195,27 @@ def test_metrics_match_scikit_learn():
     assert macro_f1(counts) == pytest.approx(
         f1_score(labels, predicted, labels=range(4), average="macro", zero_division=0)
     )
+
+
+def test_a_diverging_run_stops_at_once_saying_what_to_try(token_dataset, tmp_path, capsys):
+    """An absurd learning rate drives the weights to inf: the run stops at the first non-finite
+    loss, through the CLI with exit code 2, a message naming the data and what to try, and no
+    model or history written."""
+    data.save(token_dataset, tmp_path / "reduced" / "syn" / "arm")
+    out = tmp_path / "model"
+    code = main(
+        [
+            "train", "--data", str(tmp_path / "reduced" / "syn" / "arm"), "--model", json.dumps(MODEL),
+            "--train", json.dumps(dict(TRAIN, lr=1e30, grad_clip=1e30, warmup=1)), "--no-progress",
+            "--out-model", str(out / "model.pt"), "--out-history", str(out / "history.json"),
+        ]
+    )  # fmt: skip
+    message = capsys.readouterr().err
+    assert code == 2, message
+    assert (
+        "reduced/syn/arm: training diverged: the loss is" in message
+        and "Try a lower lr (now 1e+30)" in message
+    )
+    update = int(re.search(r"at update (\d+) ", message).group(1))
+    assert update < TRAIN["eval_every"], message  # at once, not at the next evaluation
+    assert not out.exists()

@@ -69,6 +69,7 @@ def cmd_train(args) -> None:
         not args.no_progress,
         args.checkpoint,
         args.init_encoder,
+        where=str(args.data),
     )
     history["tuned"] = tuned or None
     save_model(model, ds, model_settings, args.out_model)
@@ -84,7 +85,9 @@ def cmd_pretrain(args) -> None:
 
     _threads(args.threads)
     ds = data.load(args.data, splits=("train", "valid"))
-    state, history = pretrain_encoder(ds, args.model, args.pretrain, pick_device(args.device), seed=args.seed)
+    state, history = pretrain_encoder(
+        ds, args.model, args.pretrain, pick_device(args.device), seed=args.seed, where=str(args.data)
+    )
     save_encoder(state, ds, args.model, args.out_encoder)
     write_history(history, args.out_history)
 
@@ -355,13 +358,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _diverged() -> type:
+    """TrainingDiverged without importing torch for commands that never train."""
+    train = sys.modules.get("longseq.train")
+    return train.TrainingDiverged if train else _NeverRaised
+
+
+class _NeverRaised(Exception):
+    pass
+
+
 def main(argv: list[str] | None = None) -> int:
     from .data import DataError
 
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except DataError as exc:
+    except (DataError, _diverged()) as exc:
         print(f"longseq {args.command}: error: {exc}", file=sys.stderr)
         return 2
     return 0

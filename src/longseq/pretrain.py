@@ -24,7 +24,7 @@ from torch import nn
 from .data import Dataset, Split, atomic_write_bytes
 from .models import LSTMClassifier, build_model, collate, length_batches
 from .reduce import token_ranks
-from .train import flush_denormals, peak_memory_mb, seed_everything
+from .train import TrainingDiverged, flush_denormals, peak_memory_mb, seed_everything
 
 DEFAULTS = {
     "window": 200,
@@ -103,6 +103,7 @@ def pretrain_encoder(
     device: torch.device,
     progress: bool = True,
     seed: int = 0,
+    where: str = "pretraining",
 ) -> tuple[dict, dict]:
     """Fit the autoencoder on train windows; return the best encoder's state and a history.
     The seed is the run's: it draws the windows and the encoder's start, so every seed of a
@@ -138,6 +139,12 @@ def pretrain_encoder(
             total += loss.detach() * len(rows)
             seen += len(rows)
         valid_loss = _mean_loss(model, valid, cfg["batch_size"] * 2, device)
+        if not (torch.isfinite(total) and np.isfinite(valid_loss)):  # else no best state to save
+            raise TrainingDiverged(
+                f"{where}: pretraining diverged: train loss {float(total) / seen}, valid loss {valid_loss} in "
+                f"epoch {epoch} (seed {seed}); no encoder was written. Try a lower lr (now {cfg['lr']}) "
+                f"or a smaller grad_clip (now {cfg['grad_clip']}) in the pretrain settings"
+            )
         history["epochs"].append(
             {
                 "epoch": epoch,
@@ -148,7 +155,7 @@ def pretrain_encoder(
         )
         if progress:
             print(
-                f"pretrain epoch {epoch}: train loss {total / seen:.4f} | valid loss {valid_loss:.4f}",
+                f"pretrain epoch {epoch}: train loss {float(total) / seen:.4f} | valid loss {valid_loss:.4f}",
                 file=sys.stderr,
                 flush=True,
             )

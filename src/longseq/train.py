@@ -31,6 +31,19 @@ from .tbptt import last_k_batch, tbptt_batch
 MIN_DELTA = 1e-4
 
 
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite: the run stops at once, with what to try."""
+
+
+def diverged(where: str, loss: float, run: dict, seed: int, cfg: TrainConfig) -> TrainingDiverged:
+    return TrainingDiverged(
+        f"{where}: training diverged: the loss is {loss} at update {run['updates']} (epoch {run['epoch']}, "
+        f"seed {seed}); no model or history was written. Try a lower lr (now {cfg.lr}), a smaller "
+        f"grad_clip (now {cfg.grad_clip}), or, for signals spanning orders of magnitude, "
+        "model: {scaling: robust} or {scaling: log}"
+    )
+
+
 def pick_device(requested: str = "auto") -> torch.device:
     """CUDA when present (the GPU the scheduler gave via CUDA_VISIBLE_DEVICES), else CPU."""
     if requested == "auto":
@@ -108,7 +121,9 @@ def host_batch(train: Split, rows: np.ndarray, pin: bool):
     return rows, x, lengths, y.pin_memory() if pin else y
 
 
-def _train_batch(model, step, batch, cfg: TrainConfig, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _train_batch(
+    model, step, batch, cfg: TrainConfig, device
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One batch in the arm's training mode; `step` clips and applies the gradients (an
     optimiser update). Returns (mean loss, logits, labels), all on the device and unread, so
     that the host never waits for the device inside an epoch."""
@@ -193,6 +208,7 @@ def train_model(
     progress: bool = True,
     checkpoint: str | os.PathLike | None = None,
     init_encoder: str | os.PathLike | None = None,
+    where: str = "training",
 ) -> tuple[nn.Module, dict]:
     """Fit on the train split for at most `max_updates` optimiser updates, evaluating on valid
     every `eval_every` updates; keep the weights of the evaluation with the lowest valid loss
@@ -282,6 +298,8 @@ def train_model(
 
     def evaluate_now() -> bool:
         """Record an evaluation; True when the run should stop."""
+        if not torch.isfinite(window["loss"]):  # on CUDA the loss is read here, not per batch
+            raise diverged(where, float(window["loss"]), run, seed, cfg)
         valid_loss, valid_acc = _evaluate_split(model, valid, device, cfg.batch_size * 2)
         model.train()
         entry = {
@@ -332,6 +350,8 @@ def train_model(
             rows = batch[0]
             before = run["updates"]
             loss, logits, y = _train_batch(model, step, batch, cfg, device)
+            if device.type == "cpu" and not torch.isfinite(loss):  # free on CPU: stop at once
+                raise diverged(where, float(loss), run, seed, cfg)
             window["loss"] += loss.float() * len(rows)
             window["correct"] += (logits.argmax(1) == y).sum()
             window["seen"] += len(rows)
