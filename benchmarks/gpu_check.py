@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
+from training_speed import make_split, optimiser_step, sync  # this folder's: run as a script
 
 from longseq.data import Split
 from longseq.models import LSTMClassifier
@@ -37,29 +37,15 @@ from longseq.train import _train_batch, flush_denormals, host_batch, memory_reco
 REPO = Path(__file__).resolve().parent.parent
 
 
-def sync(device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def token_split(n: int, steps: int, seed: int = 0) -> Split:
-    rng = np.random.default_rng(seed)
-    seqs = [rng.integers(2, 5000, size=steps).astype(np.int32) for _ in range(n)]
-    return Split.from_sequences(seqs, rng.integers(0, 2, size=n))
+    return make_split(n, steps, steps, 5000, seed)
 
 
 def model_and_step(device, hidden: int, embedding: int, steps: int):
     torch.manual_seed(0)
     cfg = ModelConfig(hidden=hidden, embedding=embedding)
     model = LSTMClassifier("tokens", 5000, 2, cfg, steps=steps).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), 1e-3)
-
-    def step():
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimiser.step()
-        optimiser.zero_grad(set_to_none=True)
-
-    return model, step
+    return model, optimiser_step(model, torch.optim.Adam(model.parameters(), 1e-3))
 
 
 def device_facts(device) -> dict:

@@ -358,23 +358,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _diverged() -> type:
-    """TrainingDiverged without importing torch for commands that never train."""
-    train = sys.modules.get("longseq.train")
-    return train.TrainingDiverged if train else _NeverRaised
-
-
-class _NeverRaised(Exception):
-    pass
-
-
 def main(argv: list[str] | None = None) -> int:
-    from .data import DataError
+    from .data import DataError, TrainingDiverged
 
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (DataError, _diverged()) as exc:
+    except (DataError, TrainingDiverged) as exc:
         print(f"longseq {args.command}: error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -38,6 +38,11 @@ class DataError(ValueError):
     """Bad input: the message names the file, the record and the fix."""
 
 
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite: the run stops at once, saying what to try. Here (no
+    torch) so that the CLI reports it like bad input without importing torch."""
+
+
 @dataclass
 class Split:
     """Variable-length sequences of one split, stored concatenated."""

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data import Dataset, Split, atomic_write_bytes, atomic_write_json
+from .data import Dataset, Split, TrainingDiverged, atomic_write_bytes, atomic_write_json
 from .models import average_views, build_model, collate, length_batches, predict_proba, to_device
 from .reduce import draw, draw_split
 from .settings import ModelConfig, TrainConfig, as_dict
@@ -29,10 +29,6 @@ from .tbptt import last_k_batch, tbptt_batch
 # A valid loss must fall by more than this to count as better (within it, higher accuracy
 # decides): a run at 1e-5 loss would otherwise "improve" to 1e-6 until its budget ran out.
 MIN_DELTA = 1e-4
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite: the run stops at once, with what to try."""
 
 
 def diverged(where: str, loss: float, run: dict, seed: int, cfg: TrainConfig) -> TrainingDiverged:
@@ -283,8 +279,11 @@ def train_model(
     bar = tqdm(
         total=cfg.max_updates, initial=run["updates"], desc="updates", disable=not progress, mininterval=30 if quiet else 0.1
     )
-    # training figures since the last evaluation, summed on the device and read at evaluations
-    window = {"loss": torch.zeros((), device=device), "correct": torch.zeros((), device=device), "seen": 0}
+    def fresh_window() -> dict:
+        """Training figures since the last evaluation, summed on the device, read at evaluations."""
+        return {"loss": torch.zeros((), device=device), "correct": torch.zeros((), device=device), "seen": 0}
+
+    window = fresh_window()
 
     def step() -> None:
         """One optimiser update, unless the budget is spent (TBPTT may ask mid-batch)."""
@@ -314,7 +313,7 @@ def train_model(
             "seconds": time.perf_counter() - started,
         }
         history["evaluations"].append(entry)
-        window.update(loss=torch.zeros((), device=device), correct=torch.zeros((), device=device), seen=0)
+        window.update(fresh_window())
         lower = valid_loss < best["valid_loss"] - MIN_DELTA
         tie = abs(valid_loss - best["valid_loss"]) <= MIN_DELTA and valid_acc > best["valid_accuracy"]
         if lower or tie:

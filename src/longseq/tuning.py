@@ -130,14 +130,13 @@ def record(space: dict, trials: list[dict], histories: list[dict]):
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize")
-    for number, (params, history) in enumerate(zip(trials, histories)):
+    for params, history in zip(trials, histories):
         study.add_trial(
             optuna.trial.create_trial(
                 params=params,
                 distributions=space,
                 value=history["best_valid_loss"],
                 user_attrs={
-                    "trial": number,
                     "valid_accuracy": history["best_valid_accuracy"],
                     "updates": history["updates"],
                     "still_improving": history["still_improving"],
@@ -150,19 +149,18 @@ def record(space: dict, trials: list[dict], histories: list[dict]):
 
 def choose(space: dict, trials: list[dict], history_files: list[str | Path], trials_csv, chosen_json) -> dict:
     """Record the trials and write the one with the lowest valid loss (valid only: no test)."""
-    from .data import atomic_write_json
+    from .data import atomic_write_bytes, atomic_write_json
 
     histories = [json.loads(Path(f).read_text()) for f in history_files]
     study = record(space, trials, histories)
     table = study.trials_dataframe(attrs=("number", "value", "params", "user_attrs"))
-    table = table.rename(columns={"value": "valid_loss"}).rename(
+    table = table.rename(columns={"number": "trial", "value": "valid_loss"}).rename(
         columns=lambda c: c.removeprefix("user_attrs_")
     )
-    Path(trials_csv).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(trials_csv, index=False)
+    atomic_write_bytes(trials_csv, table.to_csv(index=False).encode())
     best = study.best_trial
     chosen = {
-        "trial": best.user_attrs["trial"],
+        "trial": best.number,  # trials are added in order: Optuna's number is the trial's
         "params": best.params,
         "valid_loss": best.value,
         "valid_accuracy": best.user_attrs["valid_accuracy"],

@@ -207,11 +207,9 @@ def separated_pairs(sig: pd.DataFrame, alpha: float) -> list[tuple[str, str]]:
 def plot_critical_difference(
     ranks: pd.Series, sig: pd.DataFrame, n_datasets: int, alpha: float, path
 ) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import scikit_posthocs as sp
+
+    from .report import _save, plt  # the report's Agg backend and atomic PNG writer
 
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.28 * len(ranks)))
     sp.critical_difference_diagram(ranks, sig, alpha=alpha, ax=ax)
@@ -221,9 +219,7 @@ def plot_critical_difference(
         fontsize=8,
     )
     fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def write_verdict(metric_files, table_csv, text_md, figure, alpha: float = 0.05, seed: int = 0) -> str:
@@ -256,7 +252,6 @@ def write_verdict(metric_files, table_csv, text_md, figure, alpha: float = 0.05,
             )
         ]
     text = "\n".join(sections) + "\n"
-    Path(table_csv).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(table_csv, pd.concat(tables).to_csv(index=False).encode())
     atomic_write_bytes(text_md, text.encode())
     plot_critical_difference(ranks, sig, len(tables), alpha, figure)

@@ -73,9 +73,8 @@ for _dataset in DATASETS:  # every run's settings checked before any job starts
             raise ValueError(f"data set {_dataset!r}, arm {_arm!r}: {exc}") from None
 
 
-def merged_settings(dataset, arm, params=None):
-    """Every setting of one run (the dataclass defaults filled in), by section."""
-    params = params or {}
+def merged_settings(dataset, arm, params):
+    """Every setting of one run with a trial's overrides (the dataclass defaults filled in)."""
     return {
         "model": asdict(
             ModelConfig.from_dict(tuning.apply(_settings("model", dataset, arm), params, "model"))
@@ -90,9 +89,11 @@ def merged_settings(dataset, arm, params=None):
 # ---------------------------------------------------------------- the search (config 'tune:')
 TUNE = config.get("tune")
 TRIALS = {}  # arm -> every trial's overrides ({} for trial 0, the untuned settings)
+SPACES = {}  # arm -> its search space (Optuna distributions)
+UNTUNED = {}  # (data set, arm) -> trial 0's values of the searched settings
 if TUNE:
     for _arm in ARMS:
-        _space = tuning.arm_space(TUNE, _arm)
+        _space = SPACES[_arm] = tuning.arm_space(TUNE, _arm)
         _budget = sorted({n.split(".", 1)[1] for n in _space if n.startswith("train.")} & set(BUDGET_KEYS))
         if _budget:
             raise ValueError(
@@ -104,13 +105,13 @@ if TUNE:
                 try:
                     _merged = merged_settings(_dataset, _arm, _params)
                     if _number == 0:
-                        tuning.untuned_values(_space, _merged)
+                        UNTUNED[_dataset, _arm] = tuning.untuned_values(_space, _merged)
                 except ValueError as exc:
                     raise ValueError(f"data set {_dataset!r}, arm {_arm!r}, trial {_number}: {exc}") from None
 
 
 def tunes_reduction(arm):
-    return any(name.startswith("reduce.") for name in tuning.arm_space(TUNE, arm)) if TUNE else False
+    return any(name.startswith("reduce.") for name in SPACES.get(arm, {}))
 
 
 def code_fingerprint(*patterns):
@@ -204,10 +205,13 @@ def fetch_sha256(wildcards, output):
     return _fetched(output)["sha256"]
 
 
-def reduce_spec(wildcards):
+def _reduction(arm):
     """The arm's reduction only: editing its model or training settings must not re-reduce."""
-    arm = config["arms"][wildcards.arm]
-    return as_json({k: v for k, v in arm.items() if k not in ("model", "train")})
+    return {k: v for k, v in config["arms"][arm].items() if k not in ("model", "train")}
+
+
+def reduce_spec(wildcards):
+    return as_json(_reduction(wildcards.arm))
 
 
 def chosen_settings(wildcards):
@@ -228,9 +232,7 @@ def trial_overrides(wildcards) -> dict:
 
 
 def trial_reduce_spec(wildcards):
-    arm = config["arms"][wildcards.arm]
-    reduce = {k: v for k, v in arm.items() if k not in ("model", "train")}
-    return as_json(tuning.apply(reduce, trial_overrides(wildcards), "reduce"))
+    return as_json(tuning.apply(_reduction(wildcards.arm), trial_overrides(wildcards), "reduce"))
 
 
 def trial_data(wildcards):
@@ -240,26 +242,22 @@ def trial_data(wildcards):
     return f"results/reduced/{wildcards.dataset}/{wildcards.arm}"
 
 
+def _trial_settings(section, wildcards):
+    settings = _settings(section, wildcards.dataset, wildcards.arm)
+    return as_json(tuning.apply(settings, trial_overrides(wildcards), section))
+
+
 def trial_model_settings(wildcards):
-    return as_json(
-        tuning.apply(
-            _settings("model", wildcards.dataset, wildcards.arm), trial_overrides(wildcards), "model"
-        )
-    )
+    return _trial_settings("model", wildcards)
 
 
 def trial_train_settings(wildcards):
-    return as_json(
-        tuning.apply(
-            _settings("train", wildcards.dataset, wildcards.arm), trial_overrides(wildcards), "train"
-        )
-    )
+    return _trial_settings("train", wildcards)
 
 
 def trial_encoder(wildcards):
-    name = config["arms"][wildcards.arm].get("pretrain")
-    seed = TUNE.get("seed", 0)
-    return f"results/pretrained/{wildcards.dataset}/{name}/seed{seed}/encoder.pt" if name else []
+    """Trials start from the encoder of the search's seed."""
+    return encoder_path(wildcards.dataset, wildcards.arm, TUNE.get("seed", 0))
 
 
 def trial_histories(wildcards):
@@ -277,9 +275,7 @@ def search_space(wildcards):
 
 def trial_records(wildcards):
     """Every trial's values of the searched settings, trial 0's read from the untuned run."""
-    space = tuning.arm_space(TUNE, wildcards.arm)
-    untuned = tuning.untuned_values(space, merged_settings(wildcards.dataset, wildcards.arm))
-    return as_json([untuned] + TRIALS[wildcards.arm][1:])
+    return as_json([UNTUNED[wildcards.dataset, wildcards.arm]] + TRIALS[wildcards.arm][1:])
 
 
 def arm_spec(wildcards):
@@ -297,10 +293,14 @@ def pretrain_settings(wildcards):
     return as_json(PRETRAIN[wildcards.pretrain])
 
 
+def encoder_path(dataset, arm, seed):
+    name = config["arms"][arm].get("pretrain")
+    return f"results/pretrained/{dataset}/{name}/seed{seed}/encoder.pt" if name else []
+
+
 def pretrained_encoder(wildcards):
     """Each seed of a pretrained arm starts from an encoder pretrained with that seed."""
-    name = config["arms"][wildcards.arm].get("pretrain")
-    return f"results/pretrained/{wildcards.dataset}/{name}/seed{wildcards.seed}/encoder.pt" if name else []
+    return encoder_path(wildcards.dataset, wildcards.arm, wildcards.seed)
 
 
 def init_encoder_option(wildcards, input):
