@@ -30,7 +30,7 @@ import torch
 from training_speed import make_split, optimiser_step, sync  # this folder's: run as a script
 
 from longseq.data import Split
-from longseq.models import LSTMClassifier
+from longseq.models.lstm import LSTMClassifier
 from longseq.settings import ModelConfig, TrainConfig
 from longseq.train import _train_batch, flush_denormals, host_batch, memory_record
 

@@ -24,7 +24,8 @@ import torch
 from torch import nn
 
 from longseq.data import Split
-from longseq.models import LSTMClassifier, length_batches
+from longseq.batches import length_batches
+from longseq.models.lstm import LSTMClassifier
 from longseq.settings import ModelConfig, TrainConfig
 from longseq.train import _train_batch, flush_denormals, host_batch
 

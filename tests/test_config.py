@@ -8,7 +8,19 @@ from conftest import REPO
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from longseq import reducers
+from longseq.settings import ModelConfig
+
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def check(cfg):
+    """What the workflow checks when it is parsed: the schema, then each arm's reducer options
+    against that reducer's own schema (workflow/rules/common.smk)."""
+    validate(cfg, SCHEMA)
+    for name, arm in cfg["arms"].items():
+        reducers.check_arm(arm, f"config arm {name!r}")
+        ModelConfig.from_dict({**cfg.get("model", {}), **arm.get("model", {})})
 
 
 def default_config():
@@ -17,7 +29,7 @@ def default_config():
 
 @pytest.mark.parametrize("name", ["config.yaml", "full.yaml"])
 def test_shipped_configs_are_valid(name):
-    validate(yaml.safe_load((REPO / "config" / name).read_text()), SCHEMA)
+    check(yaml.safe_load((REPO / "config" / name).read_text()))
 
 
 def test_default_plus_more_arms_is_valid():
@@ -26,7 +38,7 @@ def test_default_plus_more_arms_is_valid():
     more = yaml.safe_load((REPO / "config" / "more_arms.yaml").read_text())
     assert not set(more["arms"]) & set(cfg["arms"])
     cfg["arms"].update(more["arms"])
-    validate(cfg, SCHEMA)
+    check(cfg)
     for arm in cfg["arms"].values():
         assert arm.get("pretrain", "autoencoder") in cfg["pretrain"]
 
@@ -48,6 +60,7 @@ DELETE = object()
 
 REJECTED = {
     "unknown reducer": _set(["arms", "full", "reduce"], "squash"),
+    "unknown model type": _set(["arms", "bag_baseline", "model", "type"], "gru"),
     "truncate without length": _set(["arms", "truncate_first_200", "length"], DELETE),
     "truncate keeps the middle": _set(["arms", "truncate_first_200", "keep"], "middle"),
     "zero length": _set(["arms", "truncate_last_200", "length"], 0),
@@ -72,5 +85,31 @@ REJECTED = {
 def test_schema_rejects(case):
     cfg = copy.deepcopy(default_config())
     REJECTED[case](cfg)
-    with pytest.raises(WorkflowError):
-        validate(cfg, SCHEMA)
+    with pytest.raises((WorkflowError, ValueError)):
+        check(cfg)
+
+
+def _generated(text: str, name: str) -> str:
+    return text.split(f"<!-- {name}")[1].split("-->", 1)[1].split(f"<!-- /{name} -->")[0].strip()
+
+
+def test_the_strategy_tables_in_config_readme_come_from_the_registries():
+    from longseq import models
+
+    readme = (REPO / "config" / "README.md").read_text()
+    assert _generated(readme, "reducers") == reducers.table()
+    assert _generated(readme, "models") == models.table()
+
+
+def test_every_registered_strategy_has_a_checked_schema():
+    """Each reducer's options schema is itself valid JSON schema, and every model setting the
+    schema accepts is a ModelConfig field (the one place for defaults)."""
+    import dataclasses
+
+    import jsonschema
+
+    for name in reducers.names():
+        jsonschema.Draft202012Validator.check_schema(reducers.options_schema(name))
+    schema = yaml.safe_load(open(SCHEMA))
+    model_keys = set(schema["$defs"]["model"]["properties"])
+    assert model_keys == {f.name for f in dataclasses.fields(ModelConfig)}

@@ -7,7 +7,7 @@ import torch
 from longseq import data, sources
 from longseq.evaluate import evaluate
 from longseq.pretrain import pretrain_encoder, save_encoder
-from longseq.reduce import draw, draw_split, reduce_dataset
+from longseq.reducers import draw, draw_split, reduce_dataset
 from longseq.train import learning_rate_factor, save_model, train_model, write_history
 from longseq.settings import TrainConfig
 

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from longseq.data import Split
-from longseq.models import LSTMClassifier, average_views, collate, length_batches
+from longseq.batches import average_views, collate, length_batches
+from longseq.models.lstm import LSTMClassifier
 from longseq.settings import ModelConfig
 
 
@@ -86,7 +87,7 @@ def test_average_views_groups_by_origin():
 
 
 def test_bag_baseline_ignores_order_and_padding():
-    from longseq.models import BagClassifier
+    from longseq.models.bag import BagClassifier
 
     torch.manual_seed(0)
     for kind, n_inputs in (("tokens", 20), ("signal", 3)):
@@ -121,7 +122,7 @@ def test_parallel_token_streams_padded_equals_unpadded():
 
 
 def test_reverse_valid_keeps_padding_in_place():
-    from longseq.models import reverse_valid
+    from longseq.models.segments import reverse_valid
 
     h = torch.arange(10.0).view(2, 5, 1)
     out = reverse_valid(h, torch.tensor([5, 3]))
@@ -130,8 +131,8 @@ def test_reverse_valid_keeps_padding_in_place():
 
 def test_segments_model_reads_halves_from_both_ends_and_ignores_batch_padding():
     from longseq.data import Dataset
-    from longseq.models import SegmentClassifier, reverse_valid
-    from longseq.reduce import parallel
+    from longseq.models.segments import SegmentClassifier, reverse_valid
+    from longseq.reducers import reduce_dataset
 
     torch.manual_seed(0)
     rng = np.random.default_rng(4)
@@ -142,7 +143,7 @@ def test_segments_model_reads_halves_from_both_ends_and_ignores_batch_padding():
         {s: Split.from_sequences(seqs, [0, 1]) for s in ("train", "valid", "test")},
         {"channels": ["c0", "c1"]},
     )
-    halves = parallel(ds, {"pieces": 2}).splits["train"]
+    halves = reduce_dataset(ds, {"reduce": "parallel", "pieces": 2}).splits["train"]
     model = SegmentClassifier("signal", 4, 2, pieces=2, cfg=ModelConfig(hidden=5)).eval()
     x, lengths = collate(halves, np.arange(2), torch.device("cpu"))
     with torch.no_grad():
@@ -157,8 +158,8 @@ def test_segments_model_reads_halves_from_both_ends_and_ignores_batch_padding():
         torch.testing.assert_close(flipped, via_model)
 
 
-def test_chunk_encoder_summarises_windows_and_ignores_batch_padding():
-    from longseq.models import ChunkEncoderClassifier
+def test_chunk_encoder_summarizes_windows_and_ignores_batch_padding():
+    from longseq.models.chunk_encoder import ChunkEncoderClassifier
 
     torch.manual_seed(2)
     encoder = LSTMClassifier("tokens", 20, 2, ModelConfig(hidden=6, embedding=3))
@@ -171,7 +172,7 @@ def test_chunk_encoder_summarises_windows_and_ignores_batch_padding():
         for i, seq in enumerate(seqs):
             alone = model(torch.from_numpy(seq).long()[None], torch.tensor([len(seq)]))
             torch.testing.assert_close(batched[i], alone[0])
-            # by hand: windows of 4 summarised by the encoder's last valid output
+            # by hand: windows of 4 summarized by the encoder's last valid output
             pieces = [torch.from_numpy(seq[s : s + 4]).long()[None] for s in range(0, len(seq), 4)]
             summaries = torch.stack([encoder.run(p)[0][0, -1] for p in pieces])[None]
             out, _ = model.lstm(summaries)
@@ -179,7 +180,7 @@ def test_chunk_encoder_summarises_windows_and_ignores_batch_padding():
 
 
 def test_frozen_chunk_encoder_gets_no_gradient():
-    from longseq.models import ChunkEncoderClassifier
+    from longseq.models.chunk_encoder import ChunkEncoderClassifier
 
     model = ChunkEncoderClassifier(
         LSTMClassifier("tokens", 20, 2, ModelConfig(hidden=4, embedding=3)), 2, ModelConfig(chunk=3, hidden=4, freeze=True)

@@ -4,7 +4,7 @@ import torch
 
 from longseq.models import build_model
 from longseq.pretrain import cut_windows, init_from_encoder, pretrain_encoder, save_encoder
-from longseq.reduce import draw, reduce_dataset
+from longseq.reducers import draw, reduce_dataset
 from longseq.train import train_model
 
 MODEL = {"hidden": 8, "embedding": 4}

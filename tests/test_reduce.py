@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from longseq.data import Dataset, Split
-from longseq.reduce import draw, draw_split, reduce_dataset, token_ranks
+from longseq.data import token_ranks
+from longseq.reducers import draw, draw_split, reduce_dataset
 
 
 def seqs(split):
@@ -137,7 +138,7 @@ def test_project_tokens_hashes_ngrams_consistently(token_dataset):
     again = reduce_dataset(token_dataset, {"reduce": "project", "ngram": 3, "buckets": 50})
     np.testing.assert_array_equal(again.splits["test"].values, out.splits["test"].values)
     # the same trigram gets the same id wherever it occurs
-    from longseq.reduce import _ngram_ids
+    from longseq.reducers.project import _ngram_ids
 
     ids = _ngram_ids(np.array([5, 6, 7, 9, 9, 9, 5, 6, 7], dtype=np.int32), 3, 50)
     assert ids[0] == ids[2] != ids[1]

@@ -72,7 +72,7 @@ def test_collect_joins_the_training_benchmarks(runs):
     assert len(table) == 16
     row = table[(table["dataset"] == "d1") & (table["arm"] == "full") & (table["seed"] == 1)].iloc[0]
     assert row["job_seconds"] == 5 and row["job_max_rss_mb"] == 1500
-    overview = report.summarise(table)
+    overview = report.summarize_runs(table)
     assert {"job_seconds_mean", "job_max_rss_mb_mean"} <= set(overview.columns)
     # the budget is visible: updates, steps read, and how many seeds were still improving
     row = overview[(overview["dataset"] == "d1") & (overview["arm"] == "full")].iloc[0]
@@ -83,7 +83,7 @@ def test_collect_joins_the_training_benchmarks(runs):
 def test_the_figures_and_table_are_written(runs, tmp_path):
     folder, files = runs
     table = report.collect([m for m, _, _ in files])
-    overview = report.summarise(table)
+    overview = report.summarize_runs(table)
     out = tmp_path / "out"
     out.mkdir()
     report.results_table_html(overview, out / "t.html")
@@ -156,7 +156,7 @@ def test_compare_names_a_missing_table(tmp_path, capsys):
 
 def test_markdown_tables_are_written_from_the_overview(runs, capsys):
     folder, files = runs
-    overview = report.summarise(report.collect([m for m, _, _ in files]))
+    overview = report.summarize_runs(report.collect([m for m, _, _ in files]))
     overview.to_csv(folder / "overview.csv", index=False)
     assert cli.main(["tables", str(folder / "overview.csv")]) == 0
     text = capsys.readouterr().out

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from longseq.models import LSTMClassifier
+from longseq.models.lstm import LSTMClassifier
 from longseq.settings import ModelConfig
 from longseq.tbptt import last_k_batch, tbptt_batch
 

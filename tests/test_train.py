@@ -161,7 +161,7 @@ ARMS = {
 @pytest.mark.parametrize("arm", sorted(ARMS))
 @pytest.mark.parametrize("kind", ["tokens", "signal"])
 def test_every_arm_trains_and_evaluates(tmp_path, token_dataset, signal_dataset, arm, kind):
-    from longseq.reduce import reduce_dataset
+    from longseq.reducers import reduce_dataset
 
     reduction, model_cfg, train_cfg = ARMS[arm]
     ds = reduce_dataset(token_dataset if kind == "tokens" else signal_dataset, reduction)

@@ -29,8 +29,10 @@ def write_sheet(path: Path, *rows: list[str]) -> Path:
     return path
 
 
-def snakemake(workdir: Path, *args: str) -> str:
+def snakemake(workdir: Path, *args: str, pythonpath: Path | None = None) -> str:
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
+    if pythonpath:  # the workflow imports longseq from a copy of the package
+        env["PYTHONPATH"] = str(pythonpath)
     result = subprocess.run(
         [
             f"{BIN}/snakemake",
@@ -200,11 +202,12 @@ def test_editing_a_data_set_row_reruns_that_data_set_only(finished_study):
         counts = job_counts(snakemake(tmp, "-n"))
     finally:
         sheet.write_text(original)
-    # one ingest, its 3 arms reduced, an encoder per seed, 3 arms x 2 seeds trained and evaluated
+    # one ingest, its 2 reductions (first and first_ae share one), an encoder per seed, 3 arms
+    # x 2 seeds trained and evaluated
     assert counts == {
         "ingested_dataset": 1,
         "dataset_table": 1,
-        "reduced_dataset": 3,
+        "reduced_dataset": 2,
         "pretrained_encoder": 2,
         "trained_model": 6,
         "test_metrics": 6,
@@ -302,22 +305,80 @@ def test_the_report_shows_the_table_and_figures_in_headless_chromium(finished_st
     ("module", "expected"),
     [
         ("evaluate.py", {"test_metrics": 18, **AGGREGATES}),
-        ("report.py", {"dataset_table": 1, **{k: v for k, v in AGGREGATES.items() if k != "verdict"}}),
+        ("report.py", {"dataset_table": 1, **AGGREGATES}),  # the verdict reads runs with report's code
         ("verdict.py", {"verdict": 1, "all": 1}),
+        # the truncate reduction, shared by arms first and first_ae: theirs only, no encoder
+        (
+            "reducers/truncate.py",
+            {"reduced_dataset": 3, "trained_model": 12, "test_metrics": 12, **AGGREGATES},
+        ),
+        ("models/bag.py", {}),  # no arm of the test study uses it
+        ("sources/dna.py", {}),  # no data set of the test study reads DNA
     ],
 )
 def test_a_code_change_in_one_step_reruns_that_steps_jobs(finished_study, tmp_path, module, expected):
     """Each rule carries a fingerprint of the modules it runs (workflow/rules/common.smk)."""
     tmp, _ = finished_study
+    copy = copy_of_repo(tmp_path)
+    assert "Nothing to be done" in snakemake(tmp, "-n", "--snakefile", str(copy / "Snakefile"))
+    edited = copy / "src" / "longseq" / module
+    edited.write_text(edited.read_text() + "\n# an edit\n")
+    output = snakemake(tmp, "-n", "--snakefile", str(copy / "Snakefile"))
+    assert (job_counts(output) if expected else "Nothing to be done" in output) == (expected or True)
+
+
+def copy_of_repo(tmp_path: Path) -> Path:
     copy = tmp_path / "repo"
     copy.mkdir()
     for part in ("Snakefile", "workflow", "profiles", "src"):
         source = REPO / part
         (shutil.copytree if source.is_dir() else shutil.copy)(source, copy / part)
-    assert "Nothing to be done" in snakemake(tmp, "-n", "--snakefile", str(copy / "Snakefile"))
-    edited = copy / "src" / "longseq" / module
-    edited.write_text(edited.read_text() + "\n# an edit\n")
-    assert job_counts(snakemake(tmp, "-n", "--snakefile", str(copy / "Snakefile"))) == expected
+    return copy
+
+
+REVERSE = '''"""Read the sequence backwards, last step first."""
+
+from ._base import map_splits
+
+OPTIONS = {"copies": {"type": "integer", "minimum": 1}}
+
+
+def reduce(ds, arm):
+    return map_splits(ds, lambda seq: seq[::-1].copy())
+'''
+
+
+def test_a_new_reducer_is_one_module_and_schedules_only_its_arm(finished_study, tmp_path):
+    """The recipe in docs/method.md: drop a module into longseq/reducers, name it in an arm."""
+    tmp, config = finished_study
+    copy = copy_of_repo(tmp_path)
+    (copy / "src" / "longseq" / "reducers" / "reverse.py").write_text(REVERSE)
+    run = dict(snakefile=str(copy / "Snakefile"))
+    assert "Nothing to be done" in snakemake(
+        tmp, "-n", "--snakefile", run["snakefile"], pythonpath=copy / "src"
+    )
+    edited = dict(config, arms=dict(config["arms"], backwards={"reduce": "reverse"}))
+    (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(edited))
+    try:
+        output = snakemake(tmp, "-n", "--snakefile", run["snakefile"], pythonpath=copy / "src")
+        misspelt = dict(config, arms=dict(config["arms"], backwards={"reduce": "reverse", "copy": 2}))
+        (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(misspelt))
+        env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"], PYTHONPATH=str(copy / "src"))
+        refused = subprocess.run(
+            [f"{BIN}/snakemake", "-n", "--snakefile", run["snakefile"], "--directory", str(tmp)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+    finally:
+        (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    # 3 data sets x the new arm (x 2 seeds for training and evaluation), plus the aggregates
+    assert job_counts(output) == {"reduced_dataset": 3, "trained_model": 6, "test_metrics": 6, **AGGREGATES}
+    assert "results/reduced/syn/reverse" in output
+    assert refused.returncode != 0
+    assert "config arm 'backwards'" in refused.stderr + refused.stdout
+    assert "'copy' was unexpected" in refused.stderr + refused.stdout
 
 
 def test_editing_a_model_setting_retrains_but_does_not_re_ingest_or_re_reduce(finished_study):

@@ -41,7 +41,7 @@ def cmd_ingest(args) -> None:
 
 def cmd_reduce(args) -> None:
     from . import data
-    from .reduce import reduce_dataset
+    from .reducers import reduce_dataset
     from .tuning import apply, chosen_overrides
 
     arm = apply(args.arm, chosen_overrides(args.tuned), "reduce")
@@ -94,18 +94,13 @@ def cmd_pretrain(args) -> None:
 
 def cmd_evaluate(args) -> None:
     from . import data
-    from .evaluate import evaluate
+    from .evaluate import evaluate, run_record
     from .train import pick_device
 
     _threads(args.threads)
     ds = data.load(args.data, splits=("test",))
-    metrics = evaluate(args.model, args.history, ds, pick_device(args.device))
-    metrics = {
-        "dataset": args.dataset,
-        "arm": args.arm,
-        "seed": args.seed,
-        "arm_params": args.arm_spec or ds.meta.get("arm", {}),
-    } | metrics
+    run = {"dataset": args.dataset, "arm": args.arm, "seed": args.seed, "arm_params": args.arm_spec}
+    metrics = run_record(run, evaluate(args.model, args.history, ds, pick_device(args.device)), ds)
     data.atomic_write_json(args.out, metrics)
     print(f"{args.dataset}/{args.arm}/seed {args.seed}: accuracy {metrics['accuracy']:.4f}", file=sys.stderr)
 
@@ -170,50 +165,21 @@ def cmd_confusion(args) -> None:
     plot_confusions(args.metrics, args.dataset, args.out)
 
 
-def _overview(path: Path):
-    import pandas as pd
-
-    path = path / "overview.csv" if path.is_dir() else path
-    if not path.exists():
-        from .data import DataError
-
-        raise DataError(f"{path}: no overview table; give a results folder or its overview.csv")
-    return pd.read_csv(path)
-
-
 def cmd_compare(args) -> None:
-    from .report import compare
+    from .report import compare, compare_text, read_overview
 
-    diff = compare(_overview(args.a), _overview(args.b))
+    diff = compare(read_overview(args.a), read_overview(args.b))
     if args.out:
         from .data import atomic_write_bytes
 
         atomic_write_bytes(args.out, diff.to_csv(index=False).encode())
-
-    def mean_std(side):
-        return (
-            diff[f"accuracy_mean_{side}"].map("{:.3f}".format)
-            + " ± "
-            + diff[f"accuracy_std_{side}"].fillna(0).map("{:.3f}".format)
-        )
-
-    shown = diff.assign(
-        A=mean_std("a"),
-        B=mean_std("b"),
-        change=diff["accuracy_change"].map("{:+.3f}".format)
-        + diff["beyond_spread"].map({True: " *", False: ""}),
-        time=diff["time_ratio"].map("{:.2f}x".format),
-    )
-    shown.loc[shown["only_in"] == "A", ["B", "change", "time"]] = "–"
-    shown.loc[shown["only_in"] == "B", ["A", "change", "time"]] = "–"
-    print(f"A = {args.a}\nB = {args.b}\n(* : the change exceeds the seeds' combined spread; time: B / A)")
-    print(shown[["dataset", "arm", "A", "B", "change", "time", "only_in"]].to_string(index=False))
+    print(f"A = {args.a}\nB = {args.b}\n{compare_text(diff)}")
 
 
 def cmd_tables(args) -> None:
-    from .report import markdown_tables
+    from .report import markdown_tables, read_overview
 
-    print(markdown_tables(_overview(args.results)))
+    print(markdown_tables(read_overview(args.results)))
 
 
 def build_parser() -> argparse.ArgumentParser:

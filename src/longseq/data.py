@@ -260,6 +260,16 @@ def load(path: str | os.PathLike, mmap: bool = True, splits: Sequence[str] = SPL
     return Dataset(meta["kind"], meta["classes"], loaded, meta)
 
 
+def token_ranks(train: Split, vocab_size: int) -> np.ndarray:
+    """rank[token id] = 0 for the most frequent token in the train split, 1 for the next, ...
+    Fitted on train only; used by summarize and by pretraining's target vocabulary."""
+    counts = np.bincount(np.asarray(train.values), minlength=vocab_size)
+    order = np.lexsort((np.arange(vocab_size), -counts))  # by count desc, ties by id
+    ranks = np.empty(vocab_size, dtype=np.int64)
+    ranks[order] = np.arange(vocab_size)
+    return ranks
+
+
 def stratified_split(labels: np.ndarray, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
     """Row indices per split, stratified by class; the last split takes the remainder."""
     rng = np.random.default_rng(seed)

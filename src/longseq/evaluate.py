@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from .data import Dataset
-from .models import average_views, predict_proba
-from .reduce import draw_split
+from .batches import average_views, predict_proba
+from .reducers import draw_split
 from .train import flush_denormals, load_model, pick_device
 
 
@@ -83,3 +83,9 @@ def evaluate(
         "labels": labels.tolist(),
         "predicted": predicted.tolist(),
     }
+
+
+def run_record(run: dict, metrics: dict, ds: Dataset) -> dict:
+    """The metrics file of one run: which run it is (data set, arm, seed, the arm's settings;
+    the reduction's when none are given), then its test metrics."""
+    return {**run, "arm_params": run.get("arm_params") or ds.meta.get("arm", {})} | metrics

@@ -21,9 +21,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import Dataset, Split, atomic_write_bytes
-from .models import LSTMClassifier, build_model, collate, length_batches
-from .reduce import token_ranks
+from .data import Dataset, Split, atomic_write_bytes, token_ranks
+from .batches import collate, length_batches
+from .models import build_model
+from .models.lstm import LSTMClassifier
 from .train import TrainingDiverged, flush_denormals, peak_memory_mb, seed_everything
 
 DEFAULTS = {

@@ -84,7 +84,7 @@ def collect(metric_files: list[str | Path], benchmark_files: list[str | Path] = 
     return table.sort_values(["dataset", "arm", "seed"]).reset_index(drop=True)
 
 
-def summarise(table: pd.DataFrame) -> pd.DataFrame:
+def summarize_runs(table: pd.DataFrame) -> pd.DataFrame:
     """Mean and spread (sample std) over seeds per data set x arm."""
     grouped = table.groupby(["dataset", "arm"], sort=True, observed=True)
     out = grouped.agg(
@@ -156,7 +156,7 @@ def plot_accuracy_by_arm(table: pd.DataFrame, path: str | Path) -> None:
 def aggregate(metric_files, summary_csv, overview_csv, figure, benchmark_files=()) -> pd.DataFrame:
     table = collect(metric_files, benchmark_files)
     atomic_write_bytes(summary_csv, table.to_csv(index=False).encode())
-    atomic_write_bytes(overview_csv, summarise(table).to_csv(index=False, float_format="%.4f").encode())
+    atomic_write_bytes(overview_csv, summarize_runs(table).to_csv(index=False, float_format="%.4f").encode())
     plot_accuracy_by_arm(table, figure)
     return table
 
@@ -287,14 +287,10 @@ def plot_accuracy_vs_steps(table: pd.DataFrame, path: str | Path) -> None:
 
 
 def _strategy(params: str) -> str:
-    arm = json.loads(params)
-    if "model" in arm or "train" in arm or "pretrain" in arm:
-        return "other"
-    if arm["reduce"] == "truncate":
-        return f"truncate ({arm.get('keep', 'first')})"
-    if arm["reduce"] == "sample":
-        return f"sample ({arm.get('mode', 'timesteps')})"
-    return "other"
+    """The length sweep an arm belongs to, as its reducer declares it (`family`)."""
+    from .reducers import family
+
+    return family(json.loads(params))
 
 
 def plot_accuracy_vs_cost(overview: pd.DataFrame, path: str | Path) -> None:
@@ -419,6 +415,41 @@ def plot_confusions(metric_files: list[str | Path], dataset: str, path: str | Pa
     )
     fig.tight_layout()
     _save(fig, path)
+
+
+def read_overview(path: str | Path) -> pd.DataFrame:
+    """A study's overview table, from its results folder or the file itself."""
+    path = Path(path)
+    path = path / "overview.csv" if path.is_dir() else path
+    if not path.exists():
+        from .data import DataError
+
+        raise DataError(f"{path}: no overview table; give a results folder or its overview.csv")
+    return pd.read_csv(path)
+
+
+def compare_text(diff: pd.DataFrame) -> str:
+    """`compare`'s table as the terminal shows it: mean ± std per side, the change (starred
+    beyond the seeds' combined spread) and the time ratio."""
+
+    def mean_std(side):
+        return (
+            diff[f"accuracy_mean_{side}"].map("{:.3f}".format)
+            + " ± "
+            + diff[f"accuracy_std_{side}"].fillna(0).map("{:.3f}".format)
+        )
+
+    shown = diff.assign(
+        A=mean_std("a"),
+        B=mean_std("b"),
+        change=diff["accuracy_change"].map("{:+.3f}".format)
+        + diff["beyond_spread"].map({True: " *", False: ""}),
+        time=diff["time_ratio"].map("{:.2f}x".format),
+    )
+    shown.loc[shown["only_in"] == "A", ["B", "change", "time"]] = "–"
+    shown.loc[shown["only_in"] == "B", ["A", "change", "time"]] = "–"
+    table = shown[["dataset", "arm", "A", "B", "change", "time", "only_in"]].to_string(index=False)
+    return f"(* : the change exceeds the seeds' combined spread; time: B / A)\n{table}"
 
 
 def compare(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,7 @@ BUDGET_KEYS = ("max_updates", "eval_every", "min_updates", "patience")
 
 @dataclass(frozen=True)
 class ModelConfig:
-    type: str = "lstm"  # lstm, seq2seq, bag, segments, chunk_encoder (see longseq.models)
+    type: str = "lstm"  # a module of longseq.models: lstm, seq2seq, bag, segments, chunk_encoder
     hidden: int = 64
     embedding: int = 32
     layers: int = 1
@@ -27,13 +27,18 @@ class ModelConfig:
     # signals: standard (mean, std), robust (median, IQR) or log (sign * log1p |x|, then
     # standard); fitted on the train split only
     scaling: str = "standard"
-    chunk: int = 20  # chunk_encoder: steps per summarised window
+    chunk: int = 20  # chunk_encoder: steps per summarized window
     freeze: bool = False  # chunk_encoder: keep the (pretrained) encoder fixed
     reverse: str = "alternate"  # segments: read every other piece backwards
 
     @classmethod
     def from_dict(cls, settings: dict | None) -> "ModelConfig":
-        return cls(**_known(cls, settings or {}, "model"))
+        config = cls(**_known(cls, settings or {}, "model"))
+        from .models import names  # the model types are the modules of longseq.models
+
+        if config.type not in names():
+            raise ValueError(f"model settings: unknown type {config.type!r}; use one of {names()}")
+        return config
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .models import to_device
+from .batches import to_device
 
 
 def _to(device: torch.device, index: torch.Tensor) -> torch.Tensor:

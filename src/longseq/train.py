@@ -21,8 +21,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data import Dataset, Split, TrainingDiverged, atomic_write_bytes, atomic_write_json
-from .models import average_views, build_model, collate, length_batches, predict_proba, to_device
-from .reduce import draw, draw_split
+from .batches import average_views, collate, length_batches, predict_proba, to_device
+from .models import build_model
+from .reducers import draw, draw_split
 from .settings import ModelConfig, TrainConfig, as_dict
 from .tbptt import last_k_batch, tbptt_batch
 
@@ -195,6 +196,205 @@ def epoch_batches(train: Split, batch_size: int, seed: int, epoch: int) -> list[
     return length_batches(train.lengths, batch_size, np.random.default_rng([seed, epoch]))
 
 
+class Training:
+    """One run: what it trains, where it stands (updates, epoch, batch within it, steps read)
+    and what it has recorded. `train_model` drives it: set up, resume, epochs, summary."""
+
+    def __init__(self, ds, model_cfg, cfg, seed, device, init_encoder, progress, where) -> None:
+        self.ds, self.model_cfg, self.cfg, self.seed, self.device, self.where = (
+            ds,
+            model_cfg,
+            cfg,
+            seed,
+            device,
+            where,
+        )
+        flush_denormals()
+        seed_everything(seed, device)
+        run_data = draw(ds, seed, epoch=1)
+        self.train, self.valid = run_data.splits["train"], run_data.splits["valid"]
+        steps = int(self.train.lengths.max())
+        self.model = build_model(run_data, model_cfg, steps)
+        if cfg.mode != "bptt" and not hasattr(self.model, "run"):  # truncated modes read chunk by chunk
+            raise ValueError(
+                f"training mode {cfg.mode!r} needs an LSTM model that reads in chunks "
+                f"(lstm, seq2seq), not {model_cfg.type!r}"
+            )
+        self.model.fit_normalisation(self.train)
+        if init_encoder:
+            from .pretrain import init_from_encoder
+
+            init_from_encoder(self.model, run_data, init_encoder)
+        self.model.to(device)
+        self.optimiser = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimiser, lambda u: learning_rate_factor(u, cfg)
+        )
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        self.identity = {
+            "model": as_dict(model_cfg),
+            "train": as_dict(cfg),
+            "seed": seed,
+            "n_train": len(ds.splits["train"]),
+            "init": str(init_encoder),
+        }
+        self.history = {
+            "evaluations": [],
+            "seed": seed,
+            "device": str(device),
+            "config": as_dict(cfg),
+            "model": as_dict(model_cfg),
+            "init": {
+                "scheme": model_cfg.init,
+                "steps": steps,
+                "encoder": str(init_encoder) if init_encoder else None,
+            },
+            "scaling": model_cfg.scaling if ds.kind == "signal" else None,
+            "precision": "bfloat16 autocast" if uses_autocast(cfg, device) else "float32",
+            "resumed_at": [],
+        }
+        self.best = {"valid_loss": np.inf, "valid_accuracy": -1.0, "update": 0, "state": None}
+        self.run = {"updates": 0, "epoch": 1, "batch": 0, "steps_read": 0, "seconds": 0.0, "stopped_by": None}
+        self.progress, self.quiet = progress, not sys.stderr.isatty()
+        self.window = self.fresh_window()
+
+    def resume(self, checkpoint) -> None:
+        """Continue from a checkpoint of this very run; one of another run is left alone."""
+        saved = torch.load(checkpoint, map_location=self.device, weights_only=False)
+        if saved["identity"] != self.identity:
+            return
+        self.model.load_state_dict(saved["model"])
+        self.optimiser.load_state_dict(saved["optimiser"])
+        self.scheduler.load_state_dict(saved["scheduler"])
+        _restore_rng(saved["rng"])
+        self.history, self.best, self.run = saved["history"], saved["best"], saved["run"]
+        self.history["resumed_at"].append(self.run["updates"])
+        print(f"resumed from {checkpoint} after update {self.run['updates']}", file=sys.stderr)
+
+    def fresh_window(self) -> dict:
+        """Training figures since the last evaluation, summed on the device, read at evaluations."""
+        return {
+            "loss": torch.zeros((), device=self.device),
+            "correct": torch.zeros((), device=self.device),
+            "seen": 0,
+        }
+
+    def step(self) -> None:
+        """One optimiser update, unless the budget is spent (TBPTT may ask mid-batch)."""
+        if self.run["updates"] < self.cfg.max_updates:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+            self.optimiser.step()
+            self.scheduler.step()
+            self.run["updates"] += 1
+            self.bar.update(1)
+        self.optimiser.zero_grad(set_to_none=True)
+
+    def epoch(self, checkpoint) -> None:
+        """The rest of the current epoch, evaluating (and checkpointing) every `eval_every`
+        updates; stops early when an evaluation says so."""
+        cfg, run, device, window = self.cfg, self.run, self.device, self.window
+        epoch_train = (
+            self.train if run["epoch"] == 1 else draw_split(self.ds, "train", self.seed, run["epoch"])
+        )
+        batches = epoch_batches(epoch_train, cfg.batch_size, self.seed, run["epoch"])
+        pin = device.type == "cuda"
+        built = (host_batch(epoch_train, batches[i], pin) for i in range(run["batch"], len(batches)))
+        for index, batch in enumerate(prefetched(built) if pin else built, start=run["batch"]):
+            rows = batch[0]
+            before = run["updates"]
+            loss, logits, y = _train_batch(self.model, self.step, batch, cfg, device)
+            if device.type == "cpu" and not torch.isfinite(loss):  # free on CPU: stop at once
+                raise diverged(self.where, float(loss), run, self.seed, cfg)
+            window["loss"] += loss.float() * len(rows)
+            window["correct"] += (logits.argmax(1) == y).sum()
+            window["seen"] += len(rows)
+            run["steps_read"] += int(epoch_train.lengths[rows].sum())
+            run["batch"] = index + 1
+            crossed = run["updates"] // cfg.eval_every > before // cfg.eval_every
+            if crossed or run["updates"] >= cfg.max_updates:
+                stop = self.evaluate()
+                if checkpoint:
+                    run["seconds"] = time.perf_counter() - self.started
+                    _save_checkpoint(
+                        checkpoint,
+                        self.identity,
+                        self.model,
+                        self.optimiser,
+                        self.scheduler,
+                        run,
+                        self.history,
+                        self.best,
+                    )
+                if stop:
+                    return
+        run["epoch"], run["batch"] = run["epoch"] + 1, 0
+
+    def evaluate(self) -> bool:
+        """Record an evaluation on valid, keep the best weights; True when the run should stop."""
+        cfg, run, best, window = self.cfg, self.run, self.best, self.window
+        if not torch.isfinite(window["loss"]):  # on CUDA the loss is read here, not per batch
+            raise diverged(self.where, float(window["loss"]), run, self.seed, cfg)
+        valid_loss, valid_acc = _evaluate_split(self.model, self.valid, self.device, cfg.batch_size * 2)
+        self.model.train()
+        entry = {
+            "update": run["updates"],
+            "epoch": run["epoch"],
+            "train_loss": float(window["loss"]) / max(1, window["seen"]),
+            "train_accuracy": float(window["correct"]) / max(1, window["seen"]),
+            "valid_loss": valid_loss,
+            "valid_accuracy": valid_acc,
+            "lr": self.optimiser.param_groups[0]["lr"],
+            "steps_read": run["steps_read"],
+            "seconds": time.perf_counter() - self.started,
+        }
+        self.history["evaluations"].append(entry)
+        window.update(self.fresh_window())
+        lower = valid_loss < best["valid_loss"] - MIN_DELTA
+        tie = abs(valid_loss - best["valid_loss"]) <= MIN_DELTA and valid_acc > best["valid_accuracy"]
+        if lower or tie:
+            best.update(
+                valid_loss=valid_loss,
+                valid_accuracy=valid_acc,
+                update=run["updates"],
+                state={k: v.detach().clone() for k, v in self.model.state_dict().items()},
+            )
+        if not self.progress or self.quiet:
+            print(
+                f"update {run['updates']} (epoch {run['epoch']}): train loss {entry['train_loss']:.4f} "
+                f"acc {entry['train_accuracy']:.3f} | valid loss {valid_loss:.4f} acc {valid_acc:.3f} "
+                f"| lr {entry['lr']:.2e}",
+                file=sys.stderr,
+                flush=True,
+            )
+        since_best = sum(e["update"] > best["update"] for e in self.history["evaluations"])
+        if run["updates"] >= cfg.max_updates:
+            run["stopped_by"] = "budget"
+        elif run["updates"] >= cfg.min_updates and since_best >= cfg.patience:
+            run["stopped_by"] = "patience"
+        return run["stopped_by"] is not None
+
+    def summary(self) -> dict:
+        """The history with the run's totals, after the best weights are put back."""
+        self.model.load_state_dict(self.best["state"])
+        run, best = self.run, self.best
+        self.history.update(
+            train_seconds=time.perf_counter() - self.started,
+            updates=run["updates"],
+            epochs=run["epoch"] - (run["batch"] == 0),
+            steps_read=run["steps_read"],
+            stopped_by=run["stopped_by"],
+            best_update=best["update"],
+            best_valid_loss=best["valid_loss"],
+            best_valid_accuracy=best["valid_accuracy"],
+            # the best point was the last evaluation: more budget would likely have helped
+            still_improving=best["update"] == self.history["evaluations"][-1]["update"],
+            **memory_record(self.device),
+            mean_train_steps=float(self.train.lengths.mean()),
+        )
+        return self.history
+
+
 def train_model(
     ds: Dataset,
     model_config: dict,
@@ -219,171 +419,24 @@ def train_model(
     CPU). With `init_encoder`, the embedding/scaling and LSTM start from a pretrained sequence
     autoencoder (see longseq.pretrain)."""
     cfg = TrainConfig.from_dict(train_config)
-    model_cfg = ModelConfig.from_dict(model_config)
     device = device or pick_device()
-    flush_denormals()
-    seed_everything(seed, device)
-    run_data = draw(ds, seed, epoch=1)
-    train, valid = run_data.splits["train"], run_data.splits["valid"]
-    steps = int(train.lengths.max())
-    model = build_model(run_data, model_cfg, steps)
-    if cfg.mode != "bptt" and not hasattr(model, "run"):  # truncated modes read chunk by chunk
-        raise ValueError(
-            f"training mode {cfg.mode!r} needs an LSTM model that reads in chunks "
-            f"(lstm, seq2seq), not {model_cfg.type!r}"
-        )
-    model.fit_normalisation(train)
-    if init_encoder:
-        from .pretrain import init_from_encoder
-
-        init_from_encoder(model, run_data, init_encoder)
-    model.to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda u: learning_rate_factor(u, cfg))
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-
-    identity = {
-        "model": as_dict(model_cfg),
-        "train": as_dict(cfg),
-        "seed": seed,
-        "n_train": len(ds.splits["train"]),
-        "init": str(init_encoder),
-    }
-    history = {
-        "evaluations": [],
-        "seed": seed,
-        "device": str(device),
-        "config": as_dict(cfg),
-        "model": as_dict(model_cfg),
-        "init": {"scheme": model_cfg.init, "steps": steps, "encoder": str(init_encoder) if init_encoder else None},
-        "scaling": model_cfg.scaling if ds.kind == "signal" else None,
-        "precision": "bfloat16 autocast" if uses_autocast(cfg, device) else "float32",
-        "resumed_at": [],
-    }
-    best = {"valid_loss": np.inf, "valid_accuracy": -1.0, "update": 0, "state": None}
-    # where the run stands: updates so far, the epoch and the batch within it, steps read
-    run = {"updates": 0, "epoch": 1, "batch": 0, "steps_read": 0, "seconds": 0.0, "stopped_by": None}
+    t = Training(ds, ModelConfig.from_dict(model_config), cfg, seed, device, init_encoder, progress, where)
     if checkpoint and Path(checkpoint).exists():
-        saved = torch.load(checkpoint, map_location=device, weights_only=False)
-        if saved["identity"] == identity:
-            model.load_state_dict(saved["model"])
-            optimiser.load_state_dict(saved["optimiser"])
-            scheduler.load_state_dict(saved["scheduler"])
-            _restore_rng(saved["rng"])
-            history, best, run = saved["history"], saved["best"], saved["run"]
-            history["resumed_at"].append(run["updates"])
-            print(f"resumed from {checkpoint} after update {run['updates']}", file=sys.stderr)
-    started = time.perf_counter() - run["seconds"]
-    quiet = not sys.stderr.isatty()
-    bar = tqdm(
-        total=cfg.max_updates, initial=run["updates"], desc="updates", disable=not progress, mininterval=30 if quiet else 0.1
+        t.resume(checkpoint)
+    t.started = time.perf_counter() - t.run["seconds"]
+    t.bar = tqdm(
+        total=cfg.max_updates,
+        initial=t.run["updates"],
+        desc="updates",
+        disable=not progress,
+        mininterval=30 if t.quiet else 0.1,
     )
-    def fresh_window() -> dict:
-        """Training figures since the last evaluation, summed on the device, read at evaluations."""
-        return {"loss": torch.zeros((), device=device), "correct": torch.zeros((), device=device), "seen": 0}
-
-    window = fresh_window()
-
-    def step() -> None:
-        """One optimiser update, unless the budget is spent (TBPTT may ask mid-batch)."""
-        if run["updates"] < cfg.max_updates:
-            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            optimiser.step()
-            scheduler.step()
-            run["updates"] += 1
-            bar.update(1)
-        optimiser.zero_grad(set_to_none=True)
-
-    def evaluate_now() -> bool:
-        """Record an evaluation; True when the run should stop."""
-        if not torch.isfinite(window["loss"]):  # on CUDA the loss is read here, not per batch
-            raise diverged(where, float(window["loss"]), run, seed, cfg)
-        valid_loss, valid_acc = _evaluate_split(model, valid, device, cfg.batch_size * 2)
-        model.train()
-        entry = {
-            "update": run["updates"],
-            "epoch": run["epoch"],
-            "train_loss": float(window["loss"]) / max(1, window["seen"]),
-            "train_accuracy": float(window["correct"]) / max(1, window["seen"]),
-            "valid_loss": valid_loss,
-            "valid_accuracy": valid_acc,
-            "lr": optimiser.param_groups[0]["lr"],
-            "steps_read": run["steps_read"],
-            "seconds": time.perf_counter() - started,
-        }
-        history["evaluations"].append(entry)
-        window.update(fresh_window())
-        lower = valid_loss < best["valid_loss"] - MIN_DELTA
-        tie = abs(valid_loss - best["valid_loss"]) <= MIN_DELTA and valid_acc > best["valid_accuracy"]
-        if lower or tie:
-            best.update(
-                valid_loss=valid_loss,
-                valid_accuracy=valid_acc,
-                update=run["updates"],
-                state={k: v.detach().clone() for k, v in model.state_dict().items()},
-            )
-        if not progress or quiet:
-            print(
-                f"update {run['updates']} (epoch {run['epoch']}): train loss {entry['train_loss']:.4f} "
-                f"acc {entry['train_accuracy']:.3f} | valid loss {valid_loss:.4f} acc {valid_acc:.3f} "
-                f"| lr {entry['lr']:.2e}",
-                file=sys.stderr,
-                flush=True,
-            )
-        since_best = sum(e["update"] > best["update"] for e in history["evaluations"])
-        if run["updates"] >= cfg.max_updates:
-            run["stopped_by"] = "budget"
-        elif run["updates"] >= cfg.min_updates and since_best >= cfg.patience:
-            run["stopped_by"] = "patience"
-        return run["stopped_by"] is not None
-
-    model.train()
-    optimiser.zero_grad(set_to_none=True)
-    while run["stopped_by"] is None:
-        epoch_train = train if run["epoch"] == 1 else draw_split(ds, "train", seed, run["epoch"])
-        batches = epoch_batches(epoch_train, cfg.batch_size, seed, run["epoch"])
-        pin = device.type == "cuda"
-        built = (host_batch(epoch_train, batches[i], pin) for i in range(run["batch"], len(batches)))
-        for index, batch in enumerate(prefetched(built) if pin else built, start=run["batch"]):
-            rows = batch[0]
-            before = run["updates"]
-            loss, logits, y = _train_batch(model, step, batch, cfg, device)
-            if device.type == "cpu" and not torch.isfinite(loss):  # free on CPU: stop at once
-                raise diverged(where, float(loss), run, seed, cfg)
-            window["loss"] += loss.float() * len(rows)
-            window["correct"] += (logits.argmax(1) == y).sum()
-            window["seen"] += len(rows)
-            run["steps_read"] += int(epoch_train.lengths[rows].sum())
-            run["batch"] = index + 1
-            crossed = run["updates"] // cfg.eval_every > before // cfg.eval_every
-            if crossed or run["updates"] >= cfg.max_updates:
-                stop = evaluate_now()
-                if checkpoint:
-                    run["seconds"] = time.perf_counter() - started
-                    _save_checkpoint(checkpoint, identity, model, optimiser, scheduler, run, history, best)
-                if stop:
-                    break
-        else:
-            run["epoch"], run["batch"] = run["epoch"] + 1, 0
-    bar.close()
-    model.load_state_dict(best["state"])
-    last = history["evaluations"][-1]
-    history.update(
-        train_seconds=time.perf_counter() - started,
-        updates=run["updates"],
-        epochs=run["epoch"] - (run["batch"] == 0),
-        steps_read=run["steps_read"],
-        stopped_by=run["stopped_by"],
-        best_update=best["update"],
-        best_valid_loss=best["valid_loss"],
-        best_valid_accuracy=best["valid_accuracy"],
-        # the best point was the last evaluation: more budget would likely have helped
-        still_improving=best["update"] == last["update"],
-        **memory_record(device),
-        mean_train_steps=float(train.lengths.mean()),
-    )
-    return model, history
+    t.model.train()
+    t.optimiser.zero_grad(set_to_none=True)
+    while t.run["stopped_by"] is None:
+        t.epoch(checkpoint)
+    t.bar.close()
+    return t.model, t.summary()
 
 
 def save_model(model: nn.Module, ds: Dataset, model_config: dict, path: str | os.PathLike) -> None:

@@ -1,14 +1,16 @@
+import ast
 import glob
 import hashlib
 import json
 import os
+import re
 from dataclasses import asdict
 from pathlib import Path
 
 from snakemake.utils import validate
 
 import longseq
-from longseq import tuning
+from longseq import reducers, sources, tuning
 from longseq.settings import BUDGET_KEYS, ModelConfig, TrainConfig
 from longseq.sheet import load_sheet
 
@@ -40,6 +42,7 @@ for _name, _spec in SHEET.items():
         )
 
 for _arm, _spec in config["arms"].items():
+    reducers.check_arm(_spec, f"config arm {_arm!r}")
     if "pretrain" in _spec and _spec["pretrain"] not in PRETRAIN:
         raise ValueError(
             f"arm {_arm!r} uses pretrain {_spec['pretrain']!r}, which the config's 'pretrain:' "
@@ -114,43 +117,87 @@ def tunes_reduction(arm):
     return any(name.startswith("reduce.") for name in SPACES.get(arm, {}))
 
 
-def code_fingerprint(*patterns):
-    """A digest of the package modules one step runs. It is a param of that step's rule, so
-    editing a step's code reruns its jobs (and, through their outputs, what follows) and
-    nothing else. cli.py is argument glue and is left out, and so is tuning.py for reduce and
-    train: there it only merges a chosen.json, an input whose change reruns them anyway; its
-    sampler and choice are in the trial jobs' params and the 'choose' digest."""
-    root = Path(RULES).parents[1] / "src" / "longseq"
-    if not root.is_dir():  # the workflow runs from an installed package
-        root = Path(longseq.__file__).parent
+PACKAGE = Path(RULES).parents[1] / "src" / "longseq"
+if not PACKAGE.is_dir():  # the workflow runs from an installed package
+    PACKAGE = Path(longseq.__file__).parent
+
+
+def _imported(path):
+    """The package modules a module imports (relative imports, also inside functions)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = path.parent
+            for _ in range(node.level - 1):
+                base = base.parent
+            targets = [node.module] if node.module else [alias.name for alias in node.names]
+            for target in targets:
+                stem = base.joinpath(*target.split("."))
+                found += [f for f in (stem.with_suffix(".py"), stem / "__init__.py") if f.is_file()]
+    return found
+
+
+def code_fingerprint(*modules):
+    """A digest of the package modules one step runs: the named ones and every package module
+    they import, followed through their imports. It is a param of that step's rule, so editing
+    a step's code reruns its jobs (and, through their outputs, what follows) and nothing else.
+    Plug-ins (reducers, model types, readers) load by name, not by import, so a job's digest
+    holds only the ones its arm or data set names: editing truncate.py reruns the truncate
+    arms only, and adding a reducer module reruns nothing. cli.py is argument glue and is left
+    out, and so is tuning.py for reduce and train: there it only merges a chosen.json, an input
+    whose change reruns them anyway; its sampler and choice are in the 'choose' digest."""
+    files, todo = set(), [PACKAGE / m for m in modules]
+    while todo:
+        path = todo.pop()
+        if path not in files and path.name not in ("cli.py", "tuning.py"):
+            files.add(path)
+            todo += _imported(path)
     digest = hashlib.sha256()
-    for pattern in patterns:
-        for path in sorted(root.glob(pattern)):
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(path.read_bytes())
+    for path in sorted(files):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
+def reducer_module(arm):
+    return f"reducers/{config['arms'][arm]['reduce']}.py"
+
+
+def model_module(dataset, arm):
+    return f"models/{ModelConfig.from_dict(_settings('model', dataset, arm)).type}.py"
+
+
+def reader_module(dataset):
+    file = sources.READERS[SHEET[dataset]["reader"]].split(":")[0]
+    return f"sources/{file}.py"
+
+
 CODE = {
-    "ingest": code_fingerprint("data.py", "sheet.py", "sources/*.py"),
-    "reduce": code_fingerprint("data.py", "reduce.py"),
-    "pretrain": code_fingerprint("data.py", "settings.py", "models.py", "train.py", "pretrain.py"),
-    "train": code_fingerprint(
-        "data.py", "settings.py", "reduce.py", "models.py", "train.py", "tbptt.py", "pretrain.py"
+    "ingest": lambda dataset: code_fingerprint("sheet.py", "sources/__init__.py", reader_module(dataset)),
+    "reduce": lambda arm: code_fingerprint("reducers/__init__.py", reducer_module(arm)),
+    "pretrain": code_fingerprint("pretrain.py", "models/lstm.py"),
+    "train": lambda dataset, arm: code_fingerprint(
+        "train.py", "pretrain.py", reducer_module(arm), model_module(dataset, arm)
     ),
-    "evaluate": code_fingerprint("data.py", "settings.py", "reduce.py", "models.py", "evaluate.py"),
+    "evaluate": lambda dataset, arm: code_fingerprint(
+        "evaluate.py", "train.py", reducer_module(arm), model_module(dataset, arm)
+    ),
     "aggregate": code_fingerprint("report.py"),
     "choose": code_fingerprint("tuning.py"),
     "verdict": code_fingerprint("verdict.py"),
 }
 
 
-wildcard_constraints:
-    dataset="|".join(DATASETS),
-    arm="|".join(ARMS),
-    seed=r"\d+",
-    trial=r"\d+",
-    pretrain="|".join(PRETRAIN) or "(?!)",
+def ingest_code(wildcards):
+    return CODE["ingest"](wildcards.dataset)
+
+
+def train_code(wildcards):
+    return CODE["train"](wildcards.dataset, wildcards.arm)
+
+
+def evaluate_code(wildcards):
+    return CODE["evaluate"](wildcards.dataset, wildcards.arm)
 
 
 def get_final_output():
@@ -206,21 +253,48 @@ def fetch_sha256(wildcards, output):
 
 
 def _reduction(arm):
-    """The arm's reduction only: editing its model or training settings must not re-reduce."""
-    return {k: v for k, v in config["arms"][arm].items() if k not in ("model", "train")}
+    """The arm's reduction only: editing its model, training or pretraining must not re-reduce."""
+    return {k: v for k, v in config["arms"][arm].items() if k not in ("model", "train", "pretrain")}
+
+
+def _flat(value):
+    return "+".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def reduction_name(arm):
+    """Arms whose reductions are identical share one reduced folder, named after what it holds
+    (every 'reduce: full' arm reads results/reduced/<ds>/full); an arm whose reduction is
+    searched has its own, since its chosen trial is its own."""
+    if tunes_reduction(arm):
+        return f"{arm}-tuned"
+    spec = _reduction(arm)
+    return "_".join([spec["reduce"]] + [f"{k}-{_flat(v)}" for k, v in sorted(spec.items()) if k != "reduce"])
+
+
+REDUCTIONS = {reduction_name(arm): arm for arm in ARMS}  # name -> the first arm that uses it
+
+
+def reduced_data(wildcards):
+    return f"results/reduced/{wildcards.dataset}/{reduction_name(wildcards.arm)}"
 
 
 def reduce_spec(wildcards):
-    return as_json(_reduction(wildcards.arm))
+    return as_json(_reduction(REDUCTIONS[wildcards.reduction]))
+
+
+def reduce_code(wildcards):
+    return CODE["reduce"](REDUCTIONS[wildcards.reduction])
+
+
+def chosen_reduction(wildcards):
+    """A searched reduction takes its arm's chosen trial's reduce.* settings."""
+    arm = REDUCTIONS[wildcards.reduction]
+    return f"results/tuning/{wildcards.dataset}/{arm}/chosen.json" if tunes_reduction(arm) else []
 
 
 def chosen_settings(wildcards):
     """With a search, the final runs of an arm take its chosen trial's settings."""
     return f"results/tuning/{wildcards.dataset}/{wildcards.arm}/chosen.json" if TUNE else []
-
-
-def chosen_reduction(wildcards):
-    return chosen_settings(wildcards) if tunes_reduction(wildcards.arm) else []
 
 
 def tuned_option(wildcards, input):
@@ -231,6 +305,10 @@ def trial_overrides(wildcards) -> dict:
     return TRIALS[wildcards.arm][int(wildcards.trial)]
 
 
+def trial_reduce_code(wildcards):
+    return CODE["reduce"](wildcards.arm)
+
+
 def trial_reduce_spec(wildcards):
     return as_json(tuning.apply(_reduction(wildcards.arm), trial_overrides(wildcards), "reduce"))
 
@@ -239,7 +317,7 @@ def trial_data(wildcards):
     """A trial reads the arm's own reduction unless the search varies it."""
     if tunes_reduction(wildcards.arm):
         return f"results/tuning/{wildcards.dataset}/{wildcards.arm}/trial{wildcards.trial}/reduced"
-    return f"results/reduced/{wildcards.dataset}/{wildcards.arm}"
+    return reduced_data(wildcards)
 
 
 def _trial_settings(section, wildcards):
@@ -347,3 +425,12 @@ def every_run(pattern, datasets=None):
 
 def dataset_metrics(wildcards):
     return every_run(METRICS, [wildcards.dataset])
+
+
+wildcard_constraints:
+    dataset="|".join(DATASETS),
+    arm="|".join(ARMS),
+    seed=r"\d+",
+    trial=r"\d+",
+    pretrain="|".join(PRETRAIN) or "(?!)",
+    reduction="|".join(map(re.escape, REDUCTIONS)),

@@ -1,6 +1,6 @@
 rule test_metrics:
     input:
-        data="results/reduced/{dataset}/{arm}",
+        data=reduced_data,
         model="results/models/{dataset}/{arm}/seed{seed}/model.pt",
         history="results/models/{dataset}/{arm}/seed{seed}/history.json",
     output:
@@ -14,7 +14,7 @@ rule test_metrics:
     threads: 1
     params:
         arm=arm_spec,
-        code=CODE["evaluate"],
+        code=evaluate_code,
     shell:
         "longseq evaluate --data {input.data} --model {input.model} --history {input.history}"
         " --dataset {wildcards.dataset} --arm {wildcards.arm} --arm-spec {params.arm:q} --seed {wildcards.seed}"

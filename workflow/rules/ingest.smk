@@ -25,6 +25,6 @@ rule ingested_dataset:
         "../envs/longseq.yaml"
     params:
         spec=dataset_spec,
-        code=CODE["ingest"],
+        code=ingest_code,
     shell:
         "longseq ingest --name {wildcards.dataset} --spec {params.spec:q} --out {output} 2> {log}"

@@ -3,16 +3,16 @@ rule reduced_dataset:
         data="results/ingested/{dataset}",
         tuned=chosen_reduction,
     output:
-        directory("results/reduced/{dataset}/{arm}"),
+        directory("results/reduced/{dataset}/{reduction}"),
     log:
-        "logs/reduce/{dataset}/{arm}.log",
+        "logs/reduce/{dataset}/{reduction}.log",
     benchmark:
-        "results/benchmarks/reduce/{dataset}/{arm}.tsv"
+        "results/benchmarks/reduce/{dataset}/{reduction}.tsv"
     conda:
         "../envs/longseq.yaml"
     params:
         arm=reduce_spec,
         tuned=tuned_option,
-        code=CODE["reduce"],
+        code=reduce_code,
     shell:
         "longseq reduce --data {input.data} --arm {params.arm:q} {params.tuned} --out {output} 2> {log}"

@@ -26,7 +26,7 @@ rule pretrained_encoder:
 
 rule trained_model:
     input:
-        data="results/reduced/{dataset}/{arm}",
+        data=reduced_data,
         encoder=pretrained_encoder,
         tuned=chosen_settings,
     output:
@@ -49,7 +49,7 @@ rule trained_model:
         checkpoint=checkpoint_path,
         init=init_encoder_option,
         tuned=tuned_option,
-        code=CODE["train"],
+        code=train_code,
     shell:
         "longseq train --data {input.data} --model {params.model:q} --train {params.train:q}"
         " --seed {wildcards.seed} --threads {threads} --no-progress"

@@ -13,7 +13,7 @@ rule trial_reduction:
         "../envs/longseq.yaml"
     params:
         arm=trial_reduce_spec,
-        code=CODE["reduce"],
+        code=trial_reduce_code,
     shell:
         "longseq reduce --data {input} --arm {params.arm:q} --out {output} 2> {log}"
 
@@ -41,7 +41,7 @@ rule trial_history:
         train=trial_train_settings,
         seed=TUNE.get("seed", 0) if TUNE else 0,
         init=init_encoder_option,
-        code=CODE["train"],
+        code=train_code,
     shell:
         "longseq train --data {input.data} --model {params.model:q} --train {params.train:q}"
         " --seed {params.seed} --threads {threads} --no-progress {params.init}"
