@@ -65,6 +65,31 @@ def ucr_unknown_label(tmp):
     return {"reader": "ucr", "train_file": str(train), "test_file": str(test)}
 
 
+def zipped(tmp, member):
+    import zipfile
+
+    spec = reviews(tmp)
+    with zipfile.ZipFile(tmp / "a.zip", "w") as archive:
+        archive.write(spec["path"], "data/r.csv")
+    return {"reader": "text", "path": str(tmp / "a.zip"), "member": member}
+
+
+def uneven_ts(tmp):
+    header = "@problemName u\n@timeStamps false\n@missing false\n@univariate false\n@dimensions 2\n"
+    header += "@equalLength false\n@classLabel true a b\n@data\n"
+    rows = "1,2,3,4:5,6,7:a\n" + "1,2,3:5,6,7:b\n1,2,3:5,6,7:a\n" * 2
+    for part in ("TRAIN", "TEST"):
+        (tmp / f"u_{part}.ts").write_text(header + rows)
+    return {"reader": "ucr", "train_file": str(tmp / "u_TRAIN.ts"), "test_file": str(tmp / "u_TEST.ts")}
+
+
+def signals_with(tmp, bad):
+    x = np.random.default_rng(0).random((10, 50, 2)).astype(np.float32)
+    x[3, 5, 0] = bad
+    np.savez(tmp / "x.npz", x=x, y=np.array([0, 1] * 5))
+    return {"reader": "numpy", "path": str(tmp / "x.npz")}
+
+
 BAD_INGEST = {
     "unknown reader": (lambda t: {"reader": "xml", "path": "x.xml"}, r"unknown reader 'xml'; use one of"),
     "missing label column": (
@@ -89,7 +114,48 @@ BAD_INGEST = {
     ),
     "row without words": (
         lambda t: reviews(t, texts=["fine film"] * 2 + ["!!!"[:0] or "..."] + ["ok"] * 9),
-        r"r.csv: data row 3 has no words in 'text'; fill it in or remove the row",
+        r"r.csv: 1 data rows have no words in 'text' \(rows 3\); fill them in or remove them, or set "
+        r"the sheet option drop_empty: true",
+    ),
+    "CSV text column with some empty rows": (
+        lambda t: reviews(t, texts=[f"w{i} x" if i % 4 else "" for i in range(12)]),
+        r"r.csv: 3 data rows have no words in 'text' \(rows 1, 5, 9\); .* drop_empty: true",
+    ),
+    "label column with one class only": (
+        lambda t: reviews(t, labels=["a"] * 12),
+        r"every record has label 'a'; a classifier needs at least two classes",
+    ),
+    "a class too rare to reach valid": (
+        lambda t: reviews(t, labels=["a"] * 11 + ["b"]),
+        r"classes \['b'\] have no valid records under split policy 'stratified' \(records per class: "
+        r"\{'a': 11, 'b': 1\}\)",
+    ),
+    "non-UTF-8 text": (
+        lambda t: (
+            (t / "l.csv").write_bytes(
+                b"text,label\n"
+                + b"".join(b"caf\xe9 %d,%s\n" % (i, b"ab"[i % 2 : i % 2 + 1]) for i in range(12))
+            )
+            and {"reader": "text", "path": str(t / "l.csv")}
+        ),
+        r"l.csv: not utf-8 text \(byte 0xe9 at offset 14\); save the file as UTF-8, or name its "
+        r"encoding with the sheet option encoding:",
+    ),
+    "archive member path with ..": (
+        lambda t: zipped(t, "../r.csv"),
+        r"a.zip: member '../r.csv' points outside the archive",
+    ),
+    "a .ts with unequal lengths per channel": (
+        lambda t: uneven_ts(t),
+        r"u_TRAIN.ts: series 1 has channels of unequal length; pad or trim them",
+    ),
+    "NaN in signals": (
+        lambda t: signals_with(t, np.nan),
+        r"x.npz: x row 3 holds NaN or inf; clean or impute it",
+    ),
+    "inf in signals": (
+        lambda t: signals_with(t, np.inf),
+        r"x.npz: x row 3 holds NaN or inf; clean or impute it",
     ),
     "truncated archive": (truncated_archive, r"does not match the pinned .*truncated or altered: delete it"),
     "FASTA record without label": (
@@ -159,10 +225,7 @@ def test_records_shorter_than_an_arm_needs_stop_reduce_before_training(tmp_path,
     assert code == 2
     shortest = int(token_dataset.splits["train"].lengths.min())
     assert shortest < 8
-    assert (
-        "ingested: " in err
-        and "train records are shorter than the 8 steps reduce 'parallel' needs" in err
-    )
+    assert "ingested: " in err and "train records are shorter than the 8 steps reduce 'parallel' needs" in err
     assert "min_length: 8" in err
     assert not out.exists() and leftovers(tmp_path) == ["ingested"]
 
@@ -194,6 +257,14 @@ BAD_SHEETS = {
         ["my data", "tokens", "synthetic", "", "", "", "stratified", ""],
         r"line 3 \(my data\): name: 'my data' does not match",
     ),
+    "a download path leaving resources/": (
+        ["w", "tokens", "text", "resources/../a.whl", "pypi:a==1", "0" * 64, "stratified", ""],
+        r"line 3 \(w\): path 'resources/../a.whl': a fetched file goes under resources/",
+    ),
+    "a '#' inside the options": (
+        ["syn", "tokens", "synthetic", "", "", "", "stratified", "{n: 40, describe: 'run #2', lenght: 9}"],
+        r"line 3 \(syn\): .*'lenght' (was|were) unexpected",  # the row is read whole, past the '#'
+    ),
     "bad split policy": (
         ["syn", "tokens", "synthetic", "", "", "", "random", ""],
         r"line 3 \(syn\): split: 'random' is not one of",
@@ -211,3 +282,81 @@ def test_bad_sheet_rows_are_refused_naming_the_line(tmp_path, case):
 def test_duplicate_data_set_names_are_refused(tmp_path):
     with pytest.raises(DataError, match=r"line 3 \(syn\): a data set named 'syn' is already in the sheet"):
         load_sheet(sheet(tmp_path, SYN, SYN), SCHEMA)
+
+
+def test_an_enormous_sequence_is_refused_before_training_with_the_ways_out(tmp_path, capsys):
+    """Full BPTT over 3 million steps needs far more memory than any machine: the run stops
+    before it starts, naming the record, the estimate and the arms and modes that fit."""
+    ds = data.Dataset(
+        "tokens",
+        ["a", "b"],
+        {
+            name: data.Split.from_sequences(
+                [np.full(3_000_000 if i == 0 and name == "train" else 50, 2, dtype=np.int32) for i in range(4)],
+                [0, 1, 0, 1],
+                np.arange(4) + 4 * k,
+            )
+            for k, name in enumerate(("train", "valid", "test"))
+        },
+        {"vocab_size": 10},
+    )
+    data.save(ds, tmp_path / "d")
+    out = tmp_path / "m.pt"
+    argv = ["train", "--data", str(tmp_path / "d"), "--seed", "0", "--model", '{"hidden": 512}', "--no-progress"]
+    code = cli.main([*argv, "--out-model", str(out), "--out-history", str(tmp_path / "h.json")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert re.search(r"record 0 has 3,000,000 steps; training a batch of 32 such records with bptt needs about", err)
+    assert "train.mode: tbptt or last_k" in err and not out.exists()
+
+
+def test_the_docs_table_lists_every_case():
+    """docs/bad_inputs.md is written by running this file (`python tests/test_bad_inputs.py`)."""
+    doc = (REPO / "docs" / "bad_inputs.md").read_text()
+    assert all(f"| {case} |" in doc for case in [*BAD_INGEST, *BAD_SHEETS])
+
+
+def _table() -> str:
+    """Every ingest and sheet case run for real: its exit code, message and what it left."""
+    import contextlib
+    import io
+    import tempfile
+    from pathlib import Path
+
+    rows = ["| case | step | exit code | message (paths shortened) | left behind |", "|---|---|---|---|---|"]
+    for case, (make_spec, _) in BAD_INGEST.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            (tmp / "inputs").mkdir()
+            (tmp / "results").mkdir()
+            spec = make_spec(tmp / "inputs")
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                code = cli.main(
+                    [
+                        "ingest",
+                        "--name",
+                        "bad",
+                        "--spec",
+                        json.dumps(spec),
+                        "--out",
+                        str(tmp / "results" / "bad"),
+                    ]
+                )
+            text = " ".join(err.getvalue().split()).replace(str(tmp / "inputs") + "/", "").replace("|", "\\|")
+            left = ", ".join(leftovers(tmp / "results")) or "nothing"
+            rows.append(f"| {case} | `longseq ingest` | {code} | {text} | {left} |")
+    for case, (row, _) in BAD_SHEETS.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            path = sheet(Path(tmp), SYN if row[0] != "syn" else ["ok", *SYN[1:]], row)
+            try:
+                load_sheet(path, SCHEMA)
+                text = "accepted (a bug)"
+            except DataError as exc:
+                text = " ".join(str(exc).split()).replace(str(path), "sheet.tsv").replace("|", "\\|")
+            rows.append(f"| {case} | the sheet, before any job | 1 (workflow stops) | {text} | nothing |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(_table())

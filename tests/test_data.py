@@ -105,3 +105,23 @@ def test_atomic_writes_get_ordinary_permissions(tmp_path):
         os.umask(old)
     assert (tmp_path / "f.bin").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o077, 0o022])
+def test_results_are_group_readable_and_never_world_writable(tmp_path, umask):
+    """On a shared cluster a lab reads each other's results; nobody else may change them."""
+    import os
+    import stat
+
+    from longseq.data import atomic_dir, atomic_write_bytes
+
+    old = os.umask(umask)
+    try:
+        atomic_write_bytes(tmp_path / "model.pt", b"weights")
+        with atomic_dir(tmp_path / "folder") as out:
+            (out / "values.npy").write_bytes(b"x")
+    finally:
+        os.umask(old)
+    for path in (tmp_path / "model.pt", tmp_path / "folder", tmp_path / "folder" / "values.npy"):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & stat.S_IRGRP and not mode & stat.S_IWOTH, (path.name, oct(mode))

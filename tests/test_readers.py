@@ -250,7 +250,7 @@ def test_edf_long_annotation_gives_consecutive_epochs_and_channels_can_be_picked
     import pyedflib
 
     path = tmp_path / "one.edf"
-    write_edf(path, ["x"] * 6, epoch=1.0)
+    write_edf(path, ["x", "y"] * 3, epoch=1.0)
     with pyedflib.EdfReader(str(path)) as reader:
         assert reader.annotations_in_file == 6
     ds = sources.ingest(
@@ -396,3 +396,50 @@ def test_ucr_arff_files_read_like_ts(tmp_path):
     ds = sources.ingest({"reader": "ucr", "train_file": str(train), "test_file": str(test)}, "arff")
     assert ds.classes == ["a", "b"] and len(ds.splits["test"]) == 4 and ds.splits["train"][0].shape == (5, 1)
     assert ds.meta["split_policy"] == "given"
+
+
+def write_ucr_tsv(path, series, labels):
+    """The UCR 2018 format: label first, tab-separated, shorter series padded with NaN."""
+    width = max(len(s) for s in series)
+    lines = [
+        "\t".join([str(label)] + [f"{v:g}" for v in s] + ["NaN"] * (width - len(s)))
+        for s, label in zip(series, labels)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_ucr_2018_tsv_files_with_nan_padding_read_at_their_own_lengths(tmp_path):
+    rng = np.random.default_rng(0)
+    lengths = [12, 30, 7, 30, 18, 25] * 3
+    train = [list(rng.normal(size=n)) for n in lengths]
+    labels = [1, 2] * 9
+    write_ucr_tsv(tmp_path / "X_TRAIN.tsv", train, labels)
+    write_ucr_tsv(tmp_path / "X_TEST.tsv", train[:6], [f"{v}.0" for v in labels[:6]])
+    ds = sources.ingest(
+        {
+            "reader": "ucr",
+            "train_file": str(tmp_path / "X_TRAIN.tsv"),
+            "test_file": str(tmp_path / "X_TEST.tsv"),
+            "split": "given",
+        },
+        "x",
+    )
+    assert ds.classes == ["1", "2"]
+    assert sorted(ds.splits["test"].lengths.tolist()) == sorted(lengths[:6])
+    first = ds.splits["test"][int(np.flatnonzero(ds.splits["test"].origin == 18)[0])]
+    np.testing.assert_allclose(first[:, 0], np.float32(train[0]), rtol=1e-5)
+    # a non-number is refused naming the file, the line and the format
+    (tmp_path / "X_TEST.tsv").write_text("1\t0.5\tabc\n")
+    with pytest.raises(
+        DataError, match=r"X_TEST.tsv: line 1: 'abc' is not a number; a UCR .tsv line is the label"
+    ):
+        sources.ingest(
+            {
+                "reader": "ucr",
+                "train_file": str(tmp_path / "X_TRAIN.tsv"),
+                "test_file": str(tmp_path / "X_TEST.tsv"),
+                "split": "given",
+            },
+            "x",
+        )

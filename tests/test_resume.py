@@ -40,7 +40,7 @@ def train_cmd(tmp, name, checkpoint=None):
 
 def evaluations_in(checkpoint):
     try:
-        return len(torch.load(checkpoint, weights_only=False)["history"]["evaluations"])
+        return len(torch.load(checkpoint, weights_only=True)["history"]["evaluations"])
     except Exception:  # not written yet
         return 0
 
@@ -77,6 +77,47 @@ def test_killed_training_resumes_to_the_same_result(tmp_path):
     a = torch.load(tmp_path / "straight.pt", weights_only=True)["state_dict"]
     b = torch.load(tmp_path / "killed.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def killed_after(cmd, checkpoint, evaluations=2, env=None):
+    """Start a training command and SIGKILL it once its checkpoint holds `evaluations`."""
+    job = subprocess.Popen(cmd, stderr=subprocess.PIPE, env=env)
+    deadline = time.time() + 120
+    while evaluations_in(checkpoint) < evaluations and time.time() < deadline and job.poll() is None:
+        time.sleep(0.05)
+    job.send_signal(signal.SIGKILL)
+    job.wait()
+    assert job.returncode == -signal.SIGKILL, "training finished before it could be killed"
+
+
+def test_a_checkpoint_of_other_data_or_code_is_not_resumed(tmp_path):
+    """The checkpoint's identity holds a digest of the data it trains on and of the package
+    code the process runs: after either changes, the rerun starts afresh and says why."""
+    import os
+    import shutil
+
+    from conftest import REPO
+
+    spec = {"reader": "synthetic", "n": 120, "length": 400, "evidence": "end"}
+    data.save(sources.ingest(spec), tmp_path / "d")
+    checkpoint = tmp_path / "ckpt.pt"
+    killed_after(train_cmd(tmp_path, "run", checkpoint), checkpoint)
+    data.save(sources.ingest({**spec, "seed": 11}), tmp_path / "d")  # same shape, other records
+    rerun = subprocess.run(train_cmd(tmp_path, "run", checkpoint), capture_output=True, text=True, check=True)
+    assert "is of another run (its data differs); starting afresh" in rerun.stderr
+    assert json.loads((tmp_path / "run.json").read_text())["resumed_at"] == []
+
+    package = tmp_path / "pkg"
+    shutil.copytree(REPO / "src" / "longseq", package / "longseq", ignore=shutil.ignore_patterns("__pycache__"))
+    env = dict(os.environ, PYTHONPATH=str(package))
+    killed_after(train_cmd(tmp_path, "run", checkpoint), checkpoint, env=env)
+    tbptt = package / "longseq" / "tbptt.py"
+    tbptt.write_text(tbptt.read_text() + "\n# an edit\n")
+    rerun = subprocess.run(
+        train_cmd(tmp_path, "run", checkpoint), capture_output=True, text=True, check=True, env=env
+    )
+    assert "is of another run (its code differs); starting afresh" in rerun.stderr
+    assert json.loads((tmp_path / "run.json").read_text())["resumed_at"] == []
 
 
 def test_snakemake_retries_a_killed_training_job_from_its_checkpoint(tmp_path):

@@ -91,6 +91,7 @@ def test_a_tuned_study_runs_its_trials_as_jobs_and_trains_the_seeds_with_the_cho
     sheet.write_text("\n".join(rows) + "\n")  # the synthetic row only
     config["arms"] = {k: config["arms"][k] for k in ("full", "first")}
     config["seeds"] = [0]
+    del config["predict"]  # it uses the reviews data set, left out here
     config["tune"] = {
         "trials": 3,
         "space": {"train": {"lr": {"low": 1e-3, "high": 3e-2, "log": True}}, "model": {"hidden": [8, 12]}},

@@ -106,6 +106,10 @@ def test_study_produces_summary_and_figure(finished_study):
     verdict = pd.read_csv(tmp / "results" / "verdict" / "arms.csv")
     assert len(verdict) == 9 and verdict.groupby("dataset")["recommended"].sum().eq(1).all()
     assert "Recommended:" in (tmp / "results" / "verdict" / "verdict.md").read_text()
+    predictions = pd.read_csv(tmp / "results" / "predictions" / "reviews_all.csv")
+    assert list(predictions.columns[:2]) == ["record", "predicted"] and "label" in predictions
+    card = json.loads((tmp / "results" / "models" / "reviews" / "first" / "seed0" / "card.json").read_text())
+    assert card["arm"] == "first" and card["seed"] == 0 and 0 <= card["test"]["accuracy"] <= 1
 
 
 def test_nothing_to_do_after_a_run_and_an_arm_edit_reruns_only_that_arm(finished_study):
@@ -116,7 +120,14 @@ def test_nothing_to_do_after_a_run_and_an_arm_edit_reruns_only_that_arm(finished
     )
     counts = dry_run_counts_with(tmp, config, edited)
     # 3 data sets x the edited arm, x 2 seeds for training and evaluation, plus the aggregates
-    assert counts == {"reduced_dataset": 3, "trained_model": 6, "test_metrics": 6, **AGGREGATES}
+    # + the predictions made with arm first (config 'predict:')
+    assert counts == {
+        "reduced_dataset": 3,
+        "trained_model": 6,
+        "test_metrics": 6,
+        "predictions": 1,
+        **AGGREGATES,
+    }
 
 
 INVALID = {
@@ -170,7 +181,7 @@ def test_editing_pretraining_reruns_the_pretrain_jobs_and_the_arms_that_use_them
 def test_editing_training_settings_does_not_re_reduce_or_re_ingest(finished_study):
     tmp, config = finished_study
     counts = dry_run_counts_with(tmp, config, dict(config, train=dict(config["train"], lr=0.01)))
-    assert counts == {"trained_model": 18, "test_metrics": 18, **AGGREGATES}
+    assert counts == {"trained_model": 18, "test_metrics": 18, "predictions": 1, **AGGREGATES}
 
 
 def test_a_configfile_replaces_the_default_study(finished_study):
@@ -310,7 +321,7 @@ def test_the_report_shows_the_table_and_figures_in_headless_chromium(finished_st
         # the truncate reduction, shared by arms first and first_ae: theirs only, no encoder
         (
             "reducers/truncate.py",
-            {"reduced_dataset": 3, "trained_model": 12, "test_metrics": 12, **AGGREGATES},
+            {"reduced_dataset": 3, "trained_model": 12, "test_metrics": 12, "predictions": 1, **AGGREGATES},
         ),
         ("models/bag.py", {}),  # no arm of the test study uses it
         ("sources/dna.py", {}),  # no data set of the test study reads DNA
@@ -385,7 +396,13 @@ def test_editing_a_model_setting_retrains_but_does_not_re_ingest_or_re_reduce(fi
     tmp, config = finished_study
     counts = dry_run_counts_with(tmp, config, dict(config, model=dict(config["model"], hidden=12)))
     # the encoders share the model's sizes, so they are refitted too; no ingest, no reduce
-    assert counts == {"pretrained_encoder": 6, "trained_model": 18, "test_metrics": 18, **AGGREGATES}
+    assert counts == {
+        "pretrained_encoder": 6,
+        "trained_model": 18,
+        "test_metrics": 18,
+        "predictions": 1,
+        **AGGREGATES,
+    }
 
 
 def test_longseq_runs_as_a_module_of_another_workflow(tmp_path):
@@ -414,3 +431,82 @@ def test_longseq_runs_as_a_module_of_another_workflow(tmp_path):
     done = subprocess.run([*run, target], capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert 0 <= json.loads((tmp_path / target).read_text())["accuracy"] <= 1
+
+
+def test_scratch_disk_scales_with_what_a_folder_input_holds(finished_study):
+    """Snakemake sizes a directory() input as its inode (4 KB); the rules ask for twice what
+    their folders hold. A sparse 700 MB file makes a folder large without using the disk."""
+    tmp, _ = finished_study
+    folder = tmp / "results" / "reduced" / "syn" / "full"
+    before = folder.stat()
+    big = folder / "big.bin"
+    with open(big, "wb") as f:
+        f.truncate(700 * 2**20)
+    try:
+        output = snakemake(tmp, "-n", "--forcerun", "test_metrics", "trained_model")
+    finally:
+        big.unlink()
+        os.utime(folder, ns=(before.st_atime_ns, before.st_mtime_ns))
+    jobs = output.split("rule ")[1:]
+    disk = {
+        job.split("output: ")[1].split(",")[0].split("\n")[0]: int(re.search(r"disk_mb=(\d+)", job).group(1))
+        for job in jobs
+        if job.startswith(("trained_model", "test_metrics"))
+    }
+    reads_big = {path: mb for path, mb in disk.items() if "/syn/full/" in path}
+    assert reads_big and all(mb >= 1400 for mb in reads_big.values()), reads_big
+    assert all(mb == 1000 for path, mb in disk.items() if path not in reads_big)
+    assert "Nothing to be done" in snakemake(tmp, "-n")
+
+
+def test_a_study_killed_mid_run_completes_on_rerun_with_the_numbers_of_an_uninterrupted_one(
+    finished_study, tmp_path
+):
+    """SIGKILL Snakemake and its running jobs (a lost machine) mid-study; after `--unlock`,
+    the plain rerun finishes it: no output half-written, no temporary left, and the overview
+    equals the uninterrupted study's (times and memory aside)."""
+    import signal
+    import time
+
+    reference, _ = finished_study
+    study = tmp_path / "study"
+    tiny_config(study)
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
+    cmd = [
+        f"{BIN}/snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(study),
+        "--cores",
+        "2",
+    ]
+    job = subprocess.Popen(
+        cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    models = study / "results" / "models"
+    deadline = time.time() + 300
+    while job.poll() is None and time.time() < deadline:
+        if len(list(models.rglob("history.json"))) >= 4:
+            break
+        time.sleep(0.1)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    assert job.returncode == -signal.SIGKILL, "the study finished before it could be killed"
+    assert not (study / "results" / "overview.csv").exists()
+
+    snakemake(study, "--unlock")
+    snakemake(study)
+    columns = [
+        "dataset",
+        "arm",
+        "accuracy_mean",
+        "accuracy_std",
+        "macro_f1_mean",
+        "updates_mean",
+        "steps_read_mean",
+    ]
+    rerun = pd.read_csv(study / "results" / "overview.csv")[columns]
+    uninterrupted = pd.read_csv(reference / "results" / "overview.csv")[columns]
+    pd.testing.assert_frame_equal(rerun, uninterrupted)
+    assert not [p for p in (study / "results").rglob("*") if p.name.endswith(".tmp") or ".old-" in p.name]

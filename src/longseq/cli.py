@@ -72,7 +72,7 @@ def cmd_train(args) -> None:
         where=str(args.data),
     )
     history["tuned"] = tuned or None
-    save_model(model, ds, model_settings, args.out_model)
+    save_model(model, ds, model_settings, args.out_model, seed=args.seed)
     write_history(history, args.out_history)
     if args.checkpoint:  # finished: a later run with other settings must start afresh
         args.checkpoint.unlink(missing_ok=True)
@@ -102,7 +102,32 @@ def cmd_evaluate(args) -> None:
     run = {"dataset": args.dataset, "arm": args.arm, "seed": args.seed, "arm_params": args.arm_spec}
     metrics = run_record(run, evaluate(args.model, args.history, ds, pick_device(args.device)), ds)
     data.atomic_write_json(args.out, metrics)
+    if args.out_card:
+        from .predict import model_card, read_saved
+
+        data.atomic_write_json(args.out_card, model_card(read_saved(args.model), metrics, ["longseq", *sys.argv[1:]]))
     print(f"{args.dataset}/{args.arm}/seed {args.seed}: accuracy {metrics['accuracy']:.4f}", file=sys.stderr)
+
+
+def cmd_predict(args) -> None:
+    from .predict import new_records, predict, read_saved, recommended_model, write_predictions
+    from .train import pick_device
+
+    _threads(args.threads)
+    if args.recommended:
+        args.model = recommended_model(args.results, args.recommended, args.seed)
+        print(f"the verdict recommends {args.model.parent.parent.name}: using {args.model}", file=sys.stderr)
+    saved = read_saved(args.model)
+    spec = {"folder": args.data, "split": args.split} if args.data else args.spec
+    where = f"{args.data}:{args.split}" if args.data else str(args.spec.get("path", "the new records"))
+    split, labelled = new_records(spec, saved, where)
+    probs, records = predict(saved, args.model, split, pick_device(args.device))
+    label_of = dict(zip(split.origin.tolist(), split.labels.tolist()))
+    labels = [label_of[r] for r in records.tolist()] if labelled else None
+    write_predictions(args.out, records, probs, saved["classes"], labels)
+    if labelled:
+        accuracy = sum(int(p.argmax()) == y for p, y in zip(probs, labels)) / len(labels)
+        print(f"{len(records)} records: accuracy {accuracy:.4f}", file=sys.stderr)
 
 
 def cmd_choose(args) -> None:
@@ -253,7 +278,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="auto")
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--out-card", type=Path, help="the model card (JSON) to write beside the model")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="label new records with a trained arm (one CSV row per record)")
+    run = p.add_mutually_exclusive_group(required=True)
+    run.add_argument("--model", type=Path, help="a trained run's model.pt")
+    run.add_argument(
+        "--recommended",
+        metavar="DATASET",
+        help="the arm the verdict recommends for this data set (results/verdict/arms.csv), with --seed",
+    )
+    p.add_argument("--results", type=Path, default=Path("results"), help="the study's results (with --recommended)")
+    p.add_argument("--seed", type=int, default=0, help="which seed's model (with --recommended)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--spec", type=_json, help="the new records as a sheet row: reader, path, options (JSON)")
+    source.add_argument("--data", type=Path, help="a longseq data set folder (with --split)")
+    p.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out", required=True, type=Path, help="CSV: record, predicted, p_<class>..., label")
+    p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("choose", help="record an arm's search trials (Optuna) and choose on valid loss")
     p.add_argument("--space", required=True, type=_json, help="the arm's search space, as JSON")

@@ -17,6 +17,7 @@ into place, so a crash never leaves a half-written data set behind.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -172,15 +173,36 @@ def _umask() -> int:
     return mask
 
 
+def shared_mode(folder: bool) -> int:
+    """Results on a shared cluster: the user's umask, but always readable by the group (a lab
+    shares a study) and never writable by others, whatever the umask says."""
+    base = 0o777 if folder else 0o666
+    group = 0o050 if folder else 0o040
+    return ((base & ~_umask()) | group) & ~0o002
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """A writer killed outright (SIGKILL, a node lost) leaves its hidden temporary beside the
+    output; the next writer of the same output removes it (one job writes one output)."""
+    for stale in [*path.parent.glob(f".{path.name}.????????.tmp"), *path.parent.glob(f".{path.name}.old-*")]:
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary folder that replaces `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; results are shared like any other folder
+    tmp.chmod(shared_mode(folder=True))  # mkdtemp makes 0700
     try:
         yield tmp
+        for inner in tmp.rglob("*"):  # what the block wrote follows the process umask
+            inner.chmod(shared_mode(folder=inner.is_dir()))
         if path.exists():
             old = path.with_name(f".{path.name}.old-{os.getpid()}")
             os.replace(path, old)
@@ -196,11 +218,12 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600
+        os.chmod(tmp, shared_mode(folder=False))  # mkstemp makes 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -258,6 +281,16 @@ def load(path: str | os.PathLike, mmap: bool = True, splits: Sequence[str] = SPL
         for name in splits
     }
     return Dataset(meta["kind"], meta["classes"], loaded, meta)
+
+
+def dataset_digest(ds: Dataset) -> str:
+    """A digest of a data set's content: kind, classes, metadata and every split's arrays."""
+    digest = hashlib.sha256(json.dumps([ds.kind, ds.classes, ds.meta], sort_keys=True, default=_json_default).encode())
+    for name in sorted(ds.splits):
+        split = ds.splits[name]
+        for array in (split.values, split.offsets, split.labels, split.origin):
+            digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def token_ranks(train: Split, vocab_size: int) -> np.ndarray:

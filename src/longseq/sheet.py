@@ -29,11 +29,21 @@ COLUMNS = ("name", "kind", "reader", "path", "fetch", "sha256", "split", "option
 
 
 def _rows(path: Path) -> list[dict]:
+    """The sheet's rows with their line numbers. A line whose first character is '#' is a
+    comment; a '#' inside a row is data (pandas' comment= would cut the row there silently)."""
+    import io
+
     import pandas as pd
 
     try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read the data set sheet ({exc}); it is a tab-separated table") from exc
+    numbers = [i for i, line in enumerate(lines, start=1) if line.strip() and not line.lstrip().startswith("#")]
+    text = "\n".join(lines[i - 1] for i in numbers)
+    try:
+        table = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(
             f"{path}: cannot read the data set sheet ({exc}); it is a tab-separated table"
         ) from exc
@@ -44,10 +54,6 @@ def _rows(path: Path) -> list[dict]:
         )
     if table.empty:
         raise DataError(f"{path}: the sheet has no rows; add one row per data set")
-    lines = path.read_text().splitlines()
-    numbers = [
-        i for i, line in enumerate(lines, start=1) if line.strip() and not line.lstrip().startswith("#")
-    ]
     return [row | {"_line": line} for row, line in zip(table.to_dict("records"), numbers[1:])]
 
 
@@ -83,6 +89,13 @@ def load_sheet(path: str | Path, schema: str | Path) -> dict[str, dict]:
         if error is not None:
             field = "/".join(str(p) for p in error.absolute_path) or "options"
             raise DataError(f"{where}: {field}: {error.message}")
+        if "fetch" in spec:  # downloads land in resources/ and nowhere else
+            target = Path(spec["path"])
+            if target.is_absolute() or ".." in target.parts or target.parts[:1] != ("resources",):
+                raise DataError(
+                    f"{where}: path {spec['path']!r}: a fetched file goes under resources/ "
+                    "(no '..', not absolute), e.g. resources/<file name>"
+                )
         if row["name"] in specs:
             raise DataError(f"{where}: a data set named {row['name']!r} is already in the sheet; rename one")
         specs[row["name"]] = spec

@@ -6,6 +6,7 @@ Same data, config, seed and thread count give the same numbers on CPU.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import os
@@ -20,7 +21,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data import Dataset, Split, TrainingDiverged, atomic_write_bytes, atomic_write_json
+from .data import DataError, Dataset, Split, TrainingDiverged, atomic_write_bytes, atomic_write_json, dataset_digest
 from .batches import average_views, collate, length_batches, predict_proba, to_device
 from .models import build_model
 from .reducers import draw, draw_split
@@ -191,6 +192,44 @@ def _save_checkpoint(path, identity, model, optimiser, scheduler, run, history, 
     atomic_write_bytes(path, buffer.getvalue())
 
 
+def available_bytes(device: torch.device) -> int:
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[1]
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def check_memory(train: Split, cfg: TrainConfig, model_cfg: ModelConfig, device: torch.device, where: str) -> None:
+    """Refuse, before training, a batch whose activations cannot fit: full BPTT keeps every
+    step's gates and outputs (about 5 x hidden + the input width floats per step and row) for
+    the backward pass, over the longest batch (padded to its longest record). Truncated modes
+    keep only k2 (or k) steps, so they are bounded whatever the length."""
+    longest = int(train.lengths.max())
+    steps = {"bptt": longest, "tbptt": min(longest, cfg.gradient_window), "last_k": min(longest, cfg.k)}[cfg.mode]
+    per_step = 4 * (5 * model_cfg.hidden * model_cfg.layers + model_cfg.embedding)
+    need = min(cfg.batch_size, len(train)) * steps * per_step
+    have = available_bytes(device)
+    if need > 0.8 * have:
+        row = int(train.origin[int(np.argmax(train.lengths))])
+        raise DataError(
+            f"{where}: record {row} has {longest:,} steps; training a batch of {cfg.batch_size} such "
+            f"records with {cfg.mode} needs about {need / 2**30:,.1f} GB for the backward pass, more "
+            f"than this {device.type} has ({have / 2**30:,.1f} GB). Use an arm that shortens the "
+            "sequences (truncate, summarize, sample), train.mode: tbptt or last_k (memory bounded by "
+            "k2 or k), or a smaller batch_size"
+        )
+
+
+def code_digest() -> str:
+    """A digest of the package code this process runs (every longseq module loaded), so that a
+    checkpoint written by other code is not resumed."""
+    digest = hashlib.sha256()
+    for name in sorted(n for n in sys.modules if n == "longseq" or n.startswith("longseq.")):
+        path = getattr(sys.modules[name], "__file__", None)
+        if path:
+            digest.update(name.encode() + Path(path).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def epoch_batches(train: Split, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
     """An epoch's batches, drawn from (seed, epoch) alone, so a resumed run finds the same ones."""
     return length_batches(train.lengths, batch_size, np.random.default_rng([seed, epoch]))
@@ -220,6 +259,7 @@ class Training:
                 f"training mode {cfg.mode!r} needs an LSTM model that reads in chunks "
                 f"(lstm, seq2seq), not {model_cfg.type!r}"
             )
+        check_memory(self.train, cfg, model_cfg, device, where)
         self.model.fit_normalisation(self.train)
         if init_encoder:
             from .pretrain import init_from_encoder
@@ -236,7 +276,8 @@ class Training:
             "model": as_dict(model_cfg),
             "train": as_dict(cfg),
             "seed": seed,
-            "n_train": len(ds.splits["train"]),
+            "data": dataset_digest(ds),
+            "code": code_digest(),
             "init": str(init_encoder),
         }
         self.history = {
@@ -261,8 +302,14 @@ class Training:
 
     def resume(self, checkpoint) -> None:
         """Continue from a checkpoint of this very run; one of another run is left alone."""
-        saved = torch.load(checkpoint, map_location=self.device, weights_only=False)
-        if saved["identity"] != self.identity:
+        saved = torch.load(checkpoint, map_location=self.device, weights_only=True)
+        mine, theirs = self.identity, saved["identity"]
+        if theirs != mine:
+            differs = [key for key in mine if theirs.get(key) != mine[key]]
+            print(
+                f"{checkpoint} is of another run (its {' and '.join(differs)} differs); starting afresh",
+                file=sys.stderr,
+            )
             return
         self.model.load_state_dict(saved["model"])
         self.optimiser.load_state_dict(saved["optimiser"])
@@ -439,7 +486,14 @@ def train_model(
     return t.model, t.summary()
 
 
-def save_model(model: nn.Module, ds: Dataset, model_config: dict, path: str | os.PathLike) -> None:
+# what prediction needs of the training data besides the weights (see longseq.predict)
+DATA_KEYS = ("input", "fitted", "arm", "draw", "pieces", "streams", "name")
+
+
+def save_model(model: nn.Module, ds: Dataset, model_config: dict, path: str | os.PathLike, seed: int = 0) -> None:
+    """The weights with what it takes to apply them to new records on another machine: the
+    model's settings, the data's classes and kind, the reduction and everything fitted on
+    the training data (vocabulary, token ranks), the run's seed and the data's digest."""
     buffer = io.BytesIO()
     torch.save(
         {
@@ -448,6 +502,9 @@ def save_model(model: nn.Module, ds: Dataset, model_config: dict, path: str | os
             "classes": ds.classes,
             "n_inputs": ds.vocab_size if ds.kind == "tokens" else ds.n_channels,
             "state_dict": model.state_dict(),
+            "data": {k: ds.meta[k] for k in DATA_KEYS if k in ds.meta},
+            "seed": seed,
+            "data_digest": dataset_digest(ds),
         },
         buffer,
     )

@@ -34,12 +34,6 @@ for _name in config.get("datasets", {}):
             f"config 'datasets:' has settings for {_name!r}, which is not a row of "
             f"{config['dataset_sheet']} (it has {DATASETS})"
         )
-for _name, _spec in SHEET.items():
-    if "fetch" in _spec and not _spec["path"].startswith("resources/"):
-        raise ValueError(
-            f"{config['dataset_sheet']}: data set {_name!r} fetches into {_spec['path']!r}; "
-            "fetched files go under resources/"
-        )
 
 for _arm, _spec in config["arms"].items():
     reducers.check_arm(_spec, f"config arm {_arm!r}")
@@ -180,7 +174,10 @@ CODE = {
         "train.py", "pretrain.py", reducer_module(arm), model_module(dataset, arm)
     ),
     "evaluate": lambda dataset, arm: code_fingerprint(
-        "evaluate.py", "train.py", reducer_module(arm), model_module(dataset, arm)
+        "evaluate.py", "predict.py", "train.py", reducer_module(arm), model_module(dataset, arm)
+    ),
+    "predict": lambda dataset, arm: code_fingerprint(
+        "predict.py", "sheet.py", "sources/__init__.py", reducer_module(arm), model_module(dataset, arm)
     ),
     "aggregate": code_fingerprint("report.py"),
     "choose": code_fingerprint("tuning.py"),
@@ -200,6 +197,35 @@ def evaluate_code(wildcards):
     return CODE["evaluate"](wildcards.dataset, wildcards.arm)
 
 
+PREDICT = config.get("predict", {})  # name -> which trained run labels which new records
+for _name, _job in PREDICT.items():
+    if _job["dataset"] not in SHEET or _job["arm"] not in ARMS or int(_job["seed"]) not in SEEDS:
+        raise ValueError(
+            f"predict {_name!r}: dataset {_job['dataset']!r}, arm {_job['arm']!r}, seed {_job['seed']} "
+            f"is not a run of this study (data sets {DATASETS}, arms {ARMS}, seeds {SEEDS})"
+        )
+
+
+def predict_model(wildcards):
+    job = PREDICT[wildcards.name]
+    return f"results/models/{job['dataset']}/{job['arm']}/seed{job['seed']}/model.pt"
+
+
+def predict_records(wildcards):
+    """The new records' files, so that a changed file reruns its predictions."""
+    spec = PREDICT[wildcards.name]["records"]
+    return sorted(glob.glob(spec["path"])) if "path" in spec else []
+
+
+def predict_spec(wildcards):
+    return as_json(PREDICT[wildcards.name]["records"])
+
+
+def predict_code(wildcards):
+    job = PREDICT[wildcards.name]
+    return CODE["predict"](job["dataset"], job["arm"])
+
+
 def get_final_output():
     return [
         "results/datasets.csv",
@@ -214,6 +240,7 @@ def get_final_output():
         "results/verdict/verdict.md",
         "results/verdict/critical_difference.png",
         *(["results/tuning/chosen.csv", "results/report/tuning.png"] if TUNE else []),
+        *expand("results/predictions/{name}.csv", name=PREDICT),
     ]
 
 
@@ -399,8 +426,17 @@ def checkpoint_path(wildcards):
 
 
 def _folder_mb(path):
+    """What a file or a folder holds, in MB (0 before it exists)."""
     path = Path(path)
+    if path.is_file():
+        return path.stat().st_size / 2**20
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20 if path.exists() else 0
+
+
+def input_disk_mb(wildcards, input):
+    """Scratch for a job: twice what its inputs hold, at least 1 GB. Snakemake's own default
+    sizes a directory() input as its inode (4 KB), whatever the folder holds."""
+    return max(1000, int(2 * sum(_folder_mb(path) for path in input)))
 
 
 def train_mem_mb(wildcards, input, attempt):
@@ -434,3 +470,4 @@ wildcard_constraints:
     trial=r"\d+",
     pretrain="|".join(PRETRAIN) or "(?!)",
     reduction="|".join(map(re.escape, REDUCTIONS)),
+    name="|".join(PREDICT) or "(?!)",

@@ -4,7 +4,8 @@ rule test_metrics:
         model="results/models/{dataset}/{arm}/seed{seed}/model.pt",
         history="results/models/{dataset}/{arm}/seed{seed}/history.json",
     output:
-        "results/metrics/{dataset}/{arm}/seed{seed}.json",
+        metrics="results/metrics/{dataset}/{arm}/seed{seed}.json",
+        card="results/models/{dataset}/{arm}/seed{seed}/card.json",
     log:
         "logs/evaluate/{dataset}/{arm}/seed{seed}.log",
     benchmark:
@@ -12,10 +13,12 @@ rule test_metrics:
     conda:
         "../envs/longseq.yaml"
     threads: 1
+    resources:
+        disk_mb=input_disk_mb,
     params:
         arm=arm_spec,
         code=evaluate_code,
     shell:
         "longseq evaluate --data {input.data} --model {input.model} --history {input.history}"
         " --dataset {wildcards.dataset} --arm {wildcards.arm} --arm-spec {params.arm:q} --seed {wildcards.seed}"
-        " --threads {threads} --out {output} 2> {log}"
+        " --threads {threads} --out {output.metrics} --out-card {output.card} 2> {log}"

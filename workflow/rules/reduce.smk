@@ -10,6 +10,8 @@ rule reduced_dataset:
         "results/benchmarks/reduce/{dataset}/{reduction}.tsv"
     conda:
         "../envs/longseq.yaml"
+    resources:
+        disk_mb=input_disk_mb,
     params:
         arm=reduce_spec,
         tuned=tuned_option,

@@ -14,6 +14,7 @@ rule pretrained_encoder:
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=train_runtime,
+        disk_mb=input_disk_mb,
         gpu=1,
     params:
         model=encoder_model_settings,
@@ -42,6 +43,7 @@ rule trained_model:
     resources:
         mem_mb=train_mem_mb,
         runtime=train_runtime,
+        disk_mb=input_disk_mb,
         gpu=1,
     params:
         model=model_settings,

@@ -11,6 +11,8 @@ rule trial_reduction:
         "logs/tuning/{dataset}/{arm}/trial{trial}_reduce.log",
     conda:
         "../envs/longseq.yaml"
+    resources:
+        disk_mb=input_disk_mb,
     params:
         arm=trial_reduce_spec,
         code=trial_reduce_code,
@@ -35,6 +37,7 @@ rule trial_history:
     resources:
         mem_mb=train_mem_mb,
         runtime=train_runtime,
+        disk_mb=input_disk_mb,
         gpu=1,
     params:
         model=trial_model_settings,

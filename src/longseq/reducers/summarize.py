@@ -34,7 +34,9 @@ OPTIONS = {
 
 def reduce(ds: Dataset, arm: dict) -> Dataset:
     if ds.kind == "tokens":
-        ranks = token_ranks(ds.splits["train"], ds.vocab_size)
+        # fitted on train once; new records (longseq predict) reuse the stored ranks
+        fitted = ds.meta.get("fitted", {}).get("token_ranks")
+        ranks = np.asarray(fitted) if fitted is not None else token_ranks(ds.splits["train"], ds.vocab_size)
         lo, hi = arm.get("rank_window", [arm.get("drop_top", 0), ds.vocab_size])
         keep = (ranks >= lo) & (ranks < hi)
         unk = np.array([UNK_ID], dtype=np.int32)
@@ -43,7 +45,7 @@ def reduce(ds: Dataset, arm: dict) -> Dataset:
             kept = seq[keep[seq]]
             return kept if len(kept) else unk
 
-        meta = {"rank_window": [int(lo), int(hi)]}
+        meta = {"rank_window": [int(lo), int(hi)], "fitted": {"token_ranks": ranks.tolist()}}
     else:
         if "window" not in arm:
             raise ValueError("summarize on signals needs 'window' (steps per aggregated window)")

@@ -188,14 +188,21 @@ def ingest(spec: dict, name: str = "dataset") -> Dataset:
         )
         for split in SPLITS
     }
-    missing = [
-        records.classes[c] for c in range(len(records.classes)) if not (splits["train"].labels == c).any()
-    ]
-    if missing:
+    present = sorted(set(sub.labels.tolist()))
+    if len(present) < 2:
         raise DataError(
-            f"data set {name!r}: classes {missing} have no training records under split policy "
-            f"{policy!r}; add records of those classes or change the split"
+            f"data set {name!r}: every record has label {records.classes[present[0]]!r}; a "
+            "classifier needs at least two classes: check the label column or the select option"
         )
+    for split in ("train", "valid"):
+        missing = [records.classes[c] for c in present if not (splits[split].labels == c).any()]
+        if missing:
+            counts = {records.classes[c]: int((sub.labels == c).sum()) for c in present}
+            raise DataError(
+                f"data set {name!r}: classes {missing} have no {split} records under split policy "
+                f"{policy!r} (records per class: {counts}); add records of those classes, drop "
+                "the classes, or change the split"
+            )
     if spec.get("describe"):
         meta["source"] = spec["describe"]
     meta.setdefault("name", name)

@@ -119,6 +119,12 @@ def read_member(path: str | Path, member: str | None) -> bytes:
     raw = path.read_bytes()
     if not member:
         return raw
+    parts = Path(member).parts
+    if Path(member).is_absolute() or ".." in parts:
+        raise DataError(
+            f"{path}: member {member!r} points outside the archive; give its path inside the "
+            "archive (as `unzip -l` or `tar -tf` lists it), without '..' or a leading '/'"
+        )
     try:
         if raw.startswith(b"!<arch>\n"):  # Debian package: ar archive holding data.tar.*
             for name, blob in _ar_members(raw):

@@ -1,4 +1,4 @@
-"""Signals: UCR/UEA archives (`.ts` / `.arff`, read by sktime), EDF/EDF+ recordings (pyedflib;
+"""Signals: UCR/UEA archives (`.ts` / `.arff`, read by sktime; the UCR 2018 `.tsv`), EDF/EDF+ recordings (pyedflib;
 labelled epochs cut at their annotations) and NumPy arrays. Values keep their physical units;
 the models normalise each channel with statistics of the train split only."""
 
@@ -25,13 +25,47 @@ def _bundled(name: str, split: str) -> Path:
     return path
 
 
+def read_ucr_tsv(path: Path) -> tuple[list[np.ndarray], list[str]]:
+    """The UCR 2018 archive's own format (`<Name>_TRAIN.tsv`, the one most users download):
+    one series per line, tab-separated, no header, the label first; shorter series are padded
+    with NaN at the end, which is cut off here (a NaN inside a series stays, and is refused)."""
+    series, labels = [], []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        label, *fields = line.split("\t")
+        try:
+            values = np.array(fields, dtype=np.float32)
+        except ValueError:
+            bad = next(f for f in fields if not _is_number(f))
+            raise DataError(
+                f"{path}: line {number}: {bad!r} is not a number; a UCR .tsv line is the label, then "
+                "the values, tab-separated (missing values as NaN)"
+            ) from None
+        finite = np.flatnonzero(~np.isnan(values))
+        series.append(values[: finite[-1] + 1 if len(finite) else 0, None])
+        labels.append(label[:-2] if label.endswith(".0") else label.strip())  # "1.0" is class "1"
+    return series, labels
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_ts(path: str | Path) -> tuple[list[np.ndarray], list[str]]:
-    """Series as float32 [T, C] arrays and their string labels (UCR/UEA .ts or .arff)."""
+    """Series as float32 [T, C] arrays and their string labels (UCR/UEA .ts or .arff, or the
+    UCR 2018 archive's .tsv)."""
     from sktime.datasets import load_from_arff_to_dataframe, load_from_tsfile
 
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: file not found")
+    if path.suffix.lower() == ".tsv":
+        return read_ucr_tsv(path)
     try:
         if path.suffix.lower() == ".arff":
             X, y = load_from_arff_to_dataframe(str(path))

@@ -41,13 +41,20 @@ def _table_format(spec: dict, where: str) -> str:
     )
 
 
-def read_table(raw: bytes, fmt: str, where: str):
+def read_table(raw: bytes, fmt: str, where: str, encoding: str = "utf-8"):
     import pandas as pd
 
     try:
         if fmt == "parquet":
             return pd.read_parquet(io.BytesIO(raw))
-        return pd.read_csv(io.BytesIO(raw), sep="\t" if fmt == "tsv" else ",")
+        return pd.read_csv(io.BytesIO(raw), sep="\t" if fmt == "tsv" else ",", encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{where}: not {encoding} text (byte {raw[exc.start]:#x} at offset {exc.start}); save the "
+            "file as UTF-8, or name its encoding with the sheet option encoding: (e.g. latin-1)"
+        ) from exc
+    except LookupError as exc:
+        raise DataError(f"{where}: unknown encoding {encoding!r}; use e.g. utf-8 or latin-1") from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as exc:
         raise DataError(
             f"{where}: cannot parse as {fmt} ({exc}); check the file or the format option"
@@ -106,8 +113,10 @@ def text(spec: dict):
     from . import Records, read_source_bytes
 
     raw, where = read_source_bytes(spec)
-    table = read_table(raw, _table_format(spec, where), where)
+    table = read_table(raw, _table_format(spec, where), where, spec.get("encoding", "utf-8"))
     text_col, label_col = spec.get("text_column", "text"), spec.get("label_column", "label")
+    if spec.get("unlabeled"):  # new records to label (longseq predict): no label column needed
+        table = table.assign(**{label_col: "unlabeled"})
     for option, column in (("text_column", text_col), ("label_column", label_col)):
         if column not in table.columns:
             raise DataError(
@@ -119,6 +128,16 @@ def text(spec: dict):
                 f"{where}: no {column!r} column to select {value!r} rows (it has {list(table.columns)})"
             )
         table = table[table[column] == value]
+    tokens = {row: tokenize(value) if isinstance(value, str) else [] for row, value in table[text_col].items()}
+    empty = [row for row, words in tokens.items() if not words]
+    if empty and not spec.get("drop_empty"):
+        first = ", ".join(str(row + 1) for row in empty[:5])
+        raise DataError(
+            f"{where}: {len(empty)} data rows have no words in {text_col!r} (rows {first}"
+            f"{', ...' if len(empty) > 5 else ''}); fill them in or remove them, or set the sheet "
+            "option drop_empty: true to drop them"
+        )
+    table = table.drop(index=empty)
     if spec.get("dedupe", True):
         table = table.drop_duplicates(subset=text_col, keep="first")
     if table.empty:
@@ -126,13 +145,10 @@ def text(spec: dict):
     labels, classes = _class_ids(
         table[label_col], spec.get("class_names"), where, spec.get("max_classes", 100)
     )
-    documents = []
-    for row, value in table[text_col].items():
-        tokens = tokenize(value) if isinstance(value, str) else []
-        if not tokens:
-            raise DataError(
-                f"{where}: data row {row + 1} has no words in {text_col!r}; fill it in or remove the row"
-            )
-        documents.append(tokens)
+    documents = [tokens[row] for row in table.index]
     meta = {"source": spec.get("describe") or f"text table {where}", "synthetic": False}
+    if empty:
+        meta["dropped_empty"] = len(empty)
+    if spec.get("unlabeled"):
+        meta["unlabeled"] = True
     return Records("tokens", documents, labels, classes, meta)
