@@ -164,6 +164,26 @@ def test_unlabeled_records_and_the_verdicts_recommended_arm(tmp_path, ingested):
     )
 
 
+def test_unlabeled_signals_of_other_lengths_are_labelled(tmp_path, ingested):
+    """NumPy signals without y, three to twenty times longer or shorter than the training
+    records: each is reduced as training records were and gets a probability per class."""
+    trained(tmp_path, ingested / "signal", SIGNALS["summarize"])
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, 1200, 2)).astype(np.float32)
+    np.savez(tmp_path / "new.npz", x=x, lengths=np.array([20, 600, 1200]))
+    spec = {"reader": "numpy", "path": str(tmp_path / "new.npz"), "unlabeled": True}
+    out = tmp_path / "p.csv"
+    assert (
+        cli.main(
+            ["predict", "--model", str(tmp_path / "m.pt"), "--spec", json.dumps(spec), "--out", str(out)]
+        )
+        == 0
+    )
+    rows = list(csv.DictReader(out.open()))
+    assert [r["record"] for r in rows] == ["0", "1", "2"] and "label" not in rows[0]
+    assert all(abs(sum(float(r[k]) for k in r if k.startswith("p_")) - 1) < 1e-5 for r in rows)
+
+
 @pytest.mark.parametrize(
     "make_new, message",
     [

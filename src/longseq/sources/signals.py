@@ -258,13 +258,15 @@ def numpy_arrays(spec: dict):
         raise DataError(f"{path}: a single array; save x and y together with np.savez(path, x=..., y=...)")
     parts = [("", False)] + ([("_test", True)] if "x_test" in arrays.files else [])
     xs, ys, test = [], [], []
+    unlabeled = bool(spec.get("unlabeled"))  # new records to label (longseq predict): no y
     for suffix, is_test in parts:
-        for key in (f"x{suffix}", f"y{suffix}"):
+        for key in (f"x{suffix}",) + (() if unlabeled else (f"y{suffix}",)):
             if key not in arrays.files:
                 raise DataError(
                     f"{path}: no array {key!r} (it has {arrays.files}); see the numpy reader's docs"
                 )
-        x, y = arrays[f"x{suffix}"], arrays[f"y{suffix}"]
+        x = arrays[f"x{suffix}"]
+        y = np.full(len(x), "unlabeled") if unlabeled else arrays[f"y{suffix}"]
         if len(x) != len(y):
             raise DataError(
                 f"{path}: x{suffix} has {len(x)} rows but y{suffix} has {len(y)}; one label per row"
@@ -294,6 +296,8 @@ def numpy_arrays(spec: dict):
     classes = class_order(names)
     index = {c: i for i, c in enumerate(classes)}
     meta |= {"synthetic": False, "source": spec.get("describe") or f"NumPy {path}"}
+    if unlabeled:
+        meta["unlabeled"] = True
     return Records(
         "tokens" if tokens else "signal",
         xs,
