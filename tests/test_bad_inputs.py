@@ -83,9 +83,9 @@ def uneven_ts(tmp):
     return {"reader": "ucr", "train_file": str(tmp / "u_TRAIN.ts"), "test_file": str(tmp / "u_TEST.ts")}
 
 
-def signals_with(tmp, bad):
+def signals_with(tmp, bad, rows=(3,)):
     x = np.random.default_rng(0).random((10, 50, 2)).astype(np.float32)
-    x[3, 5, 0] = bad
+    x[list(rows), 5, 0] = bad
     np.savez(tmp / "x.npz", x=x, y=np.array([0, 1] * 5))
     return {"reader": "numpy", "path": str(tmp / "x.npz")}
 
@@ -151,11 +151,15 @@ BAD_INGEST = {
     ),
     "NaN in signals": (
         lambda t: signals_with(t, np.nan),
-        r"x.npz: x row 3 holds NaN or inf; clean or impute it",
+        r"x.npz: NaN or inf in x row 3; clean or impute them",
+    ),
+    "NaN in several records": (
+        lambda t: signals_with(t, np.nan, rows=(1, 2, 4, 5, 7, 8)),
+        r"x.npz: NaN or inf in x 6 rows: 1, 2, 4, 5, 7, ...; clean or impute them",
     ),
     "inf in signals": (
         lambda t: signals_with(t, np.inf),
-        r"x.npz: x row 3 holds NaN or inf; clean or impute it",
+        r"x.npz: NaN or inf in x row 3; clean or impute them",
     ),
     "truncated archive": (truncated_archive, r"does not match the pinned .*truncated or altered: delete it"),
     "FASTA record without label": (

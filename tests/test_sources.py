@@ -126,7 +126,7 @@ def test_ucr_unknown_test_label_names_the_series(tmp_path, ts_files):
 
 def test_ucr_nan_names_the_series(tmp_path, ts_files):
     test = write_ts(tmp_path / "nan_TEST.ts", [[1.0, 2.0], [1.0, "NaN"]], ["a", "b"])
-    with pytest.raises(DataError, match=r"nan_TEST.ts: series 2 holds NaN"):
+    with pytest.raises(DataError, match=r"nan_TEST.ts: NaN or inf in series 2"):
         sources.ingest({"reader": "ucr", "train_file": str(ts_files[0]), "test_file": str(test)})
 
 
@@ -204,5 +204,5 @@ def test_tokenize_drops_html_breaks():
 
 def test_ucr_empty_series_names_the_series(tmp_path, ts_files):
     train = write_ts(tmp_path / "empty_TRAIN.ts", [[1.0, 2.0], []], ["a", "b"])
-    with pytest.raises(DataError, match=r"empty_TRAIN.ts: series 2 is empty"):
+    with pytest.raises(DataError, match=r"empty_TRAIN.ts: empty series 2; remove them"):
         sources.ingest({"reader": "ucr", "train_file": str(train), "test_file": str(ts_files[1])})

@@ -35,6 +35,15 @@ PAD_ID = 0  # token id reserved for padding
 UNK_ID = 1  # token id for anything outside the vocabulary
 
 
+def some_rows(rows, noun: str = "row", plural: str = "rows", first: int = 5) -> str:
+    """'row 3', or '6 rows: 1, 2, 4, 5, 7, ...' (the first few of many): an error about rows
+    names how many and which."""
+    rows = [int(r) for r in rows]
+    if len(rows) == 1:
+        return f"{noun} {rows[0]}"
+    return f"{len(rows)} {plural}: {', '.join(map(str, rows[:first]))}{', ...' if len(rows) > first else ''}"
+
+
 class DataError(ValueError):
     """Bad input: the message names the file, the record and the fix."""
 

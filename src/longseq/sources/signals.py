@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import DataError
+from ..data import DataError, some_rows
 
 # --------------------------------------------------------------------------- UCR / UEA
 
@@ -137,11 +137,12 @@ def ucr(spec: dict):
                 "fix the label or add training series of that class"
             )
     for path, xs in ((train_path, train_x), (test_path, test_x)):
-        for row, x in enumerate(xs):
-            if len(x) == 0:
-                raise DataError(f"{path}: series {row + 1} is empty; remove it")
-            if not np.isfinite(x).all():
-                raise DataError(f"{path}: series {row + 1} holds NaN or inf; clean or impute it")
+        empty = [row + 1 for row, x in enumerate(xs) if len(x) == 0]
+        if empty:
+            raise DataError(f"{path}: empty {some_rows(empty, 'series', 'series')}; remove them")
+        bad = [row + 1 for row, x in enumerate(xs) if not np.isfinite(x).all()]
+        if bad:
+            raise DataError(f"{path}: NaN or inf in {some_rows(bad, 'series', 'series')}; clean or impute them")
     meta = {
         "channels": [f"dim{c}" for c in range(train_x[0].shape[1])],
         "source": f"UCR/UEA {name or train_path.stem}",
@@ -274,11 +275,12 @@ def numpy_arrays(spec: dict):
         lengths = (
             arrays[f"lengths{suffix}"] if f"lengths{suffix}" in arrays.files else np.full(len(x), x.shape[1])
         )
-        for row in range(len(x)):
-            seq = x[row, : int(lengths[row])]
-            if np.issubdtype(x.dtype, np.floating) and not np.isfinite(seq).all():
-                raise DataError(f"{path}: x{suffix} row {row} holds NaN or inf; clean or impute it")
-            xs.append(seq)
+        rows = [x[row, : int(lengths[row])] for row in range(len(x))]
+        if np.issubdtype(x.dtype, np.floating):
+            bad = [row for row, seq in enumerate(rows) if not np.isfinite(seq).all()]
+            if bad:
+                raise DataError(f"{path}: NaN or inf in x{suffix} {some_rows(bad)}; clean or impute them")
+        xs.extend(rows)
         ys.extend(y.tolist())
         test.extend([is_test] * len(x))
     tokens = np.issubdtype(xs[0].dtype, np.integer)
