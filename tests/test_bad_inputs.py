@@ -157,6 +157,19 @@ BAD_INGEST = {
         lambda t: signals_with(t, np.nan, rows=(1, 2, 4, 5, 7, 8)),
         r"x.npz: NaN or inf in x 6 rows: 1, 2, 4, 5, 7, ...; clean or impute them",
     ),
+    "empty records in a NumPy file": (
+        lambda t: (
+            np.savez(
+                t / "z.npz",
+                x=np.ones((10, 5, 1), np.float32),
+                y=np.arange(10) % 2,
+                lengths=np.array([5, 5, 0, 5, 5, 0, 5, 5, 5, 5]),
+            )
+            or {"reader": "numpy", "path": str(t / "z.npz")}
+        ),
+        r"data set 'bad': empty 2 records: 3, 6 \(counted from 1 in the source's order\); remove them, or set the "
+        r"sheet option drop_empty: true",
+    ),
     "inf in signals": (
         lambda t: signals_with(t, np.inf),
         r"x.npz: NaN or inf in x row 3; clean or impute them",
@@ -296,7 +309,10 @@ def test_an_enormous_sequence_is_refused_before_training_with_the_ways_out(tmp_p
         ["a", "b"],
         {
             name: data.Split.from_sequences(
-                [np.full(3_000_000 if i == 0 and name == "train" else 50, 2, dtype=np.int32) for i in range(4)],
+                [
+                    np.full(3_000_000 if i == 0 and name == "train" else 50, 2, dtype=np.int32)
+                    for i in range(4)
+                ],
                 [0, 1, 0, 1],
                 np.arange(4) + 4 * k,
             )
@@ -306,11 +322,22 @@ def test_an_enormous_sequence_is_refused_before_training_with_the_ways_out(tmp_p
     )
     data.save(ds, tmp_path / "d")
     out = tmp_path / "m.pt"
-    argv = ["train", "--data", str(tmp_path / "d"), "--seed", "0", "--model", '{"hidden": 512}', "--no-progress"]
+    argv = [
+        "train",
+        "--data",
+        str(tmp_path / "d"),
+        "--seed",
+        "0",
+        "--model",
+        '{"hidden": 512}',
+        "--no-progress",
+    ]
     code = cli.main([*argv, "--out-model", str(out), "--out-history", str(tmp_path / "h.json")])
     err = capsys.readouterr().err
     assert code == 2
-    assert re.search(r"record 0 has 3,000,000 steps; training a batch of 32 such records with bptt needs about", err)
+    assert re.search(
+        r"record 0 has 3,000,000 steps; training a batch of 32 such records with bptt needs about", err
+    )
     assert "train.mode: tbptt or last_k" in err and not out.exists()
 
 

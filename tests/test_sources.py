@@ -204,5 +204,16 @@ def test_tokenize_drops_html_breaks():
 
 def test_ucr_empty_series_names_the_series(tmp_path, ts_files):
     train = write_ts(tmp_path / "empty_TRAIN.ts", [[1.0, 2.0], []], ["a", "b"])
-    with pytest.raises(DataError, match=r"empty_TRAIN.ts: empty series 2; remove them"):
+    with pytest.raises(DataError, match=r"empty_TRAIN.ts: empty series 2; remove them, or set the sheet option drop_empty"):
         sources.ingest({"reader": "ucr", "train_file": str(train), "test_file": str(ts_files[1])})
+
+
+def test_empty_records_are_dropped_and_counted_with_drop_empty(tmp_path, ts_files):
+    """A messy file where a policy fits: the empty series are dropped, counted in meta.json;
+    every other record is kept."""
+    series = [[1.0, 2.0, 3.0], [], [0.5, 0.1], [], [2.0, 1.0]] * 4
+    train = write_ts(tmp_path / "e_TRAIN.ts", series, ["a", "b", "a", "b", "b"] * 4)
+    spec = {"reader": "ucr", "train_file": str(train), "test_file": str(ts_files[1]), "drop_empty": True}
+    ds = sources.ingest(spec, "e")
+    assert ds.meta["dropped_empty"] == 8
+    assert len(ds.splits["train"]) + len(ds.splits["valid"]) == 12

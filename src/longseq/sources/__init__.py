@@ -14,7 +14,7 @@ from importlib import import_module
 
 import numpy as np
 
-from ..data import SPLITS, UNK_ID, DataError, Dataset, Split, stratified_split
+from ..data import SPLITS, UNK_ID, DataError, Dataset, Split, some_rows, stratified_split
 from .archives import check_sha256, fetch, read_member, read_source_bytes, sha256_of
 from .text import build_vocab, tokenize
 
@@ -155,10 +155,20 @@ def ingest(spec: dict, name: str = "dataset") -> Dataset:
             f"gives {records.kind!r} sequences; fix the kind column"
         )
     keep = np.arange(len(records.labels))
+    lengths = np.array([len(seq) for seq in records.sequences])
+    empty = np.flatnonzero(lengths == 0)
+    if len(empty) and not spec.get("drop_empty"):
+        raise DataError(
+            f"data set {name!r}: empty {some_rows(empty + 1, 'record', 'records')} (counted from 1 in the "
+            "source's order); remove them, or set the sheet option drop_empty: true to drop them"
+        )
+    if len(empty):
+        keep = keep[lengths > 0]
+        records.meta["dropped_empty"] = records.meta.get("dropped_empty", 0) + len(empty)
     if spec.get("min_length"):  # drop records too short for the study's arms, and say how many
-        lengths = np.array([len(s) for s in records.sequences])
-        keep = keep[lengths >= spec["min_length"]]
-        records.meta["dropped_shorter_than_min_length"] = int(len(lengths) - len(keep))
+        short = lengths[keep] < spec["min_length"]
+        keep = keep[~short]
+        records.meta["dropped_shorter_than_min_length"] = int(short.sum())
     if spec.get("max_records") and spec["max_records"] < len(keep):  # a stratified, seeded subsample
         take = stratified_split(
             records.labels[keep],

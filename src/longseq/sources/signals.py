@@ -138,9 +138,12 @@ def ucr(spec: dict):
             )
     for path, xs in ((train_path, train_x), (test_path, test_x)):
         empty = [row + 1 for row, x in enumerate(xs) if len(x) == 0]
-        if empty:
-            raise DataError(f"{path}: empty {some_rows(empty, 'series', 'series')}; remove them")
-        bad = [row + 1 for row, x in enumerate(xs) if not np.isfinite(x).all()]
+        if empty and not spec.get("drop_empty"):  # with the option, ingest drops and counts them
+            raise DataError(
+                f"{path}: empty {some_rows(empty, 'series', 'series')}; remove them, or set the sheet "
+                "option drop_empty: true to drop them"
+            )
+        bad = [row + 1 for row, x in enumerate(xs) if len(x) and not np.isfinite(x).all()]
         if bad:
             raise DataError(f"{path}: NaN or inf in {some_rows(bad, 'series', 'series')}; clean or impute them")
     meta = {
