@@ -5,6 +5,7 @@ import json
 import os
 import re
 from dataclasses import asdict
+from functools import cache
 from pathlib import Path
 
 from snakemake.utils import validate
@@ -116,6 +117,7 @@ if not PACKAGE.is_dir():  # the workflow runs from an installed package
     PACKAGE = Path(longseq.__file__).parent
 
 
+@cache
 def _imported(path):
     """The package modules a module imports (relative imports, also inside functions)."""
     found = []
@@ -131,6 +133,7 @@ def _imported(path):
     return found
 
 
+@cache  # called per job: each distinct set of modules is read and hashed once per parse
 def code_fingerprint(*modules):
     """A digest of the package modules one step runs: the named ones and every package module
     they import, followed through their imports. It is a param of that step's rule, so editing
