@@ -121,13 +121,10 @@ def cmd_predict(args) -> None:
     spec = {"folder": args.data, "split": args.split} if args.data else args.spec
     where = f"{args.data}:{args.split}" if args.data else str(args.spec.get("path", "the new records"))
     split, labelled = new_records(spec, saved, where)
-    probs, records = predict(saved, args.model, split, pick_device(args.device))
-    label_of = dict(zip(split.origin.tolist(), split.labels.tolist()))
-    labels = [label_of[r] for r in records.tolist()] if labelled else None
-    write_predictions(args.out, records, probs, saved["classes"], labels)
+    probs, labels, records = predict(saved, args.model, split, pick_device(args.device))
+    write_predictions(args.out, records, probs, saved["classes"], labels if labelled else None)
     if labelled:
-        accuracy = sum(int(p.argmax()) == y for p, y in zip(probs, labels)) / len(labels)
-        print(f"{len(records)} records: accuracy {accuracy:.4f}", file=sys.stderr)
+        print(f"{len(records)} records: accuracy {(probs.argmax(1) == labels).mean():.4f}", file=sys.stderr)
 
 
 def cmd_choose(args) -> None:

@@ -141,6 +141,16 @@ def length_summary(split: Split) -> dict:
     }
 
 
+def first_nonfinite(split: Split) -> tuple[int, int] | None:
+    """(row, step within it) of a signal split's first NaN or inf, or None."""
+    finite = np.isfinite(split.values).reshape(len(split.values), -1).all(axis=1)
+    if finite.all():
+        return None
+    step = int(np.flatnonzero(~finite)[0])
+    row = int(np.searchsorted(split.offsets, step, side="right") - 1)
+    return row, step - int(split.offsets[row])
+
+
 def validate(ds: Dataset, where: str) -> None:
     """Refuse data that would silently corrupt training: empty sequences, NaN/inf, bad labels."""
     if ds.kind not in ("tokens", "signal"):
@@ -164,13 +174,11 @@ def validate(ds: Dataset, where: str) -> None:
                 f"{int(split.labels[bad_labels[0]])} outside the {ds.n_classes} classes"
             )
         if ds.kind == "signal":
-            finite = np.isfinite(split.values).reshape(len(split.values), -1).all(axis=1)
-            if not finite.all():
-                step = int(np.flatnonzero(~finite)[0])
-                row = int(np.searchsorted(split.offsets, step, side="right") - 1)
+            bad = first_nonfinite(split)
+            if bad:
                 raise DataError(
-                    f"{where}: {name} record {int(split.origin[row])} holds NaN or inf at step "
-                    f"{step - int(split.offsets[row])}; clean or impute the source"
+                    f"{where}: {name} record {int(split.origin[bad[0]])} holds NaN or inf at step "
+                    f"{bad[1]}; clean or impute the source"
                 )
         elif split.values.size and (split.values.min() < 0 or split.values.max() >= ds.vocab_size):
             raise DataError(f"{where}: {name} holds token ids outside the vocabulary")

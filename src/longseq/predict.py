@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .batches import average_views, predict_proba
-from .data import SPLITS, UNK_ID, DataError, Dataset, Split, atomic_write_bytes
+from .data import DataError, Dataset, Split, atomic_write_bytes, first_nonfinite
 from .reducers import draw_split, reduce_dataset
 from .train import load_model, pick_device
 
@@ -27,7 +27,9 @@ from .train import load_model, pick_device
 def read_saved(model_path: str | Path) -> dict:
     path = Path(model_path)
     if not path.exists():
-        raise DataError(f"{path}: no model file; train the arm first (results/models/<data set>/<arm>/seed<N>/model.pt)")
+        raise DataError(
+            f"{path}: no model file; train the arm first (results/models/<data set>/<arm>/seed<N>/model.pt)"
+        )
     saved = torch.load(path, map_location="cpu", weights_only=True)
     if "data" not in saved or "input" not in saved["data"]:
         raise DataError(f"{path}: written by an older longseq without its data's fitted state; retrain it")
@@ -50,14 +52,11 @@ def recommended_model(results: Path, dataset: str, seed: int) -> Path:
 
 def _encode(records, inputs: dict, where: str) -> list[np.ndarray]:
     """Token strings -> the training vocabulary's ids; id sequences must share its vocabulary."""
-    vocab = inputs["vocab"]
+    from .sources import encode
+
     if records.sequences and isinstance(records.sequences[0], list):
-        ids = {token: i for i, token in enumerate(vocab)}
-        return [
-            np.fromiter((ids.get(t, UNK_ID) for t in toks), dtype=np.int32, count=len(toks))
-            for toks in records.sequences
-        ]
-    if records.meta.get("vocab") != vocab:
+        return encode(records.sequences, inputs["vocab"])
+    if records.meta.get("vocab") != inputs["vocab"]:
         raise DataError(
             f"{where}: these records use another vocabulary than the model's training data "
             "(e.g. another k-mer size); read them with the training data set's options"
@@ -72,34 +71,34 @@ def new_records(spec: dict, saved: dict, where: str) -> tuple[Split, bool]:
 
     inputs = saved["data"]["input"]
     if "folder" in spec:
-        ds = data.load(spec["folder"], splits=(spec.get("split", "test"),))
-        split = ds.splits[spec.get("split", "test")]
-        kind, classes, vocab = ds.kind, ds.classes, ds.meta.get("vocab")
-        if kind == "tokens" and vocab != inputs["vocab"]:
-            raise DataError(f"{where}: this data set has another vocabulary than the model's training data")
-        labelled = True
+        source = data.load(spec["folder"], splits=(spec.get("split", "test"),))
     else:
-        records = sources._reader(spec.get("reader"), where)(spec)
-        kind, classes = records.kind, records.classes
-        if kind != inputs["kind"]:
-            raise DataError(f"{where}: {kind} records, but the model reads {inputs['kind']}; give records of its kind")
-        sequences = _encode(records, inputs, where) if kind == "tokens" else records.sequences
-        split = Split.from_sequences(
-            sequences, records.labels, np.arange(len(sequences)), np.int32 if kind == "tokens" else np.float32
+        source = sources._reader(spec.get("reader"), where)(spec)
+    if source.kind != inputs["kind"]:
+        raise DataError(
+            f"{where}: {source.kind} records, but the model reads {inputs['kind']}; give records of its kind"
         )
-        labelled = not records.meta.get("unlabeled")
-        if not labelled:  # no true labels: every record counts as the first class, unreported
-            classes = [inputs["classes"][0]]
-    if kind != inputs["kind"]:
-        raise DataError(f"{where}: {kind} records, but the model reads {inputs['kind']}; give records of its kind")
-    if kind == "signal" and split.values.shape[1] != inputs["n_channels"]:
+    classes, labelled = source.classes, not source.meta.get("unlabeled")
+    if "folder" in spec:
+        split = source.splits[spec.get("split", "test")]
+        if source.kind == "tokens" and source.meta.get("vocab") != inputs["vocab"]:
+            raise DataError(f"{where}: this data set has another vocabulary than the model's training data")
+    else:
+        sequences = _encode(source, inputs, where) if source.kind == "tokens" else source.sequences
+        dtype = np.int32 if source.kind == "tokens" else np.float32
+        split = Split.from_sequences(sequences, source.labels, np.arange(len(sequences)), dtype)
+    if not labelled:  # no true labels: every record counts as the first class, unreported
+        classes = [inputs["classes"][0]]
+    if source.kind == "signal" and split.values.shape[1] != inputs["n_channels"]:
         raise DataError(
             f"{where}: records with {split.values.shape[1]} channels, but the model was trained on "
             f"{inputs['n_channels']} ({inputs['channels']}); give every channel, in that order"
         )
-    if kind == "signal" and not np.isfinite(split.values).all():
-        row = int(np.searchsorted(split.offsets, np.flatnonzero(~np.isfinite(split.values).all(1))[0], "right") - 1)
-        raise DataError(f"{where}: record {row + 1} holds NaN or inf; clean or impute it")
+    bad = first_nonfinite(split) if source.kind == "signal" else None
+    if bad:
+        raise DataError(
+            f"{where}: record {int(split.origin[bad[0]])} holds NaN or inf at step {bad[1]}; clean or impute it"
+        )
     unknown = sorted(set(classes) - set(inputs["classes"]))
     if unknown:  # labels into the training classes; unknown ones are refused
         raise DataError(f"{where}: labels {unknown} are not classes of the model ({inputs['classes']})")
@@ -108,8 +107,9 @@ def new_records(spec: dict, saved: dict, where: str) -> tuple[Split, bool]:
     return split, labelled
 
 
-def predict(saved: dict, model_path, split: Split, device=None) -> tuple[np.ndarray, np.ndarray]:
-    """Class probabilities per record (views averaged) and each record's index."""
+def predict(saved: dict, model_path, split: Split, device=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Class probabilities per record (views averaged), its label and its id (origin), records
+    in the order evaluation reports them."""
     device = device or pick_device()
     inputs, fitted = saved["data"]["input"], saved["data"]
     meta = {
@@ -121,17 +121,21 @@ def predict(saved: dict, model_path, split: Split, device=None) -> tuple[np.ndar
     ds = Dataset(inputs["kind"], inputs["classes"], {"test": split}, meta)
     reduced = reduce_dataset(ds, fitted["arm"], "new records")
     data = draw_split(reduced, "test", saved["seed"])
-    model = load_model(model_path, Dataset(reduced.kind, reduced.classes, {"test": data}, reduced.meta), device)
-    probs, _ = average_views(predict_proba(model, data), data)
+    model = load_model(
+        model_path, Dataset(reduced.kind, reduced.classes, {"test": data}, reduced.meta), device
+    )
+    probs, labels = average_views(predict_proba(model, data), data)
     _, first = np.unique(data.origin, return_index=True)
-    return probs, data.origin[np.sort(first)]
+    return probs, labels, data.origin[np.sort(first)]
 
 
 def write_predictions(path, ids, probs: np.ndarray, classes: list[str], labels=None) -> None:
     """One row per record: its id, the predicted class, the class probabilities, the true label."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["record", "predicted", *[f"p_{c}" for c in classes], *(["label"] if labels is not None else [])])
+    writer.writerow(
+        ["record", "predicted", *[f"p_{c}" for c in classes], *(["label"] if labels is not None else [])]
+    )
     for i, (record, p) in enumerate(zip(ids, probs)):
         row = [int(record), classes[int(p.argmax())], *[f"{v:.6f}" for v in p]]
         writer.writerow(row + ([classes[int(labels[i])]] if labels is not None else []))
@@ -153,12 +157,11 @@ def model_card(saved: dict, metrics: dict, command: list[str]) -> dict:
         "seed": saved["seed"],
         "classes": saved["classes"],
         "test": {k: metrics[k] for k in ("accuracy", "macro_f1", "majority_baseline", "n_test_records")},
-        "training": {k: metrics.get(k) for k in ("updates", "stopped_by", "still_improving", "device", "precision")},
+        "training": {
+            k: metrics.get(k) for k in ("updates", "stopped_by", "still_improving", "device", "precision")
+        },
         "train_data_digest": saved["data_digest"],
         "longseq_version": __version__,
         "command": " ".join(command),
         "predict": "longseq predict --model <this folder>/model.pt --spec '<a sheet row as JSON>' --out predictions.csv",
     }
-
-
-__all__ = ["SPLITS", "model_card", "new_records", "predict", "read_saved", "write_predictions"]

@@ -14,9 +14,9 @@ from importlib import import_module
 
 import numpy as np
 
-from ..data import SPLITS, UNK_ID, DataError, Dataset, Split, some_rows, stratified_split
+from ..data import SPLITS, DataError, Dataset, Split, some_rows, stratified_split
 from .archives import check_sha256, fetch, read_member, read_source_bytes, sha256_of
-from .text import build_vocab, tokenize
+from .text import build_vocab, encode, tokenize
 
 __all__ = [
     "READERS",
@@ -24,6 +24,7 @@ __all__ = [
     "build_vocab",
     "check_sha256",
     "class_order",
+    "encode",
     "fetch",
     "group_split",
     "ingest",
@@ -138,12 +139,7 @@ def _encode_text(records: Records, rows: dict[str, np.ndarray], spec: dict) -> t
     vocab = build_vocab(
         (records.sequences[i] for i in rows["train"]), spec.get("max_vocab", 20000), spec.get("min_count", 2)
     )
-    ids = {tok: i for i, tok in enumerate(vocab)}
-    encoded = [
-        np.fromiter((ids.get(t, UNK_ID) for t in toks), dtype=np.int32, count=len(toks))
-        for toks in records.sequences
-    ]
-    return encoded, {"vocab": vocab, "vocab_size": len(vocab)}
+    return encode(records.sequences, vocab), {"vocab": vocab, "vocab_size": len(vocab)}
 
 
 def ingest(spec: dict, name: str = "dataset") -> Dataset:

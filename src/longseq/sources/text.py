@@ -10,7 +10,7 @@ from collections import Counter
 
 import numpy as np
 
-from ..data import DataError
+from ..data import UNK_ID, DataError
 
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[!?]")
 BREAK_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -27,6 +27,15 @@ def build_vocab(token_lists, max_size: int, min_count: int) -> list[str]:
     counts = Counter(tok for toks in token_lists for tok in toks)
     kept = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
     return ["<pad>", "<unk>"] + kept[: max(0, max_size - 2)]
+
+
+def encode(token_lists, vocab: list[str]) -> list[np.ndarray]:
+    """Token strings -> int32 ids of `vocab`; a token outside it is <unk>."""
+    ids = {token: i for i, token in enumerate(vocab)}
+    return [
+        np.fromiter((ids.get(t, UNK_ID) for t in toks), dtype=np.int32, count=len(toks))
+        for toks in token_lists
+    ]
 
 
 def _table_format(spec: dict, where: str) -> str:
@@ -128,7 +137,9 @@ def text(spec: dict):
                 f"{where}: no {column!r} column to select {value!r} rows (it has {list(table.columns)})"
             )
         table = table[table[column] == value]
-    tokens = {row: tokenize(value) if isinstance(value, str) else [] for row, value in table[text_col].items()}
+    tokens = {
+        row: tokenize(value) if isinstance(value, str) else [] for row, value in table[text_col].items()
+    }
     empty = [row for row, words in tokens.items() if not words]
     if empty and not spec.get("drop_empty"):
         first = ", ".join(str(row + 1) for row in empty[:5])
