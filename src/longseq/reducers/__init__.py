@@ -21,7 +21,6 @@ from __future__ import annotations
 import pkgutil
 from functools import cache
 from importlib import import_module
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -42,12 +41,6 @@ def module(name: str) -> ModuleType:
     if name not in names():
         raise ValueError(f"unknown reduce {name!r}; use one of {names()}")
     return import_module(f"{__name__}.{name}")
-
-
-def source_files(name: str) -> list[Path]:
-    """The files a reduction by `name` runs (for the workflow's code digests)."""
-    here = Path(__file__).parent
-    return [here / "__init__.py", here / "_base.py", here / f"{name}.py"]
 
 
 def options_schema(name: str) -> dict:
