@@ -98,11 +98,17 @@ BAD_INGEST = {
     ),
     "label is a fraction": (
         lambda t: reviews(t, labels=[0.0, 1.0, 0.7] * 4),
-        r"r.csv: data row 3 has label 0.7, a fraction; labels must be class names",
+        r"r.csv: labels that are fractions \(0.7 first\) in 4 data rows: 3, 6, 9, 12; labels must be "
+        r"class names",
+    ),
+    "labels missing in several rows": (
+        lambda t: reviews(t, labels=["a", "b", "a", None, "a", "b", None, "b", "a", "b", "a", "b"]),
+        r"r.csv: no label in 2 data rows: 4, 7; fill them in or remove them",
     ),
     "label outside class_names": (
         lambda t: reviews(t) | {"class_names": ["a", "c"]},
-        r"r.csv: data row 2 has label 'b', not one of class_names \['a', 'c'\]",
+        r"r.csv: labels \['b'\] are not among class_names \['a', 'c'\], in 6 data rows: 2, 4, 6, 8, "
+        r"10, ...; fix the rows or the class_names option",
     ),
     "empty file": (
         lambda t: reviews(t, labels=[], texts=[]) | {"path": str(t / "e.csv")},
@@ -114,12 +120,12 @@ BAD_INGEST = {
     ),
     "row without words": (
         lambda t: reviews(t, texts=["fine film"] * 2 + ["!!!"[:0] or "..."] + ["ok"] * 9),
-        r"r.csv: 1 data rows have no words in 'text' \(rows 3\); fill them in or remove them, or set "
+        r"r.csv: no words in 'text' in data row 3; fill them in or remove them, or set "
         r"the sheet option drop_empty: true",
     ),
     "CSV text column with some empty rows": (
         lambda t: reviews(t, texts=[f"w{i} x" if i % 4 else "" for i in range(12)]),
-        r"r.csv: 3 data rows have no words in 'text' \(rows 1, 5, 9\); .* drop_empty: true",
+        r"r.csv: no words in 'text' in 3 data rows: 1, 5, 9; .* drop_empty: true",
     ),
     "label column with one class only": (
         lambda t: reviews(t, labels=["a"] * 12),
@@ -147,7 +153,7 @@ BAD_INGEST = {
     ),
     "a .ts with unequal lengths per channel": (
         lambda t: uneven_ts(t),
-        r"u_TRAIN.ts: series 1 has channels of unequal length; pad or trim them",
+        r"u_TRAIN.ts: channels of unequal length in series 1; pad or trim them",
     ),
     "NaN in signals": (
         lambda t: signals_with(t, np.nan),
@@ -177,11 +183,15 @@ BAD_INGEST = {
     "truncated archive": (truncated_archive, r"does not match the pinned .*truncated or altered: delete it"),
     "FASTA record without label": (
         lambda t: fasta(t, ">s0 label=x\nACGT\n>s1\nACGT\n"),
-        r"s.fa: record 2 \(s1\) has no label; add 'label=<class>' to its header",
+        r"s.fa: no label in record 2 \(s1\); add 'label=<class>' to their headers",
+    ),
+    "several FASTA records without label": (
+        lambda t: fasta(t, ">s0 label=x\nACGT\n>s1\nACGT\n>s2\nAC\n>s3 label=y\nAC\n>s4\nA\n"),
+        r"s.fa: no label in 3 records: 2 \(s1\), 3 \(s2\), 5 \(s4\); add 'label=<class>' to their headers",
     ),
     "FASTA with a non-base": (
         lambda t: fasta(t, ">s0 label=x\nACGT\n>s1 label=y\nACJT\n"),
-        r"s.fa: record 2 \(s1\): character 'J' at position 3 is not a base",
+        r"s.fa: characters that are not bases in record 2 \(s1: character 'J' at position 3\); clean",
     ),
     "GenBank without CDS": (
         genbank_without_cds,

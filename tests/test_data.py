@@ -46,7 +46,7 @@ def test_failed_save_leaves_previous_output_untouched(tmp_path, token_dataset):
     before = sorted(p.name for p in target.iterdir())
     broken = Dataset("tokens", token_dataset.classes, dict(token_dataset.splits), dict(token_dataset.meta))
     broken.splits["train"] = Split.from_sequences([np.array([], dtype=np.int32)], [0])
-    with pytest.raises(DataError, match="empty sequence"):
+    with pytest.raises(DataError, match="empty sequences in train record 0"):
         data.save(broken, target)
     assert sorted(p.name for p in target.iterdir()) == before
     assert [p.name for p in tmp_path.iterdir()] == ["ds"]  # no temporary folder left behind
@@ -56,15 +56,32 @@ def test_failed_save_leaves_previous_output_untouched(tmp_path, token_dataset):
 @pytest.mark.parametrize(
     "corrupt, message",
     [
-        (lambda s: s.values.__setitem__(3, np.nan), "NaN or inf"),
-        (lambda s: s.labels.__setitem__(0, 7), "outside the 3 classes"),
+        (lambda s: s.values.__setitem__(3, np.nan), r"NaN or inf in valid record \d+ \(the first at step 3 "),
+        (lambda s: s.labels.__setitem__(0, 7), r"outside the 3 classes \(e.g. 7\) in valid record \d+$"),
+        (
+            lambda s: s.labels.__setitem__(slice(None), 9),
+            r"outside the 3 classes \(e.g. 9\) in valid \d+ records: ",
+        ),
     ],
 )
-def test_validate_names_the_record(signal_dataset, corrupt, message):
+def test_validate_names_the_records(signal_dataset, corrupt, message):
+    """How many records are affected and the first few, by their number in the source."""
     corrupt(signal_dataset.splits["valid"])
     with pytest.raises(DataError, match=message) as info:
         data.validate(signal_dataset, "somewhere.ts")
-    assert "somewhere.ts: valid record" in str(info.value)
+    assert str(info.value).startswith("somewhere.ts: ")
+
+
+def test_nonfinite_rows_against_a_loop(signal_dataset):
+    split = signal_dataset.splits["train"]
+    for row, step in ((0, 0), (2, 5), (len(split) - 1, int(split.lengths[-1]) - 1)):
+        split.values[split.offsets[row] + step, 0] = np.inf if row else np.nan
+    expected = [
+        r
+        for r in range(len(split))
+        if not np.isfinite(split.values[split.offsets[r] : split.offsets[r + 1]]).all()
+    ]
+    assert data.nonfinite_rows(split).tolist() == expected == [0, 2, len(split) - 1]
 
 
 def test_stratified_split_is_seeded_and_disjoint():

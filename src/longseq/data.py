@@ -38,10 +38,10 @@ UNK_ID = 1  # token id for anything outside the vocabulary
 def some_rows(rows, noun: str = "row", plural: str = "rows", first: int = 5) -> str:
     """'row 3', or '6 rows: 1, 2, 4, 5, 7, ...' (the first few of many): an error about rows
     names how many and which."""
-    rows = [int(r) for r in rows]
+    rows = [str(r) for r in rows]  # numbers (NumPy's too) or ids
     if len(rows) == 1:
         return f"{noun} {rows[0]}"
-    return f"{len(rows)} {plural}: {', '.join(map(str, rows[:first]))}{', ...' if len(rows) > first else ''}"
+    return f"{len(rows)} {plural}: {', '.join(rows[:first])}{', ...' if len(rows) > first else ''}"
 
 
 class DataError(ValueError):
@@ -141,6 +141,12 @@ def length_summary(split: Split) -> dict:
     }
 
 
+def nonfinite_rows(split: Split) -> np.ndarray:
+    """Rows of a signal split holding a NaN or inf."""
+    steps = np.flatnonzero(~np.isfinite(split.values).reshape(len(split.values), -1).all(axis=1))
+    return np.unique(np.searchsorted(split.offsets, steps, side="right") - 1)
+
+
 def first_nonfinite(split: Split) -> tuple[int, int] | None:
     """(row, step within it) of a signal split's first NaN or inf, or None."""
     finite = np.isfinite(split.values).reshape(len(split.values), -1).all(axis=1)
@@ -161,24 +167,27 @@ def validate(ds: Dataset, where: str) -> None:
         split = ds.splits[name]
         if len(split) == 0:
             raise DataError(f"{where}: split {name!r} is empty; give the source more records")
-        empty = np.flatnonzero(split.lengths == 0)
+        empty = split.origin[split.lengths == 0]
         if len(empty):
             raise DataError(
-                f"{where}: {name} record {int(split.origin[empty[0]])} is an empty sequence; "
-                "remove it from the source"
+                f"{where}: empty sequences in {name} {some_rows(empty, 'record', 'records')}; remove "
+                "them from the source"
             )
-        bad_labels = np.flatnonzero((split.labels < 0) | (split.labels >= ds.n_classes))
-        if len(bad_labels):
+        bad_labels = (split.labels < 0) | (split.labels >= ds.n_classes)
+        if bad_labels.any():
             raise DataError(
-                f"{where}: {name} record {int(split.origin[bad_labels[0]])} has label "
-                f"{int(split.labels[bad_labels[0]])} outside the {ds.n_classes} classes"
+                f"{where}: labels outside the {ds.n_classes} classes (e.g. "
+                f"{int(split.labels[bad_labels][0])}) in {name} "
+                f"{some_rows(split.origin[bad_labels], 'record', 'records')}"
             )
         if ds.kind == "signal":
-            bad = first_nonfinite(split)
-            if bad:
+            bad = nonfinite_rows(split)
+            if len(bad):
+                row, step = first_nonfinite(split)
                 raise DataError(
-                    f"{where}: {name} record {int(split.origin[bad[0]])} holds NaN or inf at step "
-                    f"{bad[1]}; clean or impute the source"
+                    f"{where}: NaN or inf in {name} {some_rows(split.origin[bad], 'record', 'records')} "
+                    f"(the first at step {step} of record {int(split.origin[row])}); clean or impute "
+                    "the source"
                 )
         elif split.values.size and (split.values.min() < 0 or split.values.max() >= ds.vocab_size):
             raise DataError(f"{where}: {name} holds token ids outside the vocabulary")
@@ -302,7 +311,9 @@ def load(path: str | os.PathLike, mmap: bool = True, splits: Sequence[str] = SPL
 
 def dataset_digest(ds: Dataset) -> str:
     """A digest of a data set's content: kind, classes, metadata and every split's arrays."""
-    digest = hashlib.sha256(json.dumps([ds.kind, ds.classes, ds.meta], sort_keys=True, default=_json_default).encode())
+    digest = hashlib.sha256(
+        json.dumps([ds.kind, ds.classes, ds.meta], sort_keys=True, default=_json_default).encode()
+    )
     for name in sorted(ds.splits):
         split = ds.splits[name]
         for array in (split.values, split.offsets, split.labels, split.origin):

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .batches import average_views, predict_proba
-from .data import DataError, Dataset, Split, atomic_write_bytes, first_nonfinite
+from .data import DataError, Dataset, Split, atomic_write_bytes, nonfinite_rows, some_rows
 from .reducers import draw_split, reduce_dataset
 from .train import load_model, pick_device
 
@@ -94,10 +94,11 @@ def new_records(spec: dict, saved: dict, where: str) -> tuple[Split, bool]:
             f"{where}: records with {split.values.shape[1]} channels, but the model was trained on "
             f"{inputs['n_channels']} ({inputs['channels']}); give every channel, in that order"
         )
-    bad = first_nonfinite(split) if source.kind == "signal" else None
-    if bad:
+    bad = nonfinite_rows(split) if source.kind == "signal" else []
+    if len(bad):
         raise DataError(
-            f"{where}: record {int(split.origin[bad[0]])} holds NaN or inf at step {bad[1]}; clean or impute it"
+            f"{where}: NaN or inf in {some_rows(split.origin[bad], 'record', 'records')}; "
+            "clean or impute them"
         )
     unknown = sorted(set(classes) - set(inputs["classes"]))
     if unknown:  # labels into the training classes; unknown ones are refused

@@ -11,7 +11,7 @@ from itertools import product
 
 import numpy as np
 
-from ..data import UNK_ID, DataError
+from ..data import UNK_ID, DataError, some_rows
 
 BASES = "ACGTN"
 AMBIGUOUS = "RYKMSWBDHV"  # IUPAC codes: read as N
@@ -30,15 +30,23 @@ for _b in AMBIGUOUS:
     _CODES[ord(_b)] = _CODES[ord(_b.lower())] = 4
 
 
+def _codes(seq: str) -> np.ndarray:
+    return _CODES[np.frombuffer(seq.encode("latin-1", "replace"), dtype=np.uint8)]
+
+
+def _non_base(seq: str) -> str | None:
+    """ "character 'J' at position 3" for the first character that is not a base, else None."""
+    bad = np.flatnonzero(_codes(seq) < 0)
+    return f"character {seq[bad[0]]!r} at position {bad[0] + 1}" if len(bad) else None
+
+
 def encode_dna(seq: str, k: int = 1, stride: int | None = None, where: str = "sequence") -> np.ndarray:
     """Bases -> int32 token ids; k > 1 reads k-mers every `stride` bases (default k: the sequence
     gets k times shorter)."""
-    codes = _CODES[np.frombuffer(seq.encode("latin-1", "replace"), dtype=np.uint8)]
-    bad = np.flatnonzero(codes < 0)
-    if len(bad):
+    codes = _codes(seq)
+    if (codes < 0).any():
         raise DataError(
-            f"{where}: character {seq[bad[0]]!r} at position {bad[0] + 1} is not a base (A, C, G, T, N or "
-            "an IUPAC code); clean the sequence"
+            f"{where}: {_non_base(seq)} is not a base (A, C, G, T, N or an IUPAC code); clean the sequence"
         )
     if k == 1:
         return (codes + 2).astype(np.int32)
@@ -158,8 +166,24 @@ def _label_sheet(path: str) -> dict[str, str]:
             )
     duplicated = table["id"][table["id"].duplicated()]
     if len(duplicated):
-        raise DataError(f"{path}: id {duplicated.iloc[0]!r} appears twice; give each record one label")
+        ids = [repr(i) for i in dict.fromkeys(duplicated)]
+        raise DataError(
+            f"{path}: {some_rows(ids, 'id', 'ids')} more than once in the label sheet; "
+            "give each record one label"
+        )
     return dict(zip(table["id"], table["label"]))
+
+
+def _refuse_records(where: str, records, faults: list, what: str, fix: str) -> None:
+    """One error for every FASTA record with a fault (a truthy entry; a string is shown):
+    how many, and the first few by number and id."""
+    named = [
+        f"{i + 1} ({record.id}{': ' + fault if isinstance(fault, str) else ''})"
+        for i, (record, fault) in enumerate(zip(records, faults))
+        if fault
+    ]
+    if named:
+        raise DataError(f"{where}: {what} in {some_rows(named, 'record', 'records')}; {fix}")
 
 
 def fasta(spec: dict):
@@ -174,22 +198,32 @@ def fasta(spec: dict):
     pattern = re.compile(spec.get("label_pattern", r"label=(\S+)"))
     group_pattern = re.compile(spec["group_pattern"]) if spec.get("group_pattern") else None
     k = spec.get("kmer", 1)
-    sequences, names, groups = [], [], []
-    for number, record in enumerate(records, start=1):
+    labels = []
+    for record in records:
         if sheet is not None:
-            label = sheet.get(record.id)
+            labels.append(sheet.get(record.id))
         else:
             match = pattern.search(record.description)
-            label = match.group(1) if match else None
-        if label is None:
-            fix = (
-                f"add a row for it to {spec['labels']}"
-                if sheet is not None
-                else "add 'label=<class>' to its header"
-            )
-            raise DataError(f"{where}: record {number} ({record.id}) has no label; {fix}")
-        if len(record.seq) == 0:
-            raise DataError(f"{where}: record {number} ({record.id}) has no bases; remove it")
+            labels.append(match.group(1) if match else None)
+    _refuse_records(
+        where,
+        records,
+        [label is None for label in labels],
+        "no label",
+        f"add rows for them to {spec['labels']}"
+        if sheet is not None
+        else "add 'label=<class>' to their headers",
+    )
+    _refuse_records(where, records, [len(record.seq) == 0 for record in records], "no bases", "remove them")
+    _refuse_records(
+        where,
+        records,
+        [_non_base(str(record.seq)) for record in records],
+        "characters that are not bases",
+        "clean the sequences (A, C, G, T, N or an IUPAC code)",
+    )
+    sequences, names, groups = [], [], []
+    for number, (record, label) in enumerate(zip(records, labels), start=1):
         sequences.append(
             encode_dna(str(record.seq), k, spec.get("kmer_stride"), f"{where}: record {number} ({record.id})")
         )

@@ -76,13 +76,15 @@ def read_ts(path: str | Path) -> tuple[list[np.ndarray], list[str]]:
             f"{path}: cannot read as a UCR/UEA {path.suffix or '.ts'} file ({exc}); check the header lines "
             "and that every series line ends with its class label"
         ) from exc
-    series = []
-    for row in range(len(X)):
-        channels = [np.asarray(X.iloc[row, c], dtype=np.float32) for c in range(X.shape[1])]
-        if len({len(c) for c in channels}) != 1:
-            raise DataError(f"{path}: series {row + 1} has channels of unequal length; pad or trim them")
-        series.append(np.stack(channels, axis=1))
-    return series, [str(label) for label in y]
+    rows = [
+        [np.asarray(X.iloc[row, c], dtype=np.float32) for c in range(X.shape[1])] for row in range(len(X))
+    ]
+    uneven = [row + 1 for row, channels in enumerate(rows) if len({len(c) for c in channels}) != 1]
+    if uneven:
+        raise DataError(
+            f"{path}: channels of unequal length in {some_rows(uneven, 'series', 'series')}; pad or trim them"
+        )
+    return [np.stack(channels, axis=1) for channels in rows], [str(label) for label in y]
 
 
 def _from_archive(spec: dict, part: str, folder: Path) -> tuple[Path, str]:
@@ -145,7 +147,9 @@ def ucr(spec: dict):
             )
         bad = [row + 1 for row, x in enumerate(xs) if len(x) and not np.isfinite(x).all()]
         if bad:
-            raise DataError(f"{path}: NaN or inf in {some_rows(bad, 'series', 'series')}; clean or impute them")
+            raise DataError(
+                f"{path}: NaN or inf in {some_rows(bad, 'series', 'series')}; clean or impute them"
+            )
     meta = {
         "channels": [f"dim{c}" for c in range(train_x[0].shape[1])],
         "source": f"UCR/UEA {name or train_path.stem}",

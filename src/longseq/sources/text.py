@@ -10,7 +10,7 @@ from collections import Counter
 
 import numpy as np
 
-from ..data import UNK_ID, DataError
+from ..data import UNK_ID, DataError, some_rows
 
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[!?]")
 BREAK_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -70,41 +70,47 @@ def read_table(raw: bytes, fmt: str, where: str, encoding: str = "utf-8"):
         ) from exc
 
 
+def _data_rows(rows) -> str:
+    """Rows counted from 1 below the header, as a spreadsheet shows them."""
+    return some_rows(rows, "data row", "data rows")
+
+
 def _class_ids(values, class_names: list[str] | None, where: str, max_classes: int):
     """Label values -> (class ids, class names). Labels are class names, or integer ids into
-    `class_names`; anything else (fractions, missing values) is an error naming the row."""
-    import pandas as pd
-
+    `class_names`; anything else (fractions, missing values) is an error naming the rows."""
     from . import class_order
 
-    for row, value in values.items():
-        if pd.isna(value):
-            raise DataError(f"{where}: data row {row + 1} has no label; fill it in or remove the row")
-        if isinstance(value, float) and not value.is_integer():
-            raise DataError(
-                f"{where}: data row {row + 1} has label {value!r}, a fraction; labels must be class names "
-                "or integer class ids (is label_column a score?)"
-            )
+    rows = values.index.to_numpy() + 1  # data rows counted from 1, as in a spreadsheet
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise DataError(f"{where}: no label in {_data_rows(rows[missing])}; fill them in or remove them")
+    fraction = np.array([isinstance(v, float) and not v.is_integer() for v in values])
+    if fraction.any():
+        first = float(values.iloc[int(np.flatnonzero(fraction)[0])])
+        raise DataError(
+            f"{where}: labels that are fractions ({first!r} first) in {_data_rows(rows[fraction])}; "
+            "labels must be class names or integer class ids (is label_column a score?)"
+        )
     as_text = [str(int(v)) if isinstance(v, float) else str(v) for v in values]
     if class_names:
         if all(t.lstrip("-").isdigit() for t in as_text):
             ids = np.array([int(t) for t in as_text])
-            bad = np.flatnonzero((ids < 0) | (ids >= len(class_names)))
-            if len(bad):
-                row = values.index[bad[0]]
+            bad = (ids < 0) | (ids >= len(class_names))
+            if bad.any():
                 raise DataError(
-                    f"{where}: data row {row + 1} has label {ids[bad[0]]}, outside class ids "
-                    f"0..{len(class_names) - 1} of class_names {class_names}; "
-                    "fix the row or the class_names option"
+                    f"{where}: labels outside class ids 0..{len(class_names) - 1} of class_names "
+                    f"{class_names} ({ids[bad][0]} first) in {_data_rows(rows[bad])}; "
+                    "fix the rows or the class_names option"
                 )
             return ids, list(class_names)
         index = {c: i for i, c in enumerate(class_names)}
-        for row, text in zip(values.index, as_text):
-            if text not in index:
-                raise DataError(
-                    f"{where}: data row {row + 1} has label {text!r}, not one of class_names {class_names}; "
-                    "fix the row or the class_names option"
-                )
+        bad = np.array([t not in index for t in as_text])
+        if bad.any():
+            unknown = sorted({t for t, b in zip(as_text, bad) if b})
+            raise DataError(
+                f"{where}: labels {unknown[:5]} are not among class_names {class_names}, in "
+                f"{_data_rows(rows[bad])}; fix the rows or the class_names option"
+            )
         return np.array([index[t] for t in as_text]), list(class_names)
     classes = class_order(as_text)
     if len(classes) > max_classes:
@@ -142,11 +148,9 @@ def text(spec: dict):
     }
     empty = [row for row, words in tokens.items() if not words]
     if empty and not spec.get("drop_empty"):
-        first = ", ".join(str(row + 1) for row in empty[:5])
         raise DataError(
-            f"{where}: {len(empty)} data rows have no words in {text_col!r} (rows {first}"
-            f"{', ...' if len(empty) > 5 else ''}); fill them in or remove them, or set the sheet "
-            "option drop_empty: true to drop them"
+            f"{where}: no words in {text_col!r} in {_data_rows([row + 1 for row in empty])}; "
+            "fill them in or remove them, or set the sheet option drop_empty: true to drop them"
         )
     table = table.drop(index=empty)
     if spec.get("dedupe", True):
