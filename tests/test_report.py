@@ -38,7 +38,13 @@ def write_run(folder, dataset, arm, seed, accuracy, params, steps, seconds, clas
     history = folder / dataset / arm / f"seed{seed}" / "history.json"
     history.parent.mkdir(parents=True)
     evaluations = [
-        {"update": u, "epoch": u // 10, "train_loss": 10 / u, "valid_loss": 20 / u, "valid_accuracy": accuracy * u / 100}
+        {
+            "update": u,
+            "epoch": u // 10,
+            "train_loss": 10 / u,
+            "valid_loss": 20 / u,
+            "valid_accuracy": accuracy * u / 100,
+        }
         for u in (50, 100)
     ]
     history.write_text(json.dumps({"evaluations": evaluations}))
@@ -163,3 +169,89 @@ def test_markdown_tables_are_written_from_the_overview(runs, capsys):
     assert "| `bag` | **0.805 ± 0.007** ↑1 |" in text  # best of d1, in bold; seed 0 still improving
     assert "| *majority class (train's, on test)* | 0.500 | 0.500 |" in text
     assert "| `full` | 1000 · 80/100 · 3.0 s · 1400 MB |" in text
+
+
+def _study(folder, runs, datasets, chosen=None):
+    """A results folder as `tuned-vs` reads it: overview, runs, data sets, histories, search."""
+    folder.mkdir()
+    rows = []
+    for dataset, arm, params, model, accuracies in runs:
+        for seed, accuracy in enumerate(accuracies):
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "arm": arm,
+                    "seed": seed,
+                    "arm_params": json.dumps(params),
+                    "accuracy": accuracy,
+                    "still_improving": False,
+                }
+            )
+            where = folder / ("tuning" if chosen is not None else "models") / dataset / arm
+            where = where / ("trial0" if chosen is not None else f"seed{seed}")
+            where.mkdir(parents=True, exist_ok=True)
+            (where / "history.json").write_text(json.dumps({"model": model, "config": {"lr": 0.003}}))
+    runs = pd.DataFrame(rows)
+    runs.to_csv(folder / "summary.csv", index=False)
+    overview = (
+        runs.groupby(["dataset", "arm"])
+        .agg(
+            accuracy_mean=("accuracy", "mean"),
+            accuracy_std=("accuracy", "std"),
+            seeds=("seed", "count"),
+            still_improving=("still_improving", "sum"),
+        )
+        .reset_index()
+    )
+    overview.to_csv(folder / "overview.csv", index=False)
+    pd.DataFrame({"dataset": list(datasets), "records": list(datasets.values())}).to_csv(
+        folder / "datasets.csv", index=False
+    )
+    if chosen is not None:
+        (folder / "tuning" / "chosen.csv").write_text(pd.DataFrame(chosen).to_csv(index=False))
+    return folder
+
+
+def test_tuned_arms_are_paired_with_the_untuned_run_of_their_trial_0(tmp_path, capsys):
+    """Paired by settings, not name: the same name with another model is not the counterpart,
+    another name with the same settings is, and a data set of other size pairs with nothing."""
+    short = {"reduce": "truncate", "keep": "last", "length": 200}
+    small, big = {"hidden": 64}, {"hidden": 128}
+    chosen = [
+        {
+            "dataset": d,
+            "arm": "trunc",
+            "trials": 4,
+            "chosen_trial": 0 if d == "dna" else 2,
+            "valid_loss": 0.4,
+            "untuned_valid_loss": 0.5,
+            "settings": json.dumps({"train.lr": 0.001}),
+        }
+        for d in ("dna", "eeg")
+    ]
+    tuned = _study(
+        tmp_path / "tuned",
+        [("dna", "trunc", short, small, [0.9, 0.8]), ("eeg", "trunc", short, small, [0.7, 0.7])],
+        {"dna": "80/10/10", "eeg": "60/20/20"},
+        chosen,
+    )
+    untuned = _study(
+        tmp_path / "untuned",
+        [
+            ("dna", "trunc", short, big, [0.1, 0.1]),
+            ("dna", "truncate_last_200", short, small, [0.6, 0.8]),
+            ("eeg", "trunc", short, small, [0.5, 0.5]),
+        ],
+        {"dna": "80/10/10", "eeg": "600/200/200"},
+    )
+    table = report.tuned_vs_untuned(tuned, untuned).set_index("dataset")
+    assert table.loc["dna", "untuned_arm"] == "truncate_last_200"
+    assert table.loc["dna", "untuned_accuracy_mean"] == pytest.approx(0.7)
+    assert pd.isna(table.loc["eeg", "untuned_arm"])  # same name and settings, other data
+    assert cli.main(["tuned-vs", str(tuned), str(untuned)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "| dna | `trunc` | 0.850 ± 0.071 (2 seeds) | 0.700 ± 0.141 (2 seeds, `truncate_last_200`) | +0.150 |"
+        in out
+    )
+    assert "| eeg | `trunc` | 0.700 ± 0.000 (2 seeds) | no run with trial 0's settings | – |" in out

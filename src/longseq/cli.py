@@ -204,6 +204,12 @@ def cmd_tables(args) -> None:
     print(markdown_tables(read_overview(args.results)))
 
 
+def cmd_tuned_vs(args) -> None:
+    from .report import tuned_vs_untuned, tuned_vs_untuned_markdown
+
+    print(tuned_vs_untuned_markdown(tuned_vs_untuned(args.tuned, args.untuned)), end="")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="longseq", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
@@ -358,6 +364,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tables", help="a results folder's overview as the Markdown tables the docs show")
     p.add_argument("results", type=Path, help="results folder or overview.csv")
     p.set_defaults(func=cmd_tables)
+
+    p = sub.add_parser(
+        "tuned-vs", help="a tuned study's arms beside an untuned study's runs of the same settings"
+    )
+    p.add_argument("tuned", type=Path, help="results folder of a study with tune:")
+    p.add_argument("untuned", type=Path, help="results folder of the study without it")
+    p.set_defaults(func=cmd_tuned_vs)
 
     p = sub.add_parser("describe", help="ingested data set folders -> one table (source, size, lengths)")
     p.add_argument("folders", nargs="+", type=Path)

@@ -537,6 +537,120 @@ def tuning_table(chosen_files: list[str | Path], out_csv: str | Path) -> pd.Data
     return table
 
 
+def _run_settings(history_file: Path, arm_params: str, records: str) -> str:
+    """What makes two runs the same experiment: the data set's split sizes, the arm's reduction
+    and model options, and the model and training settings the run actually used."""
+    history = json.loads(history_file.read_text())
+    return json.dumps(
+        [records, json.loads(arm_params), history["model"], history["config"]], sort_keys=True
+    )
+
+
+def tuned_vs_untuned(tuned: str | Path, untuned: str | Path) -> pd.DataFrame:
+    """Each tuned arm (a study with `tune:`) beside the untuned study's arm run with exactly its
+    trial 0, the settings the search started from, so the difference is what the search bought.
+    Arms are paired by those settings, not by name: an untuned arm with another model, budget
+    or data (IMDB's subsample against all of it) is not its counterpart, and none is shown."""
+    tuned, untuned = Path(tuned), Path(untuned)
+    chosen = pd.read_csv(tuned / "tuning" / "chosen.csv")
+    overviews = {side: read_overview(side) for side in (tuned, untuned)}
+    runs = {side: pd.read_csv(side / "summary.csv") for side in (tuned, untuned)}
+    records = {
+        side: pd.read_csv(side / "datasets.csv").set_index("dataset")["records"].to_dict()
+        for side in (tuned, untuned)
+    }
+
+    def settings(side, dataset, arm, history_file):
+        run = runs[side][(runs[side]["dataset"] == dataset) & (runs[side]["arm"] == arm)].iloc[0]
+        return _run_settings(history_file, run["arm_params"], records[side].get(dataset))
+
+    rows = []
+    for c in chosen.itertuples():
+        start = settings(tuned, c.dataset, c.arm, tuned / "tuning" / c.dataset / c.arm / "trial0" / "history.json")
+        counterpart = None
+        candidates = runs[untuned][runs[untuned]["dataset"] == c.dataset].groupby("arm")["seed"].min()
+        for arm, seed in candidates.items():
+            history = untuned / "models" / c.dataset / arm / f"seed{seed}" / "history.json"
+            if history.exists() and settings(untuned, c.dataset, arm, history) == start:
+                counterpart = arm
+                break
+        t = overviews[tuned].set_index(["dataset", "arm"]).loc[(c.dataset, c.arm)]
+        row = {
+            "dataset": c.dataset,
+            "arm": c.arm,
+            "tuned_accuracy_mean": t["accuracy_mean"],
+            "tuned_accuracy_std": t["accuracy_std"],
+            "tuned_seeds": int(t["seeds"]),
+            "tuned_still_improving": int(t["still_improving"]),
+            "untuned_arm": counterpart,
+            "untuned_accuracy_mean": None,
+            "untuned_accuracy_std": None,
+            "untuned_seeds": None,
+            "trials": c.trials,
+            "chosen_trial": c.chosen_trial,
+            "untuned_valid_loss": c.untuned_valid_loss,
+            "chosen_valid_loss": c.valid_loss,
+            "settings": c.settings,
+            "same_seeds_agree": "–",
+        }
+        if counterpart is not None:
+            u = overviews[untuned].set_index(["dataset", "arm"]).loc[(c.dataset, counterpart)]
+            row |= {
+                "untuned_accuracy_mean": u["accuracy_mean"],
+                "untuned_accuracy_std": u["accuracy_std"],
+                "untuned_seeds": int(u["seeds"]),
+            }
+            if c.chosen_trial == 0:  # the same settings: the seeds both studies ran must agree
+                row["same_seeds_agree"] = _same_seeds_agree(
+                    runs[tuned], c.dataset, c.arm, runs[untuned], counterpart
+                )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _same_seeds_agree(a: pd.DataFrame, dataset: str, arm_a: str, b: pd.DataFrame, arm_b: str) -> str:
+    """'3 of 3': of the seeds both studies trained with the same settings, how many give the
+    same test accuracy (all of them, on CPU, if the study is reproducible)."""
+    def accuracies(runs, arm):
+        return runs[(runs["dataset"] == dataset) & (runs["arm"] == arm)].set_index("seed")["accuracy"]
+
+    x, y = accuracies(a, arm_a), accuracies(b, arm_b)
+    common = x.index.intersection(y.index)
+    return f"{int((x[common] == y[common]).sum())} of {len(common)}"
+
+
+def tuned_vs_untuned_markdown(table: pd.DataFrame) -> str:
+    def settings(text):
+        shown = []
+        for name, value in json.loads(text).items():
+            value = f"{value:.3g}" if isinstance(value, float) else value
+            shown.append(f"{name.split('.', 1)[1]} {value}")
+        return ", ".join(shown)
+
+    lines = [
+        "| data set | arm | tuned: test accuracy | untuned: test accuracy (its arm) | tuned − untuned "
+        "| valid loss untuned → chosen | chosen trial | chosen settings | still improving "
+        "| seeds in both, equal |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in table.itertuples():
+        tuned = f"{r.tuned_accuracy_mean:.3f} ± {r.tuned_accuracy_std:.3f} ({r.tuned_seeds} seeds)"
+        if r.untuned_arm is None or pd.isna(r.untuned_arm):
+            untuned, gain = "no run with trial 0's settings", "–"
+        else:
+            untuned = (
+                f"{r.untuned_accuracy_mean:.3f} ± {r.untuned_accuracy_std:.3f} "
+                f"({int(r.untuned_seeds)} seeds, `{r.untuned_arm}`)"
+            )
+            gain = f"{r.tuned_accuracy_mean - r.untuned_accuracy_mean:+.3f}"
+        lines.append(
+            f"| {r.dataset} | `{r.arm}` | {tuned} | {untuned} | {gain} | {r.untuned_valid_loss:.3f} → "
+            f"{r.chosen_valid_loss:.3f} | {r.chosen_trial} of {r.trials} | {settings(r.settings)} "
+            f"| {r.tuned_still_improving}/{r.tuned_seeds} | {r.same_seeds_agree} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def plot_tuning(trial_files: list[str | Path], path: str | Path) -> None:
     """Valid loss of every trial, one column per arm and one panel per data set: the chosen
     trial ringed, the untuned settings (trial 0) as a cross."""
