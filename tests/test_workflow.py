@@ -144,6 +144,24 @@ INVALID = {
 }
 
 
+STUDIES = [
+    [f.name] for f in sorted((REPO / "config").glob("*.yaml")) if f.name != "more_arms.yaml"
+] + [["config.yaml", "more_arms.yaml"]]  # more_arms.yaml adds arms to the default study
+
+
+@pytest.mark.parametrize("files", STUDIES, ids="+".join)
+def test_every_shipped_study_parses_and_plans(tmp_path, files):
+    """What a user runs from the README: each study file and its data set sheet pass every
+    check made before a job runs (schema, sheet, arms, search space with trial 0 in it)."""
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    out = snakemake(tmp_path, "-n", "--configfile", *[f"config/{f}" for f in files])
+    counts = job_counts(out)
+    assert counts["trained_model"] > 0 and counts["test_metrics"] == counts["trained_model"]
+    study = yaml.safe_load((REPO / "config" / files[-1]).read_text())
+    if "tune" in study:  # every data set x arm searched with the same number of trials
+        assert counts["trial_history"] == counts["chosen_trial"] * study["tune"]["trials"]
+
+
 @pytest.mark.parametrize("case", sorted(INVALID))
 def test_invalid_config_stops_before_any_job(tmp_path, case):
     config = tiny_config(tmp_path)
