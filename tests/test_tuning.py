@@ -84,7 +84,22 @@ def test_the_choice_is_the_lowest_valid_loss_and_every_trial_is_recorded(tmp_pat
     assert "params_train.lr" in table
 
 
-def test_a_tuned_study_runs_its_trials_as_jobs_and_trains_the_seeds_with_the_choice(tmp_path):
+AUDIT = r"""
+import os, sys
+
+def _log_test_split_reads(event, args):
+    # Python's audit hook sees every file a process opens (NumPy's memory maps included)
+    if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        name = os.path.basename(os.fsdecode(args[0]))
+        if name.startswith("test.") and name.endswith(".npy"):
+            with open(os.environ["LONGSEQ_OPENED"], "a") as log:
+                log.write(f"{sys.argv[1] if len(sys.argv) > 1 else sys.argv[0]}\t{os.fsdecode(args[0])}\n")
+
+sys.addaudithook(_log_test_split_reads)
+"""
+
+
+def test_a_tuned_study_runs_its_trials_as_jobs_and_trains_the_seeds_with_the_choice(tmp_path, monkeypatch):
     config = tiny_config(tmp_path)
     sheet = tmp_path / "config" / "datasets.tsv"
     rows = [line for line in sheet.read_text().splitlines() if not line.startswith(("ucr", "reviews"))]
@@ -101,7 +116,17 @@ def test_a_tuned_study_runs_its_trials_as_jobs_and_trains_the_seeds_with_the_cho
     counts = job_counts(snakemake(tmp_path, "-n"))
     assert counts["trial_history"] == 2 * 3 and counts["chosen_trial"] == 2
     assert counts["trial_reduction"] == 3  # only the arm whose reduction is searched
-    snakemake(tmp_path)
+    audit = tmp_path / "audit"
+    audit.mkdir()
+    (audit / "sitecustomize.py").write_text(AUDIT)  # loaded by every Python process of the study
+    monkeypatch.setenv("LONGSEQ_OPENED", str(tmp_path / "opened.tsv"))
+    snakemake(tmp_path, pythonpath=audit)
+    opened = pd.read_csv(tmp_path / "opened.tsv", sep="\t", names=["step", "file"])
+    # the test split is read by the steps that pass it on (ingest, reduce), by the data set
+    # table (its size) and by evaluation; never by a trial's training, the choice of a trial,
+    # or the seeds' training
+    assert set(opened["step"]) == {"ingest", "reduce", "describe", "evaluate"}, opened
+    assert not opened["file"][opened["step"] == "evaluate"].str.contains("/tuning/").any()
     chosen = pd.read_csv(tmp_path / "results" / "tuning" / "chosen.csv").set_index("arm")
     assert (chosen["trials"] == 3).all() and (chosen["valid_loss"] <= chosen["untuned_valid_loss"]).all()
     for arm in ("full", "first"):
