@@ -255,3 +255,36 @@ def test_tuned_arms_are_paired_with_the_untuned_run_of_their_trial_0(tmp_path, c
         in out
     )
     assert "| eeg | `trunc` | 0.700 ± 0.000 (2 seeds) | no run with trial 0's settings | – |" in out
+
+
+def test_job_times_count_the_studys_own_jobs_per_step(tmp_path, capsys):
+    """Benchmark files of seeds, trials or data sets the study no longer has are left out."""
+    bench = tmp_path / "benchmarks"
+
+    def job(path, seconds):
+        path = bench / path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"s\th:m:s\tmax_rss\n{seconds}\t0:00:01\t10.0\n")
+
+    pd.DataFrame({"dataset": ["dna"] * 2, "arm": ["first"] * 2, "seed": [0, 1]}).to_csv(
+        tmp_path / "summary.csv", index=False
+    )
+    (tmp_path / "tuning").mkdir()
+    pd.DataFrame({"dataset": ["dna"], "arm": ["first"], "trials": [2]}).to_csv(
+        tmp_path / "tuning" / "chosen.csv", index=False
+    )
+    for seed, seconds in ((0, 10), (1, 30), (7, 999)):  # seed 7: a run since removed
+        job(f"train/dna/first/seed{seed}.tsv", seconds)
+        job(f"evaluate/dna/first/seed{seed}.tsv", 1)
+    for trial, seconds in ((0, 5), (1, 6), (2, 999)):  # trial 2: from a larger search before
+        job(f"tuning/dna/first/trial{trial}.tsv", seconds)
+    job("ingest/dna.tsv", 2)
+    job("ingest/gone.tsv", 999)  # a data set no longer in the study
+    job("summary.tsv", 3)
+    table = report.job_times(tmp_path).set_index("step")
+    assert table.loc["train"].tolist() == [2, 40, 30]
+    assert table.loc["tuning"].tolist() == [2, 11, 6]
+    assert table.loc["evaluate", "jobs"] == 2 and table.loc["ingest", "seconds"] == 2
+    assert table.loc["summary", "jobs"] == 1
+    assert cli.main(["jobs", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "all: 8 jobs, 58 s of job time"

@@ -204,6 +204,14 @@ def cmd_tables(args) -> None:
     print(markdown_tables(read_overview(args.results)))
 
 
+def cmd_jobs(args) -> None:
+    from .report import job_times
+
+    table = job_times(args.results)
+    print(table.to_string(index=False, float_format="{:.0f}".format))
+    print(f"all: {table['jobs'].sum()} jobs, {table['seconds'].sum():.0f} s of job time")
+
+
 def cmd_tuned_vs(args) -> None:
     from .report import tuned_vs_untuned, tuned_vs_untuned_markdown
 
@@ -364,6 +372,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tables", help="a results folder's overview as the Markdown tables the docs show")
     p.add_argument("results", type=Path, help="results folder or overview.csv")
     p.set_defaults(func=cmd_tables)
+
+    p = sub.add_parser("jobs", help="a finished study's job times per step (Snakemake's benchmark files)")
+    p.add_argument("results", type=Path, help="results folder")
+    p.set_defaults(func=cmd_jobs)
 
     p = sub.add_parser(
         "tuned-vs", help="a tuned study's arms beside an untuned study's runs of the same settings"
