@@ -1,6 +1,7 @@
 """The search: trials fixed up front and reproducible, trial 0 the untuned settings, the choice
 made on valid loss alone, recorded through Optuna; and a tiny tuned study through the workflow."""
 
+import copy
 import json
 
 import pandas as pd
@@ -142,6 +143,24 @@ def test_a_tuned_study_runs_its_trials_as_jobs_and_trains_the_seeds_with_the_cho
     pick = json.loads((tmp_path / "results" / "tuning" / "syn" / "first" / "chosen.json").read_text())
     assert (first["mean_steps"] <= pick["params"]["reduce.length"]).all()
     assert (tmp_path / "results" / "report" / "tuning.png").read_bytes()[:4] == b"\x89PNG"
+    # one arm's own search space edited: its drawn trials rerun (trial 0 is the untuned settings,
+    # kept), then its choice, its seeds and the aggregates; the other arm's jobs do not
+    edited = copy.deepcopy(config)
+    edited["tune"]["arms"]["first"]["reduce"]["length"] = [10, 30]
+    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(edited))
+    changed = [
+        n
+        for n, (old, new) in enumerate(
+            zip(tuning.draw_trials(config["tune"], "first"), tuning.draw_trials(edited["tune"], "first"))
+        )
+        if old != new
+    ]
+    assert changed and 0 not in changed
+    out = snakemake(tmp_path, "-n")
+    counts = job_counts(out)
+    assert counts["trial_reduction"] == counts["trial_history"] == len(changed), (changed, counts)
+    assert counts["chosen_trial"] == counts["trained_model"] == counts["test_metrics"] == 1, counts
+    assert "arm=full" not in out
     # one more trial: only it runs among the trials; the earlier ones are kept
     config["tune"]["trials"] = 4
     (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
