@@ -306,6 +306,16 @@ def test_bad_sheet_rows_are_refused_naming_the_line(tmp_path, case):
         load_sheet(sheet(tmp_path, SYN if row[0] != "syn" else ["ok", *SYN[1:]], row), SCHEMA)
 
 
+def test_every_refused_sheet_row_is_named_at_once(tmp_path):
+    rows = [BAD_SHEETS["bad split policy"][0], BAD_SHEETS["unknown reader"][0]]
+    with pytest.raises(DataError) as info:
+        load_sheet(sheet(tmp_path, ["ok", *SYN[1:]], *rows), SCHEMA)
+    lines = str(info.value).splitlines()
+    assert lines[0].endswith("sheet.tsv: 2 rows are refused:")
+    assert re.search(r"line 3 \(syn\): split: 'random'", lines[1])
+    assert re.search(r"line 4 \(x\): reader: 'xml'", lines[2])
+
+
 def test_duplicate_data_set_names_are_refused(tmp_path):
     with pytest.raises(DataError, match=r"line 3 \(syn\): a data set named 'syn' is already in the sheet"):
         load_sheet(sheet(tmp_path, SYN, SYN), SCHEMA)

@@ -76,27 +76,43 @@ def row_spec(row: dict, where: str) -> dict:
 
 
 def load_sheet(path: str | Path, schema: str | Path) -> dict[str, dict]:
-    """Data set name -> spec, every row validated; duplicate names are an error."""
+    """Data set name -> spec, every row validated; duplicate names are an error. The errors of
+    every row are given at once (the first five and how many), not only the first row's."""
     import jsonschema
 
     path = Path(path)
     validator = jsonschema.Draft202012Validator(yaml.safe_load(Path(schema).read_text()))
     specs: dict[str, dict] = {}
+    errors = []
     for row in _rows(path):
         where = f"{path} line {row['_line']} ({row['name'] or 'no name'})"
-        spec = row_spec(row, where)
-        error = jsonschema.exceptions.best_match(validator.iter_errors({"name": row["name"]} | spec))
-        if error is not None:
-            field = "/".join(str(p) for p in error.absolute_path) or "options"
-            raise DataError(f"{where}: {field}: {error.message}")
-        if "fetch" in spec:  # downloads land in resources/ and nowhere else
-            target = Path(spec["path"])
-            if target.is_absolute() or ".." in target.parts or target.parts[:1] != ("resources",):
-                raise DataError(
-                    f"{where}: path {spec['path']!r}: a fetched file goes under resources/ "
-                    "(no '..', not absolute), e.g. resources/<file name>"
-                )
-        if row["name"] in specs:
-            raise DataError(f"{where}: a data set named {row['name']!r} is already in the sheet; rename one")
-        specs[row["name"]] = spec
+        try:
+            specs[row["name"]] = _checked_spec(row, where, validator, specs)
+        except DataError as exc:
+            errors.append(str(exc))
+    if len(errors) > 1:
+        more = f"\n... and {len(errors) - 5} more" if len(errors) > 5 else ""
+        raise DataError(f"{path}: {len(errors)} rows are refused:\n" + "\n".join(errors[:5]) + more)
+    if errors:
+        raise DataError(errors[0])
     return specs
+
+
+def _checked_spec(row: dict, where: str, validator, earlier: dict) -> dict:
+    import jsonschema
+
+    spec = row_spec(row, where)
+    error = jsonschema.exceptions.best_match(validator.iter_errors({"name": row["name"]} | spec))
+    if error is not None:
+        field = "/".join(str(p) for p in error.absolute_path) or "options"
+        raise DataError(f"{where}: {field}: {error.message}")
+    if "fetch" in spec:  # downloads land in resources/ and nowhere else
+        target = Path(spec["path"])
+        if target.is_absolute() or ".." in target.parts or target.parts[:1] != ("resources",):
+            raise DataError(
+                f"{where}: path {spec['path']!r}: a fetched file goes under resources/ "
+                "(no '..', not absolute), e.g. resources/<file name>"
+            )
+    if row["name"] in earlier:
+        raise DataError(f"{where}: a data set named {row['name']!r} is already in the sheet; rename one")
+    return spec
