@@ -288,3 +288,15 @@ def test_job_times_count_the_studys_own_jobs_per_step(tmp_path, capsys):
     assert table.loc["summary", "jobs"] == 1
     assert cli.main(["jobs", str(tmp_path)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "all: 8 jobs, 58 s of job time"
+
+
+@pytest.mark.parametrize("device, same", [("cpu", True), ("cuda:0", False)])
+def test_autocast_only_distinguishes_runs_on_cuda(tmp_path, device, same):
+    """A CPU run is float32 whether or not `amp` is set, so the setting does not keep a tuned
+    CPU run from its untuned counterpart; on CUDA it changes the numbers and does."""
+    keys = []
+    for amp in (True, False):
+        path = tmp_path / f"h{amp}.json"
+        path.write_text(json.dumps({"device": device, "model": {"hidden": 8}, "config": {"amp": amp, "lr": 0.1}}))
+        keys.append(report._run_settings(path, '{"reduce": "full"}', "8/1/1"))
+    assert (keys[0] == keys[1]) == same

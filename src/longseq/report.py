@@ -571,9 +571,10 @@ def _run_settings(history_file: Path, arm_params: str, records: str) -> str:
     """What makes two runs the same experiment: the data set's split sizes, the arm's reduction
     and model options, and the model and training settings the run actually used."""
     history = json.loads(history_file.read_text())
-    return json.dumps(
-        [records, json.loads(arm_params), history["model"], history["config"]], sort_keys=True
-    )
+    config = dict(history["config"])
+    if not str(history.get("device", "cpu")).startswith("cuda"):
+        config.pop("amp", None)  # autocast acts on CUDA only; a CPU run is float32 either way
+    return json.dumps([records, json.loads(arm_params), history["model"], config], sort_keys=True)
 
 
 def tuned_vs_untuned(tuned: str | Path, untuned: str | Path) -> pd.DataFrame:
