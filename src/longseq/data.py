@@ -141,20 +141,14 @@ def length_summary(split: Split) -> dict:
     }
 
 
+def _nonfinite_steps(values: np.ndarray) -> np.ndarray:
+    """Steps (rows of the concatenated values) holding a NaN or inf in any channel."""
+    return np.flatnonzero(~np.isfinite(values).reshape(len(values), -1).all(axis=1))
+
+
 def nonfinite_rows(split: Split) -> np.ndarray:
     """Rows of a signal split holding a NaN or inf."""
-    steps = np.flatnonzero(~np.isfinite(split.values).reshape(len(split.values), -1).all(axis=1))
-    return np.unique(np.searchsorted(split.offsets, steps, side="right") - 1)
-
-
-def first_nonfinite(split: Split) -> tuple[int, int] | None:
-    """(row, step within it) of a signal split's first NaN or inf, or None."""
-    finite = np.isfinite(split.values).reshape(len(split.values), -1).all(axis=1)
-    if finite.all():
-        return None
-    step = int(np.flatnonzero(~finite)[0])
-    row = int(np.searchsorted(split.offsets, step, side="right") - 1)
-    return row, step - int(split.offsets[row])
+    return np.unique(np.searchsorted(split.offsets, _nonfinite_steps(split.values), side="right") - 1)
 
 
 def validate(ds: Dataset, where: str) -> None:
@@ -183,11 +177,11 @@ def validate(ds: Dataset, where: str) -> None:
         if ds.kind == "signal":
             bad = nonfinite_rows(split)
             if len(bad):
-                row, step = first_nonfinite(split)
+                first = split.values[split.offsets[bad[0]] : split.offsets[bad[0] + 1]]
                 raise DataError(
                     f"{where}: NaN or inf in {name} {some_rows(split.origin[bad], 'record', 'records')} "
-                    f"(the first at step {step} of record {int(split.origin[row])}); clean or impute "
-                    "the source"
+                    f"(the first at step {_nonfinite_steps(first)[0]} of record "
+                    f"{int(split.origin[bad[0]])}); clean or impute the source"
                 )
         elif split.values.size and (split.values.min() < 0 or split.values.max() >= ds.vocab_size):
             raise DataError(f"{where}: {name} holds token ids outside the vocabulary")

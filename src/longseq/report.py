@@ -584,7 +584,7 @@ def tuned_vs_untuned(tuned: str | Path, untuned: str | Path) -> pd.DataFrame:
     or data (IMDB's subsample against all of it) is not its counterpart, and none is shown."""
     tuned, untuned = Path(tuned), Path(untuned)
     chosen = pd.read_csv(tuned / "tuning" / "chosen.csv")
-    overviews = {side: read_overview(side) for side in (tuned, untuned)}
+    overviews = {side: read_overview(side).set_index(["dataset", "arm"]) for side in (tuned, untuned)}
     runs = {side: pd.read_csv(side / "summary.csv") for side in (tuned, untuned)}
     records = {
         side: pd.read_csv(side / "datasets.csv").set_index("dataset")["records"].to_dict()
@@ -605,7 +605,7 @@ def tuned_vs_untuned(tuned: str | Path, untuned: str | Path) -> pd.DataFrame:
             if history.exists() and settings(untuned, c.dataset, arm, history) == start:
                 counterpart = arm
                 break
-        t = overviews[tuned].set_index(["dataset", "arm"]).loc[(c.dataset, c.arm)]
+        t = overviews[tuned].loc[(c.dataset, c.arm)]
         row = {
             "dataset": c.dataset,
             "arm": c.arm,
@@ -625,7 +625,7 @@ def tuned_vs_untuned(tuned: str | Path, untuned: str | Path) -> pd.DataFrame:
             "same_seeds_agree": "–",
         }
         if counterpart is not None:
-            u = overviews[untuned].set_index(["dataset", "arm"]).loc[(c.dataset, counterpart)]
+            u = overviews[untuned].loc[(c.dataset, counterpart)]
             row |= {
                 "untuned_accuracy_mean": u["accuracy_mean"],
                 "untuned_accuracy_std": u["accuracy_std"],
