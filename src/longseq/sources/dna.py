@@ -34,9 +34,9 @@ def _codes(seq: str) -> np.ndarray:
     return _CODES[np.frombuffer(seq.encode("latin-1", "replace"), dtype=np.uint8)]
 
 
-def _non_base(seq: str) -> str | None:
+def _non_base(seq: str, codes: np.ndarray) -> str | None:
     """ "character 'J' at position 3" for the first character that is not a base, else None."""
-    bad = np.flatnonzero(_codes(seq) < 0)
+    bad = np.flatnonzero(codes < 0)
     return f"character {seq[bad[0]]!r} at position {bad[0] + 1}" if len(bad) else None
 
 
@@ -44,10 +44,14 @@ def encode_dna(seq: str, k: int = 1, stride: int | None = None, where: str = "se
     """Bases -> int32 token ids; k > 1 reads k-mers every `stride` bases (default k: the sequence
     gets k times shorter)."""
     codes = _codes(seq)
-    if (codes < 0).any():
-        raise DataError(
-            f"{where}: {_non_base(seq)} is not a base (A, C, G, T, N or an IUPAC code); clean the sequence"
-        )
+    fault = _non_base(seq, codes)
+    if fault:
+        raise DataError(f"{where}: {fault} is not a base (A, C, G, T, N or an IUPAC code); clean the sequence")
+    return _token_ids(codes, k, stride)
+
+
+def _token_ids(codes: np.ndarray, k: int, stride: int | None) -> np.ndarray:
+    """Base codes (all valid) -> int32 token ids, as `encode_dna` describes."""
     if k == 1:
         return (codes + 2).astype(np.int32)
     stride = stride or k
@@ -215,23 +219,27 @@ def fasta(spec: dict):
         else "add 'label=<class>' to their headers",
     )
     _refuse_records(where, records, [len(record.seq) == 0 for record in records], "no bases", "remove them")
+    # one pass reads each record's base codes for both the check and the token ids
+    sequences, non_bases = [], []
+    for record in records:
+        seq = str(record.seq)
+        codes = _codes(seq)
+        non_bases.append(_non_base(seq, codes))
+        if not non_bases[-1]:
+            sequences.append(_token_ids(codes, k, spec.get("kmer_stride")))
     _refuse_records(
         where,
         records,
-        [_non_base(str(record.seq)) for record in records],
+        non_bases,
         "characters that are not bases",
         "clean the sequences (A, C, G, T, N or an IUPAC code)",
     )
-    sequences, names, groups = [], [], []
-    for number, (record, label) in enumerate(zip(records, labels), start=1):
-        sequences.append(
-            encode_dna(str(record.seq), k, spec.get("kmer_stride"), f"{where}: record {number} ({record.id})")
-        )
-        names.append(label)
-        if group_pattern:
+    groups = []
+    if group_pattern:
+        for record in records:
             match = group_pattern.search(record.description)
             groups.append(match.group(1) if match else record.id)
-    classes = sorted(set(names))
+    classes = sorted(set(labels))
     index = {c: i for i, c in enumerate(classes)}
     meta = {
         "vocab": dna_vocab(k),
@@ -242,7 +250,7 @@ def fasta(spec: dict):
     return Records(
         "tokens",
         sequences,
-        np.array([index[c] for c in names]),
+        np.array([index[c] for c in labels]),
         classes,
         meta,
         np.array(groups) if group_pattern else None,
