@@ -76,15 +76,17 @@ def read_ts(path: str | Path) -> tuple[list[np.ndarray], list[str]]:
             f"{path}: cannot read as a UCR/UEA {path.suffix or '.ts'} file ({exc}); check the header lines "
             "and that every series line ends with its class label"
         ) from exc
-    rows = [
-        [np.asarray(X.iloc[row, c], dtype=np.float32) for c in range(X.shape[1])] for row in range(len(X))
-    ]
-    uneven = [row + 1 for row, channels in enumerate(rows) if len({len(c) for c in channels}) != 1]
-    if uneven:
+    channels = range(X.shape[1])
+    uneven = [row + 1 for row in range(len(X)) if len({len(X.iloc[row, c]) for c in channels}) != 1]
+    if uneven:  # checked on the lengths alone, before any series is copied
         raise DataError(
             f"{path}: channels of unequal length in {some_rows(uneven, 'series', 'series')}; pad or trim them"
         )
-    return [np.stack(channels, axis=1) for channels in rows], [str(label) for label in y]
+    series = [
+        np.stack([np.asarray(X.iloc[row, c], dtype=np.float32) for c in channels], axis=1)
+        for row in range(len(X))
+    ]
+    return series, [str(label) for label in y]
 
 
 def _from_archive(spec: dict, part: str, folder: Path) -> tuple[Path, str]:
