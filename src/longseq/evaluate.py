@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import Dataset
 from .batches import average_views, predict_proba
+from .data import Dataset
+from .flops import costs
 from .reducers import draw_split
 from .train import flush_denormals, load_model, pick_device
 
@@ -44,8 +45,9 @@ def evaluate(
     model_path: str | Path, history_path: str | Path, ds: Dataset, device=None, split: str = "test"
 ) -> dict:
     """Accuracy, macro-F1 and confusion matrix (predictions averaged over a record's views),
-    next to the training cost recorded in the history. Random reductions are drawn from the
-    run's own seed (recorded in its history), as training drew them."""
+    next to the training cost recorded in the history and the FLOPs of inference and
+    training. Random reductions are drawn from the run's own seed (recorded in its history),
+    as training drew them."""
     device = device or pick_device()
     flush_denormals()
     history = json.loads(Path(history_path).read_text())
@@ -54,10 +56,12 @@ def evaluate(
     probs, labels = average_views(predict_proba(model, data), data)
     predicted = probs.argmax(1)
     counts = confusion(labels, predicted, ds.n_classes)
+    majority = train_majority_class(ds)
     return {
         "accuracy": float((predicted == labels).mean()),
         "macro_f1": macro_f1(counts),
-        "majority_baseline": float((labels == train_majority_class(ds)).mean()),
+        "majority_class": majority,
+        "majority_baseline": float((labels == majority).mean()),
         "confusion": counts.tolist(),
         "classes": ds.classes,
         "n_test_records": int(len(labels)),
@@ -67,6 +71,8 @@ def evaluate(
         "updates": history["updates"],
         "max_updates": history["config"]["max_updates"],
         "steps_read": history["steps_read"],
+        # the verdict's cost: FLOPs counted from the model's shapes (longseq.flops)
+        **costs(model, data.lengths, len(labels), history["steps_read"]),
         "epochs": history["epochs"],
         "best_update": history["best_update"],
         "best_valid_accuracy": history["best_valid_accuracy"],
