@@ -141,6 +141,7 @@ INVALID = {
         r"arm 'tb': tbptt: k2 \(10\) < k1 \(20\)",
     ),
     "a seed twice": (lambda c: c.update(seeds=[0, 0, 1]), "non-unique elements"),
+    "an unknown verdict metric": (lambda c: c.update(verdict={"metric": "auc"}), "'auc' is not one of"),
 }
 
 
@@ -339,6 +340,8 @@ def test_the_report_shows_the_table_and_figures_in_headless_chromium(finished_st
         ("evaluate.py", {"test_metrics": 18, **AGGREGATES}),
         ("report.py", {"dataset_table": 1, **AGGREGATES}),  # the verdict reads runs with report's code
         ("verdict.py", {"verdict": 1, "all": 1}),
+        ("mcb.py", {"verdict": 1, "all": 1}),  # the verdict's statistics
+        ("flops.py", {"test_metrics": 18, **AGGREGATES}),  # costs are counted by evaluation
         # the truncate reduction, shared by arms first and first_ae: theirs only, no encoder
         (
             "reducers/truncate.py",

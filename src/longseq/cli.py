@@ -149,8 +149,20 @@ def cmd_tuning(args) -> None:
 def cmd_verdict(args) -> None:
     from .verdict import write_verdict
 
-    text = write_verdict(args.metrics, args.table, args.text, args.figure, alpha=args.alpha, seed=args.seed)
+    text = write_verdict(
+        args.metrics, args.table, args.text, args.figure, alpha=args.alpha, margin=args.margin, metric=args.metric
+    )
     print(text)
+
+
+def cmd_calibrate(args) -> None:
+    from .calibration import calibration_table, markdown
+    from .verdict import rank_dataset
+
+    def rank(arms, rng):
+        return rank_dataset("simulated", arms, args.alpha, args.margin)
+
+    print(markdown(calibration_table(rank, args.studies, args.seed)))
 
 
 def cmd_aggregate(args) -> None:
@@ -331,9 +343,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", required=True, type=Path, help="CSV: per data set x arm, interval and test")
     p.add_argument("--text", required=True, type=Path, help="Markdown: the recommendation per data set")
     p.add_argument("--figure", required=True, type=Path, help="critical-difference diagram (PNG)")
-    p.add_argument("--alpha", type=float, default=0.05)
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    p.add_argument("--metric", choices=["accuracy", "macro_f1"], default="accuracy")
+    p.add_argument("--alpha", type=float, default=0.05, help="the verdict's statements hold together at 1 - alpha")
+    p.add_argument("--margin", type=float, default=0.02, help="recommend only arms shown this close to the best")
     p.set_defaults(func=cmd_verdict)
+
+    p = sub.add_parser("calibrate", help="the verdict's error rates on simulated studies (docs/method.md's table)")
+    p.add_argument("--studies", type=int, default=200, help="simulated studies per row")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--margin", type=float, default=0.02)
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("aggregate", help="all metrics -> summary.csv, overview.csv and figure")
     p.add_argument("metrics", nargs="+", type=Path)

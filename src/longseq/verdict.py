@@ -1,15 +1,16 @@
-"""The study's answer: per data set the arms ranked with intervals, each tested against the
-best, and a recommendation; across data sets a critical-difference diagram of the arms' ranks.
+"""The study's answer: per data set the arms compared as training procedures, the best with
+the arms shown worse than it, the cheapest arm shown as good within a margin recommended;
+across data sets a critical-difference diagram of the arms' ranks.
 
-Per data set the unit of evidence is the test record: every arm is scored on the same
-records, so arms are compared paired. The interval of an arm's accuracy is a bootstrap that
-resamples both the test records and the seeds (so it carries both kinds of spread); the test
-of an arm against the best is Wilcoxon's signed-rank test on the per-record correctness
-(averaged over seeds), Holm-corrected over the arms compared. That test holds the seeds fixed,
-so an arm counts as worse only when the bootstrap interval of its gap to the best (records and
-seeds resampled, paired) excludes zero as well. Across data sets the arms'
-ranks are compared with pairwise Wilcoxon tests, Holm-corrected (Benavoli et al. 2016, in
-place of the Nemenyi test), through scikit-posthocs, which also draws the diagram.
+Per data set the statistics are `longseq.mcb`'s: seeds are the replicates of an arm, test
+records are nested in each seed, and every statement about "the best" holds for all arms
+together with probability 1 - alpha (their error rates are measured on simulated studies,
+`longseq.calibration`). The recommendation is the arm with the fewest inference FLOPs per
+record (`longseq.flops`) among the arms shown within `margin` of the best; when none is, the
+most accurate arm, with the smallest margin the data could show. Across data sets the arms'
+ranks are compared by Friedman's test (Iman-Davenport's F) and pairwise Wilcoxon tests,
+Holm-corrected (Benavoli et al. 2016, in place of the Nemenyi test), through scikit-posthocs,
+which also draws the diagram.
 """
 
 from __future__ import annotations
@@ -20,183 +21,219 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-BOOTSTRAP = 2000
+from . import mcb
+
+COST = ["inference_flops", "train_flops", "arm"]  # how arms are ordered by cost
 
 
 def load_runs(metric_files) -> dict[str, dict[str, list[dict]]]:
-    """{data set: {arm: [metrics of each seed]}}, in the study's order."""
+    """{data set: {arm: [metrics of each seed]}}, in the study's order. A run given twice is
+    refused, naming both files."""
     runs: dict[str, dict[str, list[dict]]] = {}
+    seen: dict[tuple, Path] = {}
     for path in metric_files:
         m = json.loads(Path(path).read_text())
-        if "predicted" not in m:
-            raise ValueError(f"{path}: no per-record predictions; rerun its evaluation (longseq evaluate)")
+        for field in ("predicted", "majority_class", "inference_flops"):
+            if field not in m:
+                raise ValueError(f"{path}: no {field!r}; rerun its evaluation (longseq evaluate)")
+        key = (m["dataset"], m["arm"], m["seed"])
+        if key in seen:
+            raise ValueError(
+                f"{path}: data set {key[0]}, arm {key[1]}, seed {key[2]} is also in {seen[key]}; "
+                "give each run once"
+            )
+        seen[key] = Path(path)
         runs.setdefault(m["dataset"], {}).setdefault(m["arm"], []).append(m)
     return runs
 
 
-def correctness(arms: dict[str, list[dict]], dataset: str) -> tuple[list[str], np.ndarray]:
-    """correct[arm, seed, record] (1.0 right, 0.0 wrong); every arm on the same records."""
-    names = list(arms)
-    reference = arms[names[0]][0]["labels"]
-    seeds = {len(v) for v in arms.values()}
-    if len(seeds) != 1:
-        raise ValueError(f"{dataset}: arms have different numbers of seeds ({sorted(seeds)})")
+def check_seeds(dataset: str, arms: dict[str, list[dict]]) -> list[int]:
+    """The seeds every arm was trained with; arms with other seed sets are refused."""
+    sets = {name: sorted(m["seed"] for m in runs) for name, runs in arms.items()}
+    if len({tuple(s) for s in sets.values()}) > 1:
+        listed = "; ".join(f"{name} {seeds}" for name, seeds in sets.items())
+        raise ValueError(
+            f"{dataset}: the arms were trained with different seeds ({listed}); "
+            "compare arms over the same seeds (run the missing ones)"
+        )
+    return next(iter(sets.values()))
+
+
+def record_values(arms: dict[str, list[dict]], dataset: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """values[arm, seed, record] of the metric (mcb.record_values), seeds in order, and the
+    train-majority constant predictor's values[record]; every arm on the same records."""
+    first = next(iter(arms.values()))[0]
+    labels, n_classes = np.asarray(first["labels"]), len(first["classes"])
     out = []
-    for name in names:
-        for m in arms[name]:
-            if m["labels"] != reference:
+    for name, runs in arms.items():
+        for m in runs:
+            if m["labels"] != first["labels"]:
                 raise ValueError(f"{dataset}: arm {name} seed {m['seed']} was scored on other test records")
-        out.append([np.equal(m["predicted"], reference) for m in sorted(arms[name], key=lambda m: m["seed"])])
-    return names, np.asarray(out, dtype=np.float64)
+        ordered = sorted(runs, key=lambda m: m["seed"])
+        out.append([mcb.record_values(labels, m["predicted"], n_classes, metric) for m in ordered])
+    constant = np.full_like(labels, first["majority_class"])
+    return np.asarray(out), mcb.record_values(labels, constant, n_classes, metric)
 
 
-def bootstrap_accuracies(correct: np.ndarray, rng: np.random.Generator, n: int = BOOTSTRAP) -> np.ndarray:
-    """accuracy[resample, arm]: records and seeds drawn with replacement, the same draw for
-    every arm (so differences between arms are paired)."""
-    n_arms, n_seeds, n_records = correct.shape
-    out = np.empty((n, n_arms))
-    for start in range(0, n, 200):
-        size = min(200, n - start)
-        record_weights = np.stack(
-            [np.bincount(rng.integers(0, n_records, n_records), minlength=n_records) for _ in range(size)]
-        )
-        seed_weights = np.stack(
-            [np.bincount(rng.integers(0, n_seeds, n_seeds), minlength=n_seeds) for _ in range(size)]
-        )
-        per_seed = correct @ record_weights.T  # arm, seed, resample
-        out[start : start + size] = np.einsum("asb,bs->ba", per_seed, seed_weights) / (n_seeds * n_records)
-    return out
-
-
-def paired_p_value(better: np.ndarray, other: np.ndarray) -> float:
-    """Wilcoxon signed-rank test on per-record correctness (seed means); 1 when they never differ."""
-    from scipy.stats import wilcoxon
-
-    difference = better - other
-    if not np.any(difference):
-        return 1.0
-    return float(wilcoxon(difference, zero_method="wilcox").pvalue)
-
-
-def rank_dataset(dataset: str, arms: dict[str, list[dict]], alpha: float, rng) -> pd.DataFrame:
-    from statsmodels.stats.multitest import multipletests
-
-    names, correct = correctness(arms, dataset)
-    accuracy = correct.mean(axis=2)  # arm, seed
-    resampled = bootstrap_accuracies(correct, rng)
-    best = int(np.argmax(accuracy.mean(axis=1)))
-    per_record = correct.mean(axis=1)  # arm, record
-    others = [a for a in range(len(names)) if a != best]
-    raw = [paired_p_value(per_record[best], per_record[a]) for a in others]
-    adjusted = dict(zip(others, multipletests(raw, method="holm")[1] if raw else []))
-    raw = dict(zip(others, raw))
-    difference = resampled[:, [best]] - resampled
-    rows = []
-    for a, name in enumerate(names):
-        first = arms[name][0]
-        rows.append(
-            {
-                "dataset": dataset,
-                "arm": name,
-                "accuracy_mean": accuracy[a].mean(),
-                "accuracy_std": accuracy[a].std(ddof=1) if accuracy.shape[1] > 1 else np.nan,
-                "interval_low": np.quantile(resampled[:, a], alpha / 2),
-                "interval_high": np.quantile(resampled[:, a], 1 - alpha / 2),
-                "gap_to_best": accuracy[best].mean() - accuracy[a].mean(),
-                "gap_low": np.quantile(difference[:, a], alpha / 2),
-                "gap_high": np.quantile(difference[:, a], 1 - alpha / 2),
-                "p_vs_best": raw.get(a, np.nan),
-                "p_vs_best_holm": adjusted.get(a, np.nan),
-                "best": a == best,
-                # separated from the best only when both say so: the paired test (records) and
-                # the bootstrap interval of the gap (records and seeds) excluding zero
-                "indistinguishable": a == best
-                or adjusted[a] >= alpha
-                or np.quantile(difference[:, a], alpha / 2) <= 0,
-                "steps_read": np.mean([m["steps_read"] for m in arms[name]]),
-                "train_seconds": np.mean([m["train_seconds"] for m in arms[name]]),
-                "peak_memory_mb": np.mean([m["peak_memory_mb"] for m in arms[name]]),
-                "seeds": accuracy.shape[1],
-                "test_records": correct.shape[2],
-                "majority_baseline": first["majority_baseline"],
-            }
-        )
-    table = pd.DataFrame(rows).sort_values("accuracy_mean", ascending=False, kind="stable")
-    table["rank"] = table["accuracy_mean"].rank(ascending=False, method="average")
-    candidates = table[table["indistinguishable"]].sort_values(
-        ["steps_read", "train_seconds", "peak_memory_mb"]
+def rank_dataset(
+    dataset: str, arms: dict[str, list[dict]], alpha: float, margin: float, metric: str = "accuracy"
+) -> pd.DataFrame:
+    """One row per arm, the best first: its score, interval, simultaneous interval of its gap
+    to the best, whether it is worse or within the margin, its cost and rank."""
+    seeds = check_seeds(dataset, arms)
+    values, constant = record_values(arms, dataset, metric)
+    stats = mcb.compare_with_best(values, alpha)
+    table = pd.DataFrame(
+        {
+            "dataset": dataset,
+            "arm": list(arms),
+            "metric": metric,
+            "mean": stats["mean"],
+            "std": stats["per_seed"].std(1, ddof=1) if len(seeds) > 1 else np.nan,
+            "interval_low": stats["interval_low"],
+            "interval_high": stats["interval_high"],
+            "gap_to_best": stats["mean"].max() - stats["mean"],
+            "gap_low": stats["gap_low"],
+            "gap_high": stats["gap_high"],
+            "worse": stats["worse"],
+            "within_margin": stats["gap_high"] < margin,
+            "margin": margin,
+            "alpha": alpha,
+            **{
+                field: [np.mean([m[field] for m in runs]) for runs in arms.values()]
+                for field in ("inference_flops", "train_flops", "train_seconds", "steps_read", "peak_memory_mb")
+            },
+            "seeds": len(seeds),
+            "test_records": values.shape[2],
+            "majority_baseline": constant.mean(),
+        }
     )
-    table["recommended"] = table["arm"] == candidates["arm"].iloc[0]
-    return table.reset_index(drop=True)
+    # the most accurate first; an exact tie goes to the cheaper arm, then by name
+    table = table.sort_values(["mean", *COST], ascending=[False, True, True, True]).reset_index(drop=True)
+    table["best"] = table.index == 0
+    table["rank"] = table["mean"].rank(ascending=False, method="average")
+    best = list(arms).index(table.loc[0, "arm"])
+    baseline = mcb.above_baseline(values[best], constant, alpha, len(arms))
+    table["p_above_majority"] = np.where(table["best"], baseline["p"], np.nan)
+    shown = table[table["within_margin"]]
+    pick = shown.sort_values(COST).iloc[0]["arm"] if len(shown) else table.loc[0, "arm"]
+    table["recommended"] = table["arm"] == pick
+    return table
 
 
-def recommendation(table: pd.DataFrame, alpha: float) -> str:
+def _flops(n: float) -> str:
+    for unit, size in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}FLOP"
+    return f"{n:.3g} FLOP"
+
+
+def _cost(row) -> str:
+    return (
+        f"{_flops(row['inference_flops'])} per record; training {_flops(row['train_flops'])}, "
+        f"{row['train_seconds']:.0f} s"
+    )
+
+
+def recommendation(table: pd.DataFrame) -> str:
     """One data set's verdict in words."""
     best = table[table["best"]].iloc[0]
-    ties = table[table["indistinguishable"] & ~table["best"]]
     pick = table[table["recommended"]].iloc[0]
+    alpha, margin, metric = best["alpha"], best["margin"], best["metric"].replace("_", "-")
+    seeds, records = int(best["seeds"]), int(best["test_records"])
+    level = f"{1 - alpha:.0%}"
     lines = [
         f"### {best['dataset']}",
         "",
-        f"Best arm: **{best['arm']}**, accuracy {best['accuracy_mean']:.3f} "
-        f"(95% interval {best['interval_low']:.3f}–{best['interval_high']:.3f} over test records and "
-        f"{int(best['seeds'])} seeds; majority class {best['majority_baseline']:.3f}).",
+        f"Best arm: **{best['arm']}**, {metric} {best['mean']:.3f} ({level} interval "
+        f"{best['interval_low']:.3f}–{best['interval_high']:.3f} over {seeds} seeds and {records} test records); "
+        + (
+            f"above the train-majority class, {best['majority_baseline']:.3f} "
+            if best["p_above_majority"] < alpha
+            else f"**not shown above the train-majority class**, {best['majority_baseline']:.3f} "
+        )
+        + f"(one-sided p = {best['p_above_majority']:.2g}, for the best of {len(table)} arms).",
     ]
-    if len(ties):
-        listed = ", ".join(
-            f"{r.arm} ({r.accuracy_mean:.3f}, p = {r.p_vs_best_holm:.2f})" for r in ties.itertuples()
+    if seeds == 1:
+        lines.append(
+            "With one seed the spread between training runs is unknown: the statements below are "
+            "about these trained models, not about the arms' training procedures."
+        )
+    tied = table[(table["mean"] == best["mean"]) & ~table["best"]]
+    if len(tied):
+        lines.append(f"Tied with it: {', '.join(tied['arm'])} (the cheaper is named best).")
+    worse = table[table["worse"]]
+    lines.append(
+        (
+            "Worse than the best: "
+            + ", ".join(f"{r.arm} ({r.mean:.3f}, at least {r.gap_low:.3f} below)" for r in worse.itertuples())
+            if len(worse)
+            else "No arm is shown worse than the best"
+        )
+        + f" (every arm's gap to the best of the others, {level} simultaneous intervals; see method.md)."
+    )
+    shown = table[table["within_margin"]]
+    if len(shown):
+        lines.append(
+            f"Shown within {margin:g} of the best: "
+            + ", ".join(f"{r.arm} (at most {r.gap_high:.3f} below)" for r in shown.itertuples())
+            + "."
         )
         lines.append(
-            f"Not distinguishable from it (paired Wilcoxon over test records, Holm-adjusted p ≥ {alpha}, "
-            f"or a {1 - alpha:.0%} bootstrap interval of the gap that includes 0): {listed}."
+            f"Recommended: **{pick['arm']}**, the cheapest of these by inference: {_cost(pick)}"
+            + ("." if pick["arm"] == best["arm"] else f" (best arm: {_cost(best)}).")
         )
     else:
+        tightest = table.loc[table["gap_high"].idxmin()]
         lines.append(
-            f"Every other arm is worse (paired Wilcoxon, Holm-adjusted p < {alpha}, "
-            "and the gap's interval excludes 0)."
+            f"Recommended: **{best['arm']}**, the most accurate ({_cost(best)}): no arm is shown within "
+            f"{margin:g} of the best; {seeds} seeds and {records} test records show no arm closer than "
+            f"{tightest['gap_high']:.3f} ({tightest['arm']}). More seeds or test records would narrow that."
         )
-    lines.append(
-        f"Recommended: **{pick['arm']}**, the cheapest of these: {pick['steps_read'] / 1e6:.2f} M steps "
-        f"read in training, {pick['train_seconds']:.0f} s, {pick['peak_memory_mb']:.0f} MB peak memory"
-        + (
-            "."
-            if pick["arm"] == best["arm"]
-            else f" (best arm: {best['steps_read'] / 1e6:.2f} M steps, {best['train_seconds']:.0f} s)."
-        )
-    )
     return "\n".join(lines)
+
+
+def _complete(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Data set x arm means of the arms every data set has, ranked among those arms only."""
+    long = pd.concat(tables)[["dataset", "arm", "mean"]]
+    counts = long.groupby("arm")["dataset"].nunique()
+    complete = [a for a in dict.fromkeys(long["arm"]) if counts[a] == long["dataset"].nunique()]
+    long = long[long["arm"].isin(complete)].copy()
+    long["rank"] = long.groupby("dataset")["mean"].rank(ascending=False, method="average")
+    return long
 
 
 def across_datasets(tables: list[pd.DataFrame]) -> tuple[pd.Series, pd.DataFrame]:
     """Mean rank of each arm over the data sets, and pairwise Wilcoxon p-values (Holm)."""
     import scikit_posthocs as sp
 
-    long = pd.concat(tables)[["dataset", "arm", "accuracy_mean", "rank"]]
-    arms = list(dict.fromkeys(long["arm"]))
-    complete = long.groupby("arm")["dataset"].nunique() == long["dataset"].nunique()
-    long = long[long["arm"].isin(complete[complete].index)]
-    ranks = long.groupby("arm")["rank"].mean().reindex([a for a in arms if complete.get(a, False)])
+    long = _complete(tables)
+    ranks = long.groupby("arm", sort=False)["rank"].mean()
     if long["dataset"].nunique() < 2:
         sig = pd.DataFrame(1.0, index=ranks.index, columns=ranks.index)
     else:
         ordered = long.sort_values(["arm", "dataset"])
         sig = sp.posthoc_wilcoxon(
-            ordered, val_col="accuracy_mean", group_col="arm", p_adjust="holm", zero_method="zsplit"
+            ordered, val_col="mean", group_col="arm", p_adjust="holm", zero_method="zsplit"
         )
         sig = sig.reindex(index=ranks.index, columns=ranks.index).fillna(1.0)
     return ranks, sig
 
 
-def friedman(tables: list[pd.DataFrame]) -> tuple[float, float] | None:
-    """Friedman's test that all arms rank alike across data sets (None below 2 data sets or 3
-    arms, where it is undefined)."""
-    from scipy.stats import friedmanchisquare
+def friedman(tables: list[pd.DataFrame]) -> tuple[float, float, int, int] | None:
+    """Friedman's test that all arms rank alike across data sets, as Iman and Davenport's F
+    (the chi-square form is too conservative with few data sets, Demšar 2006): F, p and its
+    degrees of freedom. None below 2 data sets or 3 arms, where it is undefined."""
+    from scipy.stats import f, friedmanchisquare
 
-    wide = pd.concat(tables).pivot(index="dataset", columns="arm", values="accuracy_mean").dropna(axis=1)
-    if len(wide) < 2 or wide.shape[1] < 3:
+    wide = _complete(tables).pivot(index="dataset", columns="arm", values="mean")
+    n, k = wide.shape
+    if n < 2 or k < 3:
         return None
-    result = friedmanchisquare(*(wide[arm] for arm in wide.columns))
-    return float(result.statistic), float(result.pvalue)
+    chi2 = float(friedmanchisquare(*(wide[arm] for arm in wide.columns)).statistic)
+    df1, df2 = k - 1, (k - 1) * (n - 1)
+    statistic = (n - 1) * chi2 / (n * (k - 1) - chi2) if chi2 < n * (k - 1) else np.inf
+    return statistic, float(f.sf(statistic, df1, df2)), df1, df2
 
 
 def separated_pairs(sig: pd.DataFrame, alpha: float) -> list[tuple[str, str]]:
@@ -214,7 +251,7 @@ def plot_critical_difference(
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.28 * len(ranks)))
     sp.critical_difference_diagram(ranks, sig, alpha=alpha, ax=ax)
     ax.set_title(
-        f"Mean rank of each arm over {n_datasets} data set(s) (1 = most accurate); arms joined by a bar are "
+        f"Mean rank of each arm over {n_datasets} data set(s) (1 = best); arms joined by a bar are "
         f"not distinguishable\n(pairwise Wilcoxon over data sets, Holm-corrected, α = {alpha})",
         fontsize=8,
     )
@@ -222,18 +259,19 @@ def plot_critical_difference(
     _save(fig, path)
 
 
-def write_verdict(metric_files, table_csv, text_md, figure, alpha: float = 0.05, seed: int = 0) -> str:
+def write_verdict(
+    metric_files, table_csv, text_md, figure, alpha: float = 0.05, margin: float = 0.02, metric: str = "accuracy"
+) -> str:
     from .data import atomic_write_bytes
 
-    rng = np.random.default_rng(seed)
     runs = load_runs(metric_files)
-    tables = [rank_dataset(dataset, arms, alpha, rng) for dataset, arms in runs.items()]
+    tables = [rank_dataset(dataset, arms, alpha, margin, metric) for dataset, arms in runs.items()]
     ranks, sig = across_datasets(tables)
-    sections = ["# Verdict", ""] + [recommendation(t, alpha) + "\n" for t in tables]
+    sections = ["# Verdict", ""] + [recommendation(t) + "\n" for t in tables]
     sections += [
         "### Across data sets",
         "",
-        "Mean rank (1 = most accurate): "
+        f"Mean rank by {metric.replace('_', '-')} (1 = best; arms every data set has): "
         + ", ".join(f"{arm} {rank:.2f}" for arm, rank in ranks.sort_values().items())
         + ".",
     ]
@@ -241,8 +279,8 @@ def write_verdict(metric_files, table_csv, text_md, figure, alpha: float = 0.05,
     if test:
         pairs = separated_pairs(sig, alpha)
         sections += [
-            f"Friedman test over {len(tables)} data sets: χ² = {test[0]:.2f}, p = {test[1]:.3g}. "
-            f"Pairs separated by Wilcoxon over data sets (Holm, α = {alpha}): "
+            f"Friedman test over {len(tables)} data sets (Iman–Davenport): F({test[2]}, {test[3]}) = "
+            f"{test[0]:.2f}, p = {test[1]:.3g}. Pairs separated by Wilcoxon over data sets (Holm, α = {alpha}): "
             + (", ".join(f"{a} vs {b}" for a, b in pairs) if pairs else "none")
             + (
                 f" (with {len(tables)} data sets the smallest possible two-sided p is "

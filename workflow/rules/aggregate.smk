@@ -128,6 +128,10 @@ rule verdict:
     conda:
         "../envs/longseq.yaml"
     params:
+        metric=config["verdict"]["metric"],
+        alpha=config["verdict"]["alpha"],
+        margin=config["verdict"]["margin"],
         code=CODE["verdict"],
     shell:
-        "longseq verdict {input} --table {output.table} --text {output.text} --figure {output.figure} > {log} 2>&1"
+        "longseq verdict {input} --table {output.table} --text {output.text} --figure {output.figure}"
+        " --metric {params.metric} --alpha {params.alpha} --margin {params.margin} > {log} 2>&1"

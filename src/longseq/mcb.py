@@ -1,0 +1,181 @@
+"""Arms compared as training procedures: multiple comparisons with the best (Hsu 1996) over
+seeds, with the test records nested in each seed.
+
+An arm is a training procedure; a seed is one independent run of it, and every run is scored
+on the same test records. So the estimate of an arm's score varies with the seeds drawn (runs
+differ) and with the records drawn (the test set is a sample too). Per pair of arms the
+variance of the difference of their scores has both parts, estimated from the runs (a
+crossed design, seeds x records): the seed part from the spread of the per-seed scores, the
+record part from the spread over records of the seed-averaged difference less what the
+per-run noise already put in the seed part. Degrees of freedom by Welch-Satterthwaite: with 3
+seeds an arm's seed spread rests on 2 of them, and the t quantiles say so.
+
+The best arm is the argmax of the same data, so the calls carry the cost of picking it:
+Hsu's constrained multiple comparisons with the best give, for every arm a, a simultaneous
+interval of `max_{j != a} theta_j - theta_a` (how far a is below the best of the others). An
+arm is *worse* when that interval lies above 0; it is *within the margin* when its upper end
+is below the margin. All statements hold together with probability 1 - alpha. Each of the
+K - 1 one-sided comparisons behind them is a Welch t at alpha / (K - 1) (Bonferroni in place
+of Dunnett's quantile, which assumes one common variance: an arm with a collapsed seed has
+its own). The error rates are measured on simulated studies (longseq.calibration).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+METRICS = ("accuracy", "macro_f1")
+
+
+def record_values(labels: np.ndarray, predicted: np.ndarray, n_classes: int, metric: str) -> np.ndarray:
+    """One value per test record whose mean is the run's score. Accuracy: 1 right, 0 wrong.
+    Macro-F1: its influence values (first-order terms of F1_k = 2 tp_k / (p_k + q_k) in each
+    record's indicators), whose mean is exactly the macro-F1 and whose spread over records
+    gives its delta-method variance."""
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    if metric == "accuracy":
+        return (labels == predicted).astype(np.float64)
+    if metric != "macro_f1":
+        raise ValueError(f"unknown verdict metric {metric!r}; use one of {METRICS}")
+    classes = np.arange(n_classes)
+    y = (labels[:, None] == classes).astype(np.float64)
+    y_hat = (predicted[:, None] == classes).astype(np.float64)
+    tp, p, q = (y * y_hat).mean(0), y.mean(0), y_hat.mean(0)
+    denominator = p + q
+    seen = denominator > 0
+    safe = np.where(seen, denominator, 1.0)
+    f1 = np.where(seen, 2 * tp / safe, 0.0)
+    terms = np.where(seen, 2 * y * y_hat / safe - 2 * tp / safe**2 * (y + y_hat), 0.0)
+    return f1.mean() + terms.mean(1)
+
+
+def _satterthwaite(parts: list[tuple[np.ndarray, np.ndarray | float]]) -> np.ndarray:
+    """Welch-Satterthwaite degrees of freedom of a sum of variance estimates (part, its df)."""
+    total = sum(part for part, _ in parts)
+    spread = sum(np.where(df > 0, np.square(part) / np.where(df > 0, df, 1), 0.0) for part, df in parts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(spread > 0, np.square(total) / np.where(spread > 0, spread, 1), np.inf)
+
+
+def _t(q: float, df: np.ndarray) -> np.ndarray:
+    from scipy.stats import t
+
+    return t.ppf(q, df)
+
+
+def variances(values: np.ndarray) -> dict[str, np.ndarray]:
+    """values[arm, seed, record] -> per arm its mean, the variance of that mean and its
+    degrees of freedom; per pair (a, j) the variance of mean_j - mean_a and its df.
+
+    The seed part of a variance has two pieces. Runs differ record by record (each run gets
+    its own records wrong), which moves a run's score by a known amount: each record's spread
+    over seeds, measured on all records (many df). Beyond that, seeds shift whole runs (the
+    seed effect), which only the S per-seed scores show (S - 1 df): that piece is the larger
+    of the arm's own and the one pooled over all arms (K (S - 1) df), so arms whose seeds
+    agree alike borrow strength from each other, and an arm with a collapsed seed keeps its
+    own, larger spread. With each arm's own spread alone (Welch, as Games-Howell does) equal
+    arms were called worse in 0.085 of simulated studies with 10 arms x 3 seeds."""
+    arms, seeds, records = values.shape
+    per_seed = values.mean(2)
+    record_means = values.mean(1)  # arm, record: each record's value averaged over seeds
+    if seeds > 1:
+        # per-run noise in the seed mean of one record; over N records, in the arm's mean
+        run_noise = values.var(1, ddof=1).mean(1) / seeds
+        excess = per_seed.var(1, ddof=1) / seeds - run_noise / records
+    else:
+        run_noise = excess = np.zeros(arms)
+    noise_df, own_df, pooled_df = records * (seeds - 1.0), seeds - 1.0, arms * (seeds - 1.0)
+    record_df = records - 1.0
+    runs = run_noise / records
+    own, pooled = np.maximum(excess, 0), max(float(excess.mean()), 0.0)
+
+    cov = np.atleast_2d(np.cov(record_means)) if records > 1 else np.zeros((arms, arms))
+    diag = np.diag(cov)
+    arm_record = np.maximum(diag - run_noise, 0) / records
+    pair_record = np.maximum(diag[:, None] + diag[None, :] - 2 * cov - run_noise[:, None] - run_noise[None, :], 0)
+    pair_record /= records
+
+    arm_seed = np.maximum(own, pooled)
+    arm_seed_df = np.where(own > pooled, own_df, pooled_df)
+    runs_a, runs_j = np.broadcast_arrays(runs[:, None], runs[None, :])
+    own_a, own_j = np.broadcast_arrays(own[:, None], own[None, :])
+    keep_own = own_a + own_j > 2 * pooled
+    common = [(runs_a, noise_df), (runs_j, noise_df), (pair_record, record_df)]
+    pair_df = np.where(
+        keep_own,
+        _satterthwaite([(own_a, own_df), (own_j, own_df), *common]),
+        _satterthwaite([(np.full_like(own_a, 2 * pooled), pooled_df), *common]),
+    )
+    return {
+        "mean": per_seed.mean(1),
+        "per_seed": per_seed,
+        "var": runs + arm_seed + arm_record,
+        "df": _satterthwaite([(runs, noise_df), (arm_seed, arm_seed_df), (arm_record, record_df)]),
+        "pair_var": runs_a + runs_j + np.where(keep_own, own_a + own_j, 2 * pooled) + pair_record,
+        "pair_df": pair_df,
+    }
+
+
+@cache
+def _range_quantiles(arms: int, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The studentized range's `level` quantile for `arms` means, on a grid of 1 / df (scipy's
+    ppf integrates numerically, ~0.15 s a value; log q is smooth in 1 / df, and interpolating
+    it is within 0.6 % of the exact value from df 1.2 up, larger, i.e. safer, below 2)."""
+    from scipy.stats import studentized_range
+
+    grid = np.array([1.0, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 11, 16, 25, 40, 70, 150, 400, 2000])
+    q = [studentized_range.ppf(level, arms, df) for df in grid[::-1]]
+    return np.r_[0.0, 1 / grid[::-1]], np.log(np.r_[studentized_range.ppf(level, arms, np.inf), q])
+
+
+def range_quantile(arms: int, level: float, df: np.ndarray) -> np.ndarray:
+    inverse_df, log_q = _range_quantiles(arms, level)
+    return np.exp(np.interp(1 / np.maximum(df, 1.0), inverse_df, log_q))
+
+
+def compare_with_best(values: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
+    """Per arm of values[arm, seed, record]: its mean and (1 - alpha) interval, and
+    `gap_low`..`gap_high`, the simultaneous (1 - alpha) interval of
+    max_{j != a} theta_j - theta_a; `worse` when it lies above 0.
+
+    Every pair gets a Games-Howell interval (Tukey's studentized range with the pair's own
+    variance and Welch df), which hold together with probability 1 - alpha; each arm's gap
+    to the best of the others follows from its row of them. All pairs, not just the K - 1
+    with the true best as in Hsu's constrained MCB: when arms tie for best, Hsu's bound only
+    says an arm is *not better* than the others, and calling it worse then errs (measured:
+    0.17 at 10 arms x 3 seeds with Hsu's K - 1 comparisons)."""
+    v = variances(values)
+    arms = len(v["mean"])
+    half = _t(1 - alpha / 2, v["df"]) * np.sqrt(v["var"])
+    out = {
+        "mean": v["mean"],
+        "per_seed": v["per_seed"],
+        "interval_low": v["mean"] - half,
+        "interval_high": v["mean"] + half,
+    }
+    if arms == 1:
+        zero = np.zeros(1)
+        return out | {"gap_low": zero, "gap_high": zero, "worse": np.zeros(1, bool)}
+    diff = v["mean"][None, :] - v["mean"][:, None]  # [a, j]: how far j is above a
+    reach = range_quantile(arms, 1 - alpha, v["pair_df"]) / np.sqrt(2) * np.sqrt(v["pair_var"])
+    others = ~np.eye(arms, dtype=bool)
+    low = np.where(others, diff - reach, -np.inf).max(1)
+    high = np.where(others, diff + reach, -np.inf).max(1)
+    return out | {"gap_low": low, "gap_high": high, "worse": low > 0}
+
+
+def above_baseline(values: np.ndarray, baseline: np.ndarray, alpha: float, arms: int) -> dict:
+    """One-sided test that an arm (values[seed, record]) scores above a constant predictor
+    (baseline[record]); the arm was picked as the best of `arms`, so the p-value is multiplied
+    by `arms` (Bonferroni over the arms it could have been)."""
+    from scipy.stats import t
+
+    v = variances(np.stack([values, np.broadcast_to(baseline, values.shape)]))
+    gap = v["mean"][0] - v["mean"][1]
+    se = float(np.sqrt(v["pair_var"][0, 1]))
+    df = float(v["pair_df"][0, 1])
+    p = float(t.sf(gap / se, df)) if se > 0 else float(gap <= 0)
+    adjusted = min(1.0, p * arms)
+    return {"gap": gap, "p": adjusted, "above": adjusted < alpha}
