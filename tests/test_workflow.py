@@ -141,6 +141,10 @@ INVALID = {
         r"arm 'tb': tbptt: k2 \(10\) < k1 \(20\)",
     ),
     "a seed twice": (lambda c: c.update(seeds=[0, 0, 1]), "non-unique elements"),
+    "the search trains at a final seed": (
+        lambda c: c.update(tune={"trials": 2, "train_seed": 1, "space": {"train": {"lr": [0.01, 0.02]}}}),
+        r"tune: train_seed 1 is also one of the study's seeds \[0, 1\]",
+    ),
     "an unknown verdict metric": (lambda c: c.update(verdict={"metric": "auc"}), "'auc' is not one of"),
 }
 

@@ -90,6 +90,11 @@ TRIALS = {}  # arm -> every trial's overrides ({} for trial 0, the untuned setti
 SPACES = {}  # arm -> its search space (Optuna distributions)
 UNTUNED = {}  # (data set, arm) -> trial 0's values of the searched settings
 if TUNE:
+    if TUNE["train_seed"] in SEEDS:
+        raise ValueError(
+            f"tune: train_seed {TUNE['train_seed']} is also one of the study's seeds {SEEDS}; trials "
+            "must train at a seed no final run uses, or that run repeats the trial chosen on valid"
+        )
     for _arm in ARMS:
         _space = SPACES[_arm] = tuning.arm_space(TUNE, _arm)
         _budget = sorted({n.split(".", 1)[1] for n in _space if n.startswith("train.")} & set(BUDGET_KEYS))
@@ -364,8 +369,8 @@ def trial_train_settings(wildcards):
 
 
 def trial_encoder(wildcards):
-    """Trials start from the encoder of the search's seed."""
-    return encoder_path(wildcards.dataset, wildcards.arm, TUNE.get("seed", 0))
+    """Trials start from the encoder pretrained at the trials' seed."""
+    return encoder_path(wildcards.dataset, wildcards.arm, TUNE["train_seed"])
 
 
 def trial_histories(wildcards):

@@ -42,7 +42,7 @@ rule trial_history:
     params:
         model=trial_model_settings,
         train=trial_train_settings,
-        seed=TUNE.get("seed", 0) if TUNE else 0,
+        seed=TUNE["train_seed"] if TUNE else 0,
         init=init_encoder_option,
         code=train_code,
     shell:
