@@ -85,7 +85,7 @@ def evaluate(
         "precision": history.get("precision", "float32"),
         "device": history["device"],
         "tuned": history.get("tuned"),
-        # per test record, in the split's order: the verdict's paired tests and bootstrap
+        # per test record, in the split's order: the verdict's variances over records and seeds
         "labels": labels.tolist(),
         "predicted": predicted.tolist(),
     }
