@@ -24,6 +24,8 @@ METRIC_COLUMNS = [
     "updates",
     "max_updates",
     "steps_read",
+    "inference_flops",
+    "train_flops",
     "best_update",
     "best_valid_accuracy",
     "stopped_by",
@@ -104,7 +106,8 @@ def collect(metric_files: list[str | Path], benchmark_files: list[str | Path] = 
             | {k: metrics.get(k) for k in METRIC_COLUMNS}  # runs older than a column: empty
         )
     table = pd.DataFrame(rows)
-    for column in ("peak_reserved_mb", "peak_host_rss_mb"):  # empty on CPU / in older runs
+    # empty on CPU (reserved memory) or in runs older than the column
+    for column in ("peak_reserved_mb", "peak_host_rss_mb", "inference_flops", "train_flops"):
         table[column] = pd.to_numeric(table[column])
     if benchmark_files:
         table = table.merge(read_benchmarks(benchmark_files), on=["dataset", "arm", "seed"], how="left")
@@ -130,6 +133,8 @@ def summarize_runs(table: pd.DataFrame) -> pd.DataFrame:
         updates_mean=("updates", "mean"),
         max_updates=("max_updates", "first"),
         steps_read_mean=("steps_read", "mean"),
+        inference_flops_mean=("inference_flops", "mean"),
+        train_flops_mean=("train_flops", "mean"),
         still_improving=("still_improving", "sum"),
         train_seconds_mean=("train_seconds", "mean"),
         peak_memory_mb_mean=("peak_memory_mb", "mean"),
