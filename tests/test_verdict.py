@@ -204,3 +204,11 @@ def test_longseq_calibrate_prints_the_docs_table(capsys):
     main(["calibrate", "--studies", "2"])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("| arms × seeds |") and len(lines) == 2 + len(calibration.SCENARIOS)
+
+
+def test_the_interpolated_studentized_range_quantile_is_scipys_within_a_percent():
+    from scipy.stats import studentized_range
+
+    df = np.array([1.3, 3.7, 9.5, 55.0, 4000.0])
+    exact = [studentized_range.ppf(0.95, 6, d) for d in df]
+    np.testing.assert_allclose(mcb.range_quantile(6, 0.95, df), exact, rtol=0.01)
