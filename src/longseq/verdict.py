@@ -163,14 +163,10 @@ def recommendation(table: pd.DataFrame) -> str:
     if len(tied):
         lines.append(f"Tied with it: {', '.join(tied['arm'])} (the cheaper is named best).")
     worse = table[table["worse"]]
+    listed = ", ".join(f"{r.arm} ({r.mean:.3f}, at least {r.gap_low:.3f} below)" for r in worse.itertuples())
     lines.append(
-        (
-            "Worse than the best: "
-            + ", ".join(f"{r.arm} ({r.mean:.3f}, at least {r.gap_low:.3f} below)" for r in worse.itertuples())
-            if len(worse)
-            else "No arm is shown worse than the best"
-        )
-        + f" (every arm's gap to the best of the others, {level} simultaneous intervals; see method.md)."
+        f"Worse than the best, by {level} simultaneous intervals of every arm's gap to the best of the "
+        f"others (docs/method.md): {listed or 'none'}."
     )
     shown = table[table["within_margin"]]
     if len(shown):
