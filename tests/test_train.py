@@ -197,16 +197,25 @@ def test_metrics_match_scikit_learn():
     )
 
 
+# Adam moves every weight by about lr per update, whatever the gradient: at 3e37 (Adam's first
+# step is lr / 0.1, so about the largest float32 allows) the head's 64 weights times saturated
+# outputs overflow float32's 3.4e38 within two updates, on any CPU. (lr 1e30 sent the gate inputs
+# to +-inf, which saturated gates absorb: the loss stayed finite on an AVX-512 machine until the
+# evaluation's running sum overflowed, and only some CPUs' kernels turned it into NaN at once.)
+ABSURD = {"lr": 3e37, "grad_clip": 1e30, "warmup": 1, "schedule": "constant", "eval_every": 10, "min_updates": 10}
+WIDE = dict(MODEL, hidden=64)
+
+
 def test_a_diverging_run_stops_at_once_saying_what_to_try(token_dataset, tmp_path, capsys):
-    """An absurd learning rate drives the weights to inf: the run stops at the first non-finite
+    """An absurd learning rate drives the logits to inf: the run stops at the first non-finite
     loss, through the CLI with exit code 2, a message naming the data and what to try, and no
     model or history written."""
     data.save(token_dataset, tmp_path / "reduced" / "syn" / "arm")
     out = tmp_path / "model"
     code = main(
         [
-            "train", "--data", str(tmp_path / "reduced" / "syn" / "arm"), "--model", json.dumps(MODEL),
-            "--train", json.dumps(dict(TRAIN, lr=1e30, grad_clip=1e30, warmup=1)), "--no-progress",
+            "train", "--data", str(tmp_path / "reduced" / "syn" / "arm"), "--model", json.dumps(WIDE),
+            "--train", json.dumps(dict(TRAIN, **ABSURD)), "--no-progress",
             "--out-model", str(out / "model.pt"), "--out-history", str(out / "history.json"),
         ]
     )  # fmt: skip
@@ -214,8 +223,8 @@ def test_a_diverging_run_stops_at_once_saying_what_to_try(token_dataset, tmp_pat
     assert code == 2, message
     assert (
         "reduced/syn/arm: training diverged: the loss is" in message
-        and "Try a lower lr (now 1e+30)" in message
+        and "Try a lower lr (now 3e+37)" in message
     )
     update = int(re.search(r"at update (\d+) ", message).group(1))
-    assert update < TRAIN["eval_every"], message  # at once, not at the next evaluation
+    assert update < ABSURD["eval_every"], message  # at once, not at the next evaluation
     assert not out.exists()
