@@ -212,3 +212,16 @@ def test_the_interpolated_studentized_range_quantile_is_scipys_within_a_percent(
     df = np.array([1.3, 3.7, 9.5, 55.0, 4000.0])
     exact = [studentized_range.ppf(0.95, 6, d) for d in df]
     np.testing.assert_allclose(mcb.range_quantile(6, 0.95, df), exact, rtol=0.01)
+
+
+def test_an_arm_with_a_collapsed_seed_keeps_its_spread_to_itself():
+    """The other arms' intervals are as wide with the collapse as without it (the collapsed
+    arm's spread is kept out of the pool: an F test against the others), and its own widens."""
+    widths = []
+    for collapsed in (False, True):
+        rng = np.random.default_rng(11)
+        table = rank(calibration.simulate(Scenario(arms=4, seeds=5, collapsed=collapsed), rng), rng)
+        widths.append((table["interval_high"] - table["interval_low"]).set_axis(table["arm"]).sort_index())
+    steady, collapsed = widths
+    np.testing.assert_allclose(collapsed.drop("arm0"), steady.drop("arm0"), rtol=0.1)
+    assert collapsed["arm0"] > 3 * steady["arm0"]
