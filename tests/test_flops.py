@@ -46,7 +46,8 @@ def test_lstm_classifier_counts_what_the_profiler_counts_on_an_unrolled_referenc
     signal = LSTMClassifier("signal", 6, 2, ModelConfig(hidden=12))
     counted = flops.forward_flops(signal, np.array([5, 9]))
     expected = [
-        profiled(lambda n=n: signal.head(unrolled_lstm(signal.lstm, torch.randn(1, n, 6))[:, -1])) for n in (5, 9)
+        profiled(lambda n=n: signal.head(unrolled_lstm(signal.lstm, torch.randn(1, n, 6))[:, -1]))
+        for n in (5, 9)
     ]
     np.testing.assert_array_equal(counted, expected)
 

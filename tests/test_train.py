@@ -202,7 +202,8 @@ def test_metrics_match_scikit_learn():
 # outputs overflow float32's 3.4e38 within two updates, on any CPU. (lr 1e30 sent the gate inputs
 # to +-inf, which saturated gates absorb: the loss stayed finite on an AVX-512 machine until the
 # evaluation's running sum overflowed, and only some CPUs' kernels turned it into NaN at once.)
-ABSURD = {"lr": 3e37, "grad_clip": 1e30, "warmup": 1, "schedule": "constant", "eval_every": 10, "min_updates": 10}
+ABSURD = {"lr": 3e37, "grad_clip": 1e30, "warmup": 1, "schedule": "constant", "eval_every": 10}
+ABSURD["min_updates"] = ABSURD["eval_every"]
 WIDE = dict(MODEL, hidden=64)
 
 

@@ -137,7 +137,8 @@ def test_a_tuned_study_runs_its_trials_as_jobs_and_trains_the_seeds_with_the_cho
         )
         assert history["tuned"] == pick["params"]
         # the trials train at the search's own seed, which no final run uses
-        trial = json.loads((tmp_path / "results" / "tuning" / "syn" / arm / "trial0" / "history.json").read_text())
+        trial = tmp_path / "results" / "tuning" / "syn" / arm / "trial0" / "history.json"
+        trial = json.loads(trial.read_text())
         assert trial["seed"] == 1000 and history["seed"] == 0
         assert history["model"]["hidden"] == pick["params"]["model.hidden"]
         assert history["config"]["lr"] == pytest.approx(pick["params"]["train.lr"])

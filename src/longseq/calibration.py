@@ -5,8 +5,9 @@ simulated study has every arm scored on the same test records, as in a real one:
 difficulty is shared by all arms (logit scale), each run (arm x seed) shifts its accuracy by a
 seed effect (the seed-to-seed spread of a training procedure), and each run gets each record
 right or wrong on its own. Arms are equal procedures unless `worse_by` makes the first one,
-the cheapest (so the one a careless verdict would recommend), truly worse. `longseq calibrate` writes the table docs/method.md shows; the tests run the
-same simulations, smaller.
+the cheapest (so the one a careless verdict would recommend), truly worse. `longseq
+calibrate` writes the table docs/method.md shows; the tests run the same simulations,
+smaller.
 """
 
 from __future__ import annotations
@@ -120,7 +121,10 @@ SCENARIOS = [
     ),
     (Scenario(arms=4, seeds=5, collapsed=True), "one seed collapsed"),
     (Scenario(arms=3, seeds=10, records=3000, seed_sd=0.005), "all equal, stable, 3000 records"),
-    (Scenario(arms=3, seeds=10, records=3000, seed_sd=0.005, worse_by=0.05), "worse by 0.05, stable, 3000 records"),
+    (
+        Scenario(arms=3, seeds=10, records=3000, seed_sd=0.005, worse_by=0.05),
+        "worse by 0.05, stable, 3000 records",
+    ),
 ]
 
 

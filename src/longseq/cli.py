@@ -150,7 +150,7 @@ def cmd_verdict(args) -> None:
     from .verdict import write_verdict
 
     text = write_verdict(
-        args.metrics, args.table, args.text, args.figure, alpha=args.alpha, margin=args.margin, metric=args.metric
+        args.metrics, args.table, args.text, args.figure, args.alpha, args.margin, args.metric
     )
     print(text)
 
@@ -344,11 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", required=True, type=Path, help="Markdown: the recommendation per data set")
     p.add_argument("--figure", required=True, type=Path, help="critical-difference diagram (PNG)")
     p.add_argument("--metric", choices=["accuracy", "macro_f1"], default="accuracy")
-    p.add_argument("--alpha", type=float, default=0.05, help="the verdict's statements hold together at 1 - alpha")
-    p.add_argument("--margin", type=float, default=0.02, help="recommend only arms shown this close to the best")
+    p.add_argument("--alpha", type=float, default=0.05, help="its statements hold together at 1 - alpha")
+    p.add_argument("--margin", type=float, default=0.02, help="recommend only arms shown this near the best")
     p.set_defaults(func=cmd_verdict)
 
-    p = sub.add_parser("calibrate", help="the verdict's error rates on simulated studies (docs/method.md's table)")
+    p = sub.add_parser("calibrate", help="the verdict's error rates on simulated studies (docs/method.md)")
     p.add_argument("--studies", type=int, default=200, help="simulated studies per row")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--alpha", type=float, default=0.05)

@@ -73,4 +73,7 @@ def costs(model: nn.Module, lengths: np.ndarray, records: int, steps_read: float
     in training, at the test views' FLOPs per step."""
     per_view = forward_flops(model, lengths)
     per_step = per_view.sum() / max(int(np.sum(lengths)), 1)
-    return {"inference_flops": float(per_view.sum() / records), "train_flops": float(3 * per_step * steps_read)}
+    return {
+        "inference_flops": float(per_view.sum() / records),
+        "train_flops": float(3 * per_step * steps_read),
+    }

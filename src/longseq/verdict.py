@@ -101,7 +101,7 @@ def rank_dataset(
             "alpha": alpha,
             **{
                 field: [np.mean([m[field] for m in runs]) for runs in arms.values()]
-                for field in ("inference_flops", "train_flops", "train_seconds", "steps_read", "peak_memory_mb")
+                for field in (*COST[:2], "train_seconds", "steps_read", "peak_memory_mb")
             },
             "seeds": len(seeds),
             "test_records": values.shape[2],
@@ -146,7 +146,8 @@ def recommendation(table: pd.DataFrame) -> str:
         f"### {best['dataset']}",
         "",
         f"Best arm: **{best['arm']}**, {metric} {best['mean']:.3f} ({level} interval "
-        f"{best['interval_low']:.3f}–{best['interval_high']:.3f} over {seeds} seeds and {records} test records); "
+        f"{best['interval_low']:.3f}–{best['interval_high']:.3f} over {seeds} seeds and {records} test "
+        "records); "
         + (
             f"above the train-majority class, {best['majority_baseline']:.3f} "
             if best["p_above_majority"] < alpha
@@ -256,7 +257,7 @@ def plot_critical_difference(
 
 
 def write_verdict(
-    metric_files, table_csv, text_md, figure, alpha: float = 0.05, margin: float = 0.02, metric: str = "accuracy"
+    metric_files, table_csv, text_md, figure, alpha: float = 0.05, margin: float = 0.02, metric="accuracy"
 ) -> str:
     from .data import atomic_write_bytes
 
@@ -276,7 +277,8 @@ def write_verdict(
         pairs = separated_pairs(sig, alpha)
         sections += [
             f"Friedman test over {len(tables)} data sets (Iman–Davenport): F({test[2]}, {test[3]}) = "
-            f"{test[0]:.2f}, p = {test[1]:.3g}. Pairs separated by Wilcoxon over data sets (Holm, α = {alpha}): "
+            f"{test[0]:.2f}, p = {test[1]:.3g}. Pairs separated by Wilcoxon over data sets "
+            f"(Holm, α = {alpha}): "
             + (", ".join(f"{a} vs {b}" for a, b in pairs) if pairs else "none")
             + (
                 f" (with {len(tables)} data sets the smallest possible two-sided p is "
