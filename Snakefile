@@ -31,6 +31,7 @@ include: "workflow/rules/reduce.smk"
 include: "workflow/rules/tune.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/reference.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/predict.smk"
 

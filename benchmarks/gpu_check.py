@@ -43,7 +43,7 @@ def token_split(n: int, steps: int, seed: int = 0) -> Split:
 
 def model_and_step(device, hidden: int, embedding: int, steps: int):
     torch.manual_seed(0)
-    cfg = ModelConfig(hidden=hidden, embedding=embedding)
+    cfg = ModelConfig.from_dict(dict(hidden=hidden, embedding=embedding))
     model = LSTMClassifier("tokens", 5000, 2, cfg, steps=steps).to(device)
     return model, optimiser_step(model, torch.optim.Adam(model.parameters(), 1e-3))
 

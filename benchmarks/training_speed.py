@@ -63,7 +63,7 @@ def throughput(args, device) -> dict:
     steps = int(sum(split.lengths[b].max() * len(b) for b in batches))
 
     torch.manual_seed(0)
-    ours = LSTMClassifier("tokens", 5000, 2, ModelConfig(hidden=args.hidden, embedding=args.embedding)).to(device)
+    ours = LSTMClassifier("tokens", 5000, 2, ModelConfig.from_dict(dict(hidden=args.hidden, embedding=args.embedding))).to(device)
     ours_step_fn = optimiser_step(ours, torch.optim.Adam(ours.parameters(), 1e-3))
     cfg = TrainConfig()
 
@@ -140,7 +140,7 @@ def one_mode(mode: str, args, device) -> dict:
     torch.manual_seed(0)
     split = make_split(args.long_batch, args.long_steps, args.long_steps, 5000)
     rows = np.arange(args.long_batch)
-    model = LSTMClassifier("tokens", 5000, 2, ModelConfig(hidden=args.hidden, embedding=args.embedding)).to(device)
+    model = LSTMClassifier("tokens", 5000, 2, ModelConfig.from_dict(dict(hidden=args.hidden, embedding=args.embedding))).to(device)
     opt = optimiser_step(model, torch.optim.Adam(model.parameters(), 1e-3))
     cfg = TrainConfig(mode=mode, k1=args.k2, k2=args.k2, k=args.k2)
     if device.type == "cuda":

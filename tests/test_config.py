@@ -9,7 +9,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from longseq import reducers
-from longseq.settings import ModelConfig
+from longseq.settings import ModelConfig, TrainConfig, check_run
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -20,7 +20,9 @@ def check(cfg):
     validate(cfg, SCHEMA)
     for name, arm in cfg["arms"].items():
         reducers.check_arm(arm, f"config arm {name!r}")
-        ModelConfig.from_dict({**cfg.get("model", {}), **arm.get("model", {})})
+        own = arm.get("model", {})
+        model = ModelConfig.from_dict(ModelConfig.inherit({**cfg.get("model", {}), **own}, own))
+        check_run(model, TrainConfig.from_dict({**cfg.get("train", {}), **arm.get("train", {})}))
 
 
 def default_config():
@@ -64,7 +66,7 @@ REJECTED = {
     "truncate without length": _set(["arms", "truncate_first_200", "length"], DELETE),
     "truncate keeps the middle": _set(["arms", "truncate_first_200", "keep"], "middle"),
     "zero length": _set(["arms", "truncate_last_200", "length"], 0),
-    "misspelt arm key": _set(["arms", "sample_steps_200", "lenght"], 10),
+    "misspelt arm key": _set(["arms", "sample_window_200", "lenght"], 10),
     "unknown sampling mode": _set(["arms", "sample_window_200", "mode"], "blocks"),
     "unknown summary statistic": _set(["arms", "summarize", "stats"], ["median"]),
     "no data set sheet": _set(["dataset_sheet"], DELETE),
@@ -76,6 +78,10 @@ REJECTED = {
     "unknown scaling": _set(["model", "scaling"], "minmax"),
     "negative seed": _set(["seeds"], [-1]),
     "model typo": _set(["model", "hiden"], 3),
+    "an option its arm's type does not take": _set(["arms", "full", "model"], {"type": "lstm", "chunk": 3}),
+    "tbptt chunks not multiples of the stride": _set(
+        ["arms", "full"], {"reduce": "full", "model": {"type": "conv_lstm"}, "train": {"mode": "tbptt", "k1": 100}}
+    ),
     "runtime setting in the study config": _set(["threads"], 4),
     "arm name with a slash": _set(["arms", "a/b"], {"reduce": "full"}),
 }
@@ -102,14 +108,21 @@ def test_the_strategy_tables_in_config_readme_come_from_the_registries():
 
 
 def test_every_registered_strategy_has_a_checked_schema():
-    """Each reducer's options schema is itself valid JSON schema, and every model setting the
-    schema accepts is a ModelConfig field (the one place for defaults)."""
+    """Each reducer's and model type's options schema is itself valid JSON schema with a default
+    for every option, and the model settings the config schema names are ModelConfig's shared
+    fields (the one place for their defaults)."""
     import dataclasses
 
     import jsonschema
 
+    from longseq import models
+
     for name in reducers.names():
         jsonschema.Draft202012Validator.check_schema(reducers.options_schema(name))
     schema = yaml.safe_load(open(SCHEMA))
+    for name in models.names():
+        options = models.options(name)
+        jsonschema.Draft202012Validator.check_schema({"properties": options})
+        assert all("default" in spec for spec in options.values()), name
     model_keys = set(schema["$defs"]["model"]["properties"])
-    assert model_keys == {f.name for f in dataclasses.fields(ModelConfig)}
+    assert model_keys == {f.name for f in dataclasses.fields(ModelConfig)} - {"options"}

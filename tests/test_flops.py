@@ -34,7 +34,7 @@ def unrolled_lstm(lstm: nn.LSTM, x: torch.Tensor) -> torch.Tensor:
 
 
 def test_lstm_classifier_counts_what_the_profiler_counts_on_an_unrolled_reference():
-    cfg = ModelConfig(hidden=16, embedding=8, layers=2)
+    cfg = ModelConfig.from_dict(dict(hidden=16, embedding=8, layers=2))
     model = LSTMClassifier("tokens", 50, 3, cfg)
     x = torch.randint(1, 50, (1, 37))
 
@@ -43,7 +43,7 @@ def test_lstm_classifier_counts_what_the_profiler_counts_on_an_unrolled_referenc
 
     assert flops.forward_flops(model, 37) == profiled(reference) > 0
     # a signal LSTM too, one layer, and a batch of lengths at once
-    signal = LSTMClassifier("signal", 6, 2, ModelConfig(hidden=12))
+    signal = LSTMClassifier("signal", 6, 2, ModelConfig.from_dict(dict(hidden=12)))
     counted = flops.forward_flops(signal, np.array([5, 9]))
     expected = [
         profiled(lambda n=n: signal.head(unrolled_lstm(signal.lstm, torch.randn(1, n, 6))[:, -1]))
@@ -54,12 +54,12 @@ def test_lstm_classifier_counts_what_the_profiler_counts_on_an_unrolled_referenc
 
 def test_bag_counts_what_the_profiler_counts_on_its_own_forward():
     for kind, inputs in (("tokens", torch.randint(1, 40, (1, 300))), ("signal", torch.randn(1, 300, 4))):
-        model = BagClassifier(kind, 40 if kind == "tokens" else 4, 5, ModelConfig(hidden=24, embedding=10))
+        model = BagClassifier(kind, 40 if kind == "tokens" else 4, 5, ModelConfig.from_dict(dict(hidden=24, embedding=10)))
         assert flops.forward_flops(model, 300) == profiled(lambda: model(inputs, torch.tensor([300]))) > 0
 
 
 def test_chunk_encoder_counts_its_padded_windows_and_their_summaries():
-    cfg = ModelConfig(hidden=8, embedding=4, chunk=10)
+    cfg = ModelConfig.from_dict(dict(type="chunk_encoder", hidden=8, embedding=4, chunk=10))
     model = ChunkEncoderClassifier(LSTMClassifier("tokens", 30, 2, cfg), 2, cfg)
     steps = 23  # three windows, the last one padded to 10 steps
 
@@ -72,7 +72,7 @@ def test_chunk_encoder_counts_its_padded_windows_and_their_summaries():
 
 
 def test_costs_add_a_records_views_and_scale_training_by_the_steps_read():
-    model = LSTMClassifier("tokens", 20, 2, ModelConfig(hidden=4, embedding=2))
+    model = LSTMClassifier("tokens", 20, 2, ModelConfig.from_dict(dict(hidden=4, embedding=2)))
     per_step = flops.forward_flops(model, 2) - flops.forward_flops(model, 1)
     head = flops.forward_flops(model, 1) - per_step
     # two records with two views each, of 10 and 30 steps
@@ -87,3 +87,30 @@ def test_a_model_without_a_count_is_refused_by_name():
 
     with pytest.raises(ValueError, match="no FLOP count for model Unknown; give it a forward_flops"):
         flops.forward_flops(Unknown(), 10)
+
+
+@pytest.mark.parametrize("steps", [64, 70])
+def test_learned_summarizer_counts_what_the_profiler_counts(steps):
+    """The conv ablation's own forward (convolutions, attention scores, head) and the conv_lstm
+    on a reference whose LSTM is unrolled; 70 steps are padded to a multiple of the stride (72)."""
+    from longseq.models.conv import ConvClassifier
+    from longseq.models.conv_lstm import build
+
+    options = dict(readout="attention", conv_layers=2, channels=8, stride=4, kernel=3, norm="none")
+    conv = ConvClassifier("signal", 3, 2, ModelConfig.from_dict(dict(type="conv", **options)))
+    x = torch.randn(1, steps, 3)
+    assert flops.forward_flops(conv, steps) == profiled(lambda: conv(x, torch.tensor([steps]))) > 0
+
+    class Signals:
+        kind, n_classes, meta = "signal", 2, {}
+
+    model = build(Signals(), ModelConfig.from_dict(dict(type="conv_lstm", hidden=6, **options)), 3, 1, None)
+
+    def reference():
+        h = model.inputs(x)
+        h = torch.cat([h, h.new_zeros(1, -steps % 4, 3)], dim=1)
+        summaries, _ = model.front(h, None, torch.tensor([steps]))
+        out = unrolled_lstm(model.lstm, summaries)
+        model.head(model.readout.pool(out, torch.ones(out.shape[:2], dtype=torch.bool)))
+
+    assert flops.forward_flops(model, steps) == profiled(reference) > 0

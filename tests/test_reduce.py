@@ -156,3 +156,40 @@ def test_project_signals_is_a_fixed_linear_map(signal_dataset):
         signal_dataset.meta,
     )
     np.testing.assert_allclose(draw(reduce_dataset(doubled, arm), seed=1).splits["valid"][0], 2 * proj, rtol=1e-5)
+
+
+INSTANCE = {"model": {"scaling": "instance"}}
+
+
+def test_instance_scaling_fits_nothing_and_a_view_keeps_its_records_scaling(signal_dataset):
+    """Each record is standardised by its own statistics, computed here in a plain loop; changing
+    other records (train included) changes nothing; a truncated view is the cut of the scaled
+    whole record, not re-standardised."""
+    full = reduce_dataset(signal_dataset, {"reduce": "full", **INSTANCE})
+    for name, split in signal_dataset.splits.items():
+        for record, scaled in zip(seqs(split), seqs(full.splits[name])):
+            record = record.astype(np.float64)
+            for c in range(record.shape[1]):
+                mean = sum(record[:, c]) / len(record)
+                std = (sum((v - mean) ** 2 for v in record[:, c]) / len(record)) ** 0.5
+                np.testing.assert_allclose(scaled[:, c], (record[:, c] - mean) / std, rtol=1e-5, atol=1e-5)
+    others = Dataset(signal_dataset.kind, signal_dataset.classes, dict(signal_dataset.splits), signal_dataset.meta)
+    train = others.splits["train"]
+    others.splits["train"] = Split(train.values * 1000 + 7, train.offsets, train.labels, train.origin)
+    again = reduce_dataset(others, {"reduce": "full", **INSTANCE})
+    np.testing.assert_array_equal(again.splits["test"].values, full.splits["test"].values)
+    last = reduce_dataset(signal_dataset, {"reduce": "truncate", "keep": "last", "length": 8, **INSTANCE})
+    for whole, view in zip(seqs(full.splits["test"]), seqs(last.splits["test"])):
+        np.testing.assert_array_equal(view, whole[-8:])
+    assert last.meta["arm"]["model"] == {"scaling": "instance"}  # what longseq predict re-applies
+
+
+def test_instance_scaling_leaves_the_models_inputs_unfitted(signal_dataset):
+    import torch
+
+    from longseq.models.lstm import LSTMClassifier
+    from longseq.settings import ModelConfig
+
+    model = LSTMClassifier("signal", 3, 3, ModelConfig.from_dict({"scaling": "instance"}))
+    model.fit_normalisation(signal_dataset.splits["train"])
+    assert torch.equal(model.inputs.center, torch.zeros(3)) and torch.equal(model.inputs.scale, torch.ones(3))

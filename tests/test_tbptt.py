@@ -13,7 +13,7 @@ CPU = torch.device("cpu")
 
 def make_batch(seed=0, lengths=(37, 33, 30)):
     torch.manual_seed(seed)
-    model = LSTMClassifier("tokens", 15, 3, ModelConfig(hidden=6, embedding=4, layers=2)).eval().double()
+    model = LSTMClassifier("tokens", 15, 3, ModelConfig.from_dict(dict(hidden=6, embedding=4, layers=2))).eval().double()
     steps = max(lengths)
     x = torch.randint(2, 15, (len(lengths), steps))
     for i, n in enumerate(lengths):

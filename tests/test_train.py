@@ -186,7 +186,7 @@ def test_truncated_modes_need_the_lstm(token_dataset):
 def test_metrics_match_scikit_learn():
     from sklearn.metrics import confusion_matrix, f1_score
 
-    from longseq.evaluate import confusion, macro_f1
+    from longseq.scores import confusion, macro_f1
 
     rng = np.random.default_rng(0)
     labels, predicted = rng.integers(0, 4, 50), rng.integers(0, 3, 50)  # class 3 never predicted

@@ -124,9 +124,10 @@ def test_a_tuned_study_runs_its_trials_as_jobs_and_trains_the_seeds_with_the_cho
     snakemake(tmp_path, pythonpath=audit)
     opened = pd.read_csv(tmp_path / "opened.tsv", sep="\t", names=["step", "file"])
     # the test split is read by the steps that pass it on (ingest, reduce), by the data set
-    # table (its size) and by evaluation; never by a trial's training, the choice of a trial,
-    # or the seeds' training
-    assert set(opened["step"]) == {"ingest", "reduce", "describe", "evaluate"}, opened
+    # table (its size), by evaluation and by the reference (once its fit is saved, see
+    # test_references.py); never by a trial's training, the choice of a trial, or the seeds'
+    # training
+    assert set(opened["step"]) == {"ingest", "reduce", "describe", "evaluate", "reference"}, opened
     assert not opened["file"][opened["step"] == "evaluate"].str.contains("/tuning/").any()
     chosen = pd.read_csv(tmp_path / "results" / "tuning" / "chosen.csv").set_index("arm")
     assert (chosen["trials"] == 3).all() and (chosen["valid_loss"] <= chosen["untuned_valid_loss"]).all()

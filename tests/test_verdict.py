@@ -225,3 +225,31 @@ def test_an_arm_with_a_collapsed_seed_keeps_its_spread_to_itself():
     steady, collapsed = widths
     np.testing.assert_allclose(collapsed.drop("arm0"), steady.drop("arm0"), rtol=0.1)
     assert collapsed["arm0"] > 3 * steady["arm0"]
+
+
+def test_the_reference_is_a_family_of_its_own_never_recommended_but_ranked(tmp_path):
+    """A reference far above every arm: the recommendation stays among the arms (the bag
+    included), its line names the best LSTM-based arm (not the bag) and the gap's paired
+    interval, and the ranks across data sets place it first."""
+    rng = np.random.default_rng(1)
+    files, accuracy = [], {"reference": 0.97, "bag": 0.85, "lstm": 0.75}
+    for d in range(3):
+        labels = rng.integers(0, 2, 300)
+        for arm, p in accuracy.items():
+            for seed in range(3):
+                m = run(f"set{d}", arm, seed, labels, noisy(labels, p, rng))
+                m["arm_params"] = {"reduce": "full", **({"model": {"type": "bag"}} if arm == "bag" else {})}
+                if arm == "reference":
+                    m["reference"] = "minirocket"
+                path = tmp_path / f"{d}_{arm}_{seed}.json"
+                path.write_text(json.dumps(m))
+                files.append(path)
+    text = verdict.write_verdict(files, tmp_path / "arms.csv", tmp_path / "verdict.md", tmp_path / "cd.png")
+    table = pd.read_csv(tmp_path / "arms.csv")
+    reference = table[table["family"] == "reference"]
+    assert len(reference) == 3 and not reference["recommended"].any() and not reference["best"].any()
+    assert table[table["arm"] == "bag"]["recommended"].all()  # the best of the arms, not the reference
+    assert (reference["best_lstm_arm"] == "lstm").all() and (reference["gap_low"] > 0.1).all()
+    assert "Reference (minirocket" in text and "Best LSTM-based arm: lstm" in text
+    ranks, _ = verdict.across_datasets([g for _, g in table.groupby("dataset")])
+    assert ranks.idxmin() == "reference"

@@ -88,14 +88,17 @@ def finished_study(tmp_path_factory):
 def test_study_produces_summary_and_figure(finished_study):
     tmp, config = finished_study
     summary = pd.read_csv(tmp / "results" / "summary.csv")
-    assert len(summary) == 3 * 3 * 2
+    assert len(summary) == 3 * (3 + 1) * 2  # 3 arms and the reference
     assert set(summary["dataset"]) == {"syn", "ucr", "reviews"} and set(summary["seed"]) == {0, 1}
+    reference = summary[summary["arm"] == "reference"].set_index("dataset")
+    assert '"minirocket"' in reference.loc["ucr", "arm_params"].iloc[0]
+    assert '"tfidf"' in reference.loc["syn", "arm_params"].iloc[0]
     assert summary["accuracy"].between(0, 1).all()
     assert (summary.loc[summary["arm"] == "first", "mean_steps"] <= 10).all()
     assert '"length": 10' in summary.loc[summary["arm"] == "first", "arm_params"].iloc[0]
     assert (tmp / "results" / "accuracy_by_arm.png").read_bytes()[:4] == b"\x89PNG"
     overview = pd.read_csv(tmp / "results" / "overview.csv")
-    assert len(overview) == 9 and (overview["seeds"] == 2).all()
+    assert len(overview) == 12 and (overview["seeds"] == 2).all()
     for dataset in ("syn", "ucr", "reviews"):  # one encoder per seed: seeds vary the encoder too
         for seed in (0, 1):
             assert (tmp / "results" / "pretrained" / dataset / "ae" / f"seed{seed}" / "encoder.pt").exists()
@@ -104,8 +107,11 @@ def test_study_produces_summary_and_figure(finished_study):
     assert datasets.loc["syn", "real"] == "synthetic" and datasets.loc["ucr", "real"] == "real"
     assert datasets.loc["ucr", "records"] == "12/4/6" and datasets.loc["ucr", "length_max"] == 30
     verdict = pd.read_csv(tmp / "results" / "verdict" / "arms.csv")
-    assert len(verdict) == 9 and verdict.groupby("dataset")["recommended"].sum().eq(1).all()
-    assert "Recommended:" in (tmp / "results" / "verdict" / "verdict.md").read_text()
+    assert len(verdict) == 12 and verdict.groupby("dataset")["recommended"].sum().eq(1).all()
+    assert not verdict.loc[verdict["family"] == "reference", "recommended"].any()
+    text = (tmp / "results" / "verdict" / "verdict.md").read_text()
+    assert "Recommended:" in text and "Reference (minirocket" in text and "Reference (tfidf" in text
+    assert (tmp / "results" / "references" / "ucr" / "seed0.npz").exists()
     predictions = pd.read_csv(tmp / "results" / "predictions" / "reviews_all.csv")
     assert list(predictions.columns[:2]) == ["record", "predicted"] and "label" in predictions
     card = json.loads((tmp / "results" / "models" / "reviews" / "first" / "seed0" / "card.json").read_text())
@@ -220,12 +226,13 @@ def test_a_configfile_replaces_the_default_study(finished_study):
     }
     (tmp / "other.yaml").write_text(yaml.safe_dump(only_syn))
     counts = job_counts(snakemake(tmp, "-n", "--configfile", str(tmp / "other.yaml")))
-    # 1 data set x 3 arms, seed 5's encoder; the data set table lists one data set now
+    # 1 data set x 3 arms, seed 5's encoder and reference; the data set table lists one data set now
     assert counts == {
         "dataset_table": 1,
         "pretrained_encoder": 1,
         "trained_model": 3,
         "test_metrics": 3,
+        "reference_metrics": 1,
         **aggregates(1),
     }
 
@@ -240,7 +247,7 @@ def test_editing_a_data_set_row_reruns_that_data_set_only(finished_study):
     finally:
         sheet.write_text(original)
     # one ingest, its 2 reductions (first and first_ae share one), an encoder per seed, 3 arms
-    # x 2 seeds trained and evaluated
+    # x 2 seeds trained and evaluated, the reference of each seed
     assert counts == {
         "ingested_dataset": 1,
         "dataset_table": 1,
@@ -248,6 +255,7 @@ def test_editing_a_data_set_row_reruns_that_data_set_only(finished_study):
         "pretrained_encoder": 2,
         "trained_model": 6,
         "test_metrics": 6,
+        "reference_metrics": 2,
         **aggregates(1),
     }
 
@@ -323,7 +331,7 @@ def test_the_report_shows_the_table_and_figures_in_headless_chromium(finished_st
         open_item("Results", "results/report/results_table.html")
         table = next(f for f in page.frames if "results_table.html" in f.url)
         assert "Test accuracy, mean" in table.inner_text("body")
-        assert table.locator("#results tr").count() == 1 + 3 + 1  # header, 3 arms, majority class
+        assert table.locator("#results tr").count() == 1 + 3 + 1 + 1  # header, 3 arms, the reference, majority class
         for category, figure in [
             ("Results", "results/accuracy_by_arm.png"),
             ("Results", "results/report/accuracy_vs_steps.png"),
@@ -352,6 +360,7 @@ def test_the_report_shows_the_table_and_figures_in_headless_chromium(finished_st
             {"reduced_dataset": 3, "trained_model": 12, "test_metrics": 12, "predictions": 1, **AGGREGATES},
         ),
         ("models/bag.py", {}),  # no arm of the test study uses it
+        ("references/minirocket.py", {"reference_metrics": 2, **aggregates(1)}),  # the signal set, 2 seeds
         ("sources/dna.py", {}),  # no data set of the test study reads DNA
     ],
 )

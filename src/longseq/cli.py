@@ -109,6 +109,17 @@ def cmd_evaluate(args) -> None:
     print(f"{args.dataset}/{args.arm}/seed {args.seed}: accuracy {metrics['accuracy']:.4f}", file=sys.stderr)
 
 
+def cmd_reference(args) -> None:
+    from . import data
+    from .references import ARM, run
+
+    _threads(args.threads)
+    metrics = run(args.data, args.method, args.seed, args.threads, args.out_state)
+    run_id = {"dataset": args.dataset, "arm": ARM, "seed": args.seed}
+    data.atomic_write_json(args.out, {**run_id, "arm_params": {"reduce": "full", "reference": args.method}} | metrics)
+    print(f"{args.dataset}/{ARM} ({args.method})/seed {args.seed}: accuracy {metrics['accuracy']:.4f}", file=sys.stderr)
+
+
 def cmd_predict(args) -> None:
     from .predict import new_records, predict, read_saved, recommended_model, write_predictions
     from .train import pick_device
@@ -303,6 +314,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--out-card", type=Path, help="the model card (JSON) to write beside the model")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("reference", help="fit the field's standard classifier on train + valid, score it on test")
+    p.add_argument("--data", required=True, type=Path, help="an ingested data set folder")
+    p.add_argument("--method", required=True, help="a module of longseq.references: minirocket, tfidf")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True, type=Path, help="its metrics (JSON), like an evaluated arm's")
+    p.add_argument("--out-state", required=True, type=Path, help="its fitted state (.npz, arrays only)")
+    p.set_defaults(func=cmd_reference)
 
     p = sub.add_parser("predict", help="label new records with a trained arm (one CSV row per record)")
     run = p.add_mutually_exclusive_group(required=True)

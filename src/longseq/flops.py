@@ -41,15 +41,42 @@ def _chunks(steps, chunk: int) -> np.ndarray:
     return -(-np.asarray(steps) // chunk)
 
 
+def front_end(front, steps) -> np.ndarray:
+    """Every strided convolution over the summaries it makes (the input padded to the stride)."""
+    total, n = 0.0, _chunks(steps, front.stride) * front.stride
+    for conv in front.convs:
+        n = -(-n // front.step)
+        total = total + 2 * n * conv.in_channels * conv.out_channels * conv.kernel_size[0]
+    return np.asarray(total, dtype=np.float64)
+
+
+def readout(pooling, steps) -> np.ndarray:
+    """The attention readout's score at every output it pools; the other readouts are element-wise."""
+    return (0 if pooling.score is None else linear(pooling.score)) * np.asarray(steps, dtype=np.float64)
+
+
+def recurrent(m, steps) -> np.ndarray:
+    """An LSTM classifier: its front end (if any), the LSTM over what it makes, the readout."""
+    if m.front is None:
+        return lstm(m.lstm, steps) + readout(m.readout, steps)
+    summaries = _chunks(steps, m.stride)
+    return front_end(m.front, steps) + lstm(m.lstm, summaries) + readout(m.readout, summaries)
+
+
 COUNTS = {
-    "LSTMClassifier": lambda m, steps: lstm(m.lstm, steps) + linear(m.head),
-    "Seq2SeqClassifier": lambda m, steps: lstm(m.lstm, steps) + cell(m.decoder) + linear(m.head),
+    "LSTMClassifier": lambda m, steps: recurrent(m, steps) + linear(m.head),
+    "Seq2SeqClassifier": lambda m, steps: recurrent(m, steps) + cell(m.decoder) + linear(m.head),
+    "ConvClassifier": lambda m, steps: front_end(m.front, steps)
+    + readout(m.readout, _chunks(steps, m.front.stride))
+    + linear(m.head),
     # the pooling is element-wise: only the two layers after it
     "BagClassifier": lambda m, steps: np.zeros(np.shape(steps)) + linear(m.hidden[0]) + linear(m.head),
-    "SegmentClassifier": lambda m, steps: sum(lstm(piece, steps) for piece in m.lstms) + linear(m.head),
+    "SegmentClassifier": lambda m, steps: sum(lstm(piece, steps) + readout(r, steps) for piece, r in zip(m.lstms, m.readouts))
+    + linear(m.head),
     # the encoder reads every window, padded to `chunk` steps; the classifier one step a window
     "ChunkEncoderClassifier": lambda m, steps: lstm(m.encoder.lstm, _chunks(steps, m.chunk) * m.chunk)
     + lstm(m.lstm, _chunks(steps, m.chunk))
+    + readout(m.readout, _chunks(steps, m.chunk))
     + linear(m.head),
 }
 

@@ -30,6 +30,12 @@ def read_saved(model_path: str | Path) -> dict:
         raise DataError(
             f"{path}: no model file; train the arm first (results/models/<data set>/<arm>/seed<N>/model.pt)"
         )
+    if path.suffix == ".npz":  # a reference's fitted state (longseq.references)
+        from .references import load_state
+
+        state = load_state(path)
+        return {"reference": state["reference"], "state": state, "data": {"input": state["input"]},
+                "seed": state["seed"], "classes": state["input"]["classes"]}
     saved = torch.load(path, map_location="cpu", weights_only=True)
     if "data" not in saved or "input" not in saved["data"]:
         raise DataError(f"{path}: written by an older longseq without its data's fitted state; retrain it")
@@ -111,6 +117,10 @@ def new_records(spec: dict, saved: dict, where: str) -> tuple[Split, bool]:
 def predict(saved: dict, model_path, split: Split, device=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Class probabilities per record (views averaged), its label and its id (origin), records
     in the order evaluation reports them."""
+    if "reference" in saved:  # it reads whole records, as it was fitted
+        from .references import probabilities
+
+        return probabilities(saved["state"], split)[0], split.labels, split.origin
     device = device or pick_device()
     inputs, fitted = saved["data"]["input"], saved["data"]
     meta = {

@@ -25,6 +25,7 @@ from .data import Dataset, Split, atomic_write_bytes, token_ranks
 from .batches import collate, length_batches
 from .models import build_model
 from .models.lstm import LSTMClassifier
+from .settings import ModelConfig
 from .train import TrainingDiverged, flush_denormals, peak_memory_mb, seed_everything
 
 DEFAULTS = {
@@ -115,7 +116,10 @@ def pretrain_encoder(
     rng = np.random.default_rng(seed)
     train = cut_windows(ds.splits["train"], cfg["window"], cfg["windows_per_record"], rng)
     valid = cut_windows(ds.splits["valid"], cfg["window"], 1, rng)
-    encoder = build_model(ds, {**model_config, "type": "lstm"}, steps=cfg["window"])
+    # a plain LSTM classifier, its last output the summary, from the study's sizes (study-wide
+    # options of other types dropped)
+    settings = ModelConfig.inherit({**model_config, "type": "lstm", "readout": "last"}, {})
+    encoder = build_model(ds, settings, steps=cfg["window"])
     encoder.fit_normalisation(train)
     n_inputs = ds.vocab_size if ds.kind == "tokens" else ds.n_channels
     target_of = None
@@ -210,6 +214,11 @@ def init_from_encoder(model: nn.Module, ds: Dataset, path: str | os.PathLike) ->
     target = getattr(model, "encoder", model)  # the chunk encoder's encoder, or the (seq2seq) classifier
     if not isinstance(target, LSTMClassifier):
         raise ValueError("a pretrained encoder initialises the LSTM classifier or the chunk encoder only")
+    if target.front is not None:
+        raise ValueError(
+            "a pretrained encoder's LSTM reads steps; a learned summarizer's LSTM reads its summaries, "
+            "so pretraining does not apply to it: drop the arm's 'pretrain:'"
+        )
     try:
         missing, unexpected = target.load_state_dict(saved["encoder"], strict=False)
     except RuntimeError as exc:  # size mismatch: other hidden/embedding sizes

@@ -6,7 +6,7 @@ parsed, before any job runs.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 MODES = ("bptt", "tbptt", "last_k")
 # The budget is per data set: every arm of a data set gets the same one (see common.smk).
@@ -15,30 +15,55 @@ BUDGET_KEYS = ("max_updates", "eval_every", "min_updates", "patience")
 
 @dataclass(frozen=True)
 class ModelConfig:
-    type: str = "lstm"  # a module of longseq.models: lstm, seq2seq, bag, segments, chunk_encoder
-    hidden: int = 64
-    embedding: int = 32
-    layers: int = 1
+    """What every model type takes; a type's own options (its module's `OPTIONS`: hidden size,
+    layers, readout, ...) are in `options`, defaults filled in, and read as attributes
+    (`cfg.hidden`). A run records only its type's options."""
+
+    type: str = "lstm"  # a module of longseq.models: lstm, seq2seq, bag, segments, chunk_encoder, ...
+    embedding: int = 32  # tokens: embedding width
     dropout: float = 0.0
-    # chrono: forget/input gate biases from the steps the LSTM reads (Tallec & Ollivier 2018),
-    # orthogonal recurrent weights; constant: every forget bias = forget_bias
-    init: str = "chrono"
-    forget_bias: float = 1.0
     # signals: standard (mean, std), robust (median, IQR) or log (sign * log1p |x|, then
-    # standard); fitted on the train split only
+    # standard), fitted on the train split only; instance: each record by its own statistics
     scaling: str = "standard"
-    chunk: int = 20  # chunk_encoder: steps per summarized window
-    freeze: bool = False  # chunk_encoder: keep the (pretrained) encoder fixed
-    reverse: str = "alternate"  # segments: read every other piece backwards
+    options: dict = field(default_factory=dict)
+
+    def __getattr__(self, name: str):
+        options = self.__dict__.get("options", {})
+        if name in options:
+            return options[name]
+        raise AttributeError(f"model type {self.__dict__.get('type')!r} has no option {name!r}")
 
     @classmethod
     def from_dict(cls, settings: dict | None) -> "ModelConfig":
-        config = cls(**_known(cls, settings or {}, "model"))
-        from .models import names  # the model types are the modules of longseq.models
+        """Settings of one type, checked against its options' schema (unknown ones refused)."""
+        from .models import check_options  # the model types are the modules of longseq.models
 
-        if config.type not in names():
-            raise ValueError(f"model settings: unknown type {config.type!r}; use one of {names()}")
-        return config
+        settings = dict(settings or {})
+        shared = {f.name for f in fields(cls)} - {"options"}
+        kind = settings.get("type", cls.type)
+        options = check_options(kind, {k: v for k, v in settings.items() if k not in shared})
+        return cls(**{k: v for k, v in settings.items() if k in shared}, options=options)
+
+    @classmethod
+    def takes(cls, kind: str) -> set[str]:
+        """Every setting a model type takes: the shared fields and its own options."""
+        from .models import takes
+
+        return takes(kind) | {f.name for f in fields(cls)} - {"options"}
+
+    @classmethod
+    def inherit(cls, merged: dict, own: dict) -> dict:
+        """An arm's model settings from the study-wide and data set ones (`merged`, the arm's own
+        included): inherited options its type does not take are dropped (a study-wide `layers`
+        does not concern the bag), but each must be some type's; its `own` must all be its type's."""
+        from .models import names as kinds
+
+        known = set().union(*(cls.takes(kind) for kind in kinds()))
+        unknown = sorted(set(merged) - known)
+        if unknown:  # a typo, not an option of some other type
+            raise ValueError(f"model settings: unknown {unknown}; no model type takes them (known: {sorted(known)})")
+        names = cls.takes(merged.get("type", cls.type))
+        return {k: v for k, v in merged.items() if k in names or k in own}
 
 
 @dataclass(frozen=True)
@@ -99,5 +124,20 @@ def check_train(config: TrainConfig) -> None:
         raise ValueError(f"train: schedule {config.schedule!r}; use cosine or constant")
 
 
+def check_run(model: ModelConfig, train: TrainConfig) -> None:
+    """Refuse model and training settings that cannot go together: a learned summarizer reads
+    raw steps in multiples of its stride, so TBPTT's chunks must be such multiples."""
+    stride = model.options.get("stride", 1)
+    if train.mode == "tbptt" and (train.k1 % stride or train.gradient_window % stride):
+        raise ValueError(
+            f"tbptt: k1 ({train.k1}) and k2 ({train.gradient_window}) count raw steps and must be "
+            f"multiples of the model's stride {stride}"
+        )
+
+
 def as_dict(config) -> dict:
-    return asdict(config)
+    """The settings as one flat dict (a model's own options beside the shared ones), which
+    `from_dict` reads back."""
+    settings = asdict(config)
+    options = settings.pop("options", {})
+    return {**settings, **options}

@@ -35,14 +35,22 @@ def _to(device: torch.device, index: torch.Tensor) -> torch.Tensor:
 
 
 def _detach(state):
-    return None if state is None else tuple(s.detach() for s in state)
+    """The state (tensors, nested in tuples or lists) cut from the graph."""
+    if state is None or isinstance(state, torch.Tensor):
+        return None if state is None else state.detach()
+    return type(state)(_detach(s) for s in state)
 
 
-def _run_no_grad(model, x, start: int, stop: int, state, device):
+def _run(model, x, lengths, start: int, stop: int, state, device):
+    """The model's outputs over raw steps [start, stop) and the state after them."""
+    return model.run(to_device(x[:, start:stop], device), state, (lengths - start).clamp(0, stop - start))
+
+
+def _run_no_grad(model, x, lengths, start: int, stop: int, state, device):
     if stop <= start:
         return state
     with torch.no_grad():
-        _, state = model.run(to_device(x[:, start:stop], device), state)
+        _, state = _run(model, x, lengths, start, stop, state, device)
     return state
 
 
@@ -65,41 +73,50 @@ def tbptt_batch(
     if k2 < k1:
         raise ValueError(f"tbptt: k2 ({k2}) < k1 ({k1}) is not supported; set k2 >= k1")
     batch, steps = x.shape[0], x.shape[1]
+    stride = getattr(model, "stride", 1)
+    if k1 % stride or k2 % stride:
+        raise ValueError(f"tbptt: k1 ({k1}) and k2 ({k2}) must be multiples of the model's stride {stride}")
     lengths_cpu = lengths.cpu()
+    lengths_dev = lengths.to(device)
     y = y.to(device)
     ce = nn.CrossEntropyLoss(reduction="sum")
     # every loss term: chunk ends inside the sequence, plus its last valid step
     chunk_ends = [end - 1 for end in range(k1, steps + 1, k1)]
     n_terms = aux_weight * sum(e < int(n) - 1 for e in chunk_ends for n in lengths_cpu) + batch
     saved = {0: None}  # detached states at chunk bounds
+    acc = None  # the readout's accumulator over the steps read so far (detached between chunks)
     dtype = model.head.weight.dtype
     # the loss is summed on the device: reading it on the host would wait for every chunk
     total = torch.zeros((), device=device)
     final_logits = torch.zeros(batch, model.head.out_features, device=device, dtype=dtype)
     for start in range(0, steps, k1):
         stop = min(start + k1, steps)
-        window = max(0, stop - k2)
+        window = max(0, stop - k2) // stride * stride
         bound = max(b for b in saved if b <= window)
-        state = _run_no_grad(model, x, bound, window, saved[bound], device)
-        out, state = model.run(to_device(x[:, window:stop], device), _detach(state))
+        state = _run_no_grad(model, x, lengths_dev, bound, window, saved[bound], device)
+        out, state = _run(model, x, lengths_dev, window, stop, _detach(state), device)
         saved = {b: s for b, s in saved.items() if b >= stop - k2 - k1}
         saved[stop] = _detach(state)
+        acc = model.start_pool(batch, out) if acc is None else acc
+        acc = model.pool(acc, out[:, (start - window) // stride :], lengths_dev, start)  # each step once
+        features = model.readout.read(acc)
         last = lengths_cpu - 1  # which rows end or pass this chunk is known on the host
         ends = ((last >= start) & (last < stop)).nonzero().squeeze(1)
         mids = (last > stop - 1).nonzero().squeeze(1)
         loss = out.new_zeros(())
         if len(ends):
             rows = _to(device, ends)
-            logits = model.classify(out[rows, _to(device, last[ends] - window)])
+            logits = model.classify(features[rows])
             final_logits[rows] = logits.detach()
             loss = loss + ce(logits, y[rows])
         if len(mids) and stop < steps and aux_weight > 0:
             rows = _to(device, mids)
-            logits = model.classify(out[rows, stop - 1 - window])
+            logits = model.classify(features[rows])
             loss = loss + aux_weight * ce(logits, y[rows])
         if loss.requires_grad:
             (loss / n_terms).backward()
             after_chunk()
+        acc = _detach(acc)
         total += loss.detach().float()
     return total / n_terms, final_logits
 
@@ -114,12 +131,19 @@ def last_k_batch(
     chunk: int = 1024,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Full forward, gradients through the last k steps only: returns (mean loss, logits) with a
-    graph that starts at step min(lengths) - k. Call .backward() on the loss."""
-    window = max(0, int(lengths.min()) - k)
-    state = None
+    graph that starts at step min(lengths) - k (rounded down to the model's stride); a pooled
+    readout takes the earlier steps' outputs without their gradient. Call .backward() on the loss."""
+    stride = getattr(model, "stride", 1)
+    window = max(0, int(lengths.min()) - k) // stride * stride
+    chunk = max(stride, chunk // stride * stride)
+    lengths_dev = lengths.to(device, non_blocking=True)
+    state, acc = None, None
     for start in range(0, window, chunk):
-        state = _run_no_grad(model, x, start, min(start + chunk, window), state, device)
-    out, _ = model.run(to_device(x[:, window:], device), _detach(state))
-    rows = torch.arange(x.shape[0], device=device)
-    logits = model.classify(out[rows, (lengths.to(device, non_blocking=True) - 1 - window)])
+        stop = min(start + chunk, window)
+        with torch.no_grad():
+            out, state = _run(model, x, lengths_dev, start, stop, state, device)
+            acc = model.pool(model.start_pool(x.shape[0], out) if acc is None else acc, out, lengths_dev, start)
+    out, _ = _run(model, x, lengths_dev, window, x.shape[1], _detach(state), device)
+    acc = model.pool(model.start_pool(x.shape[0], out) if acc is None else acc, out, lengths_dev, window)
+    logits = model.classify(model.readout.read(acc))
     return nn.functional.cross_entropy(logits, y.to(device)), logits

@@ -25,7 +25,7 @@ from .data import DataError, Dataset, Split, TrainingDiverged, atomic_write_byte
 from .batches import average_views, collate, length_batches, predict_proba, to_device
 from .models import build_model
 from .reducers import draw, draw_split
-from .settings import ModelConfig, TrainConfig, as_dict
+from .settings import ModelConfig, TrainConfig, as_dict, check_run
 from .tbptt import last_k_batch, tbptt_batch
 
 # A valid loss must fall by more than this to count as better (within it, higher accuracy
@@ -200,12 +200,17 @@ def available_bytes(device: torch.device) -> int:
 
 def check_memory(train: Split, cfg: TrainConfig, model_cfg: ModelConfig, device: torch.device, where: str) -> None:
     """Refuse, before training, a batch whose activations cannot fit: full BPTT keeps every
-    step's gates and outputs (about 5 x hidden + the input width floats per step and row) for
-    the backward pass, over the longest batch (padded to its longest record). Truncated modes
-    keep only k2 (or k) steps, so they are bounded whatever the length."""
+    step's gates and outputs (about 5 x hidden + the input width floats per step and row; a
+    learned summarizer's LSTM one step in `stride`, its first convolution's outputs, normalised
+    and rectified, 3 x channels per first-layer stride) for the backward pass, over the longest
+    batch (padded to its longest record). Truncated modes keep only k2 (or k) steps, so they are
+    bounded whatever the length."""
     longest = int(train.lengths.max())
     steps = {"bptt": longest, "tbptt": min(longest, cfg.gradient_window), "last_k": min(longest, cfg.k)}[cfg.mode]
-    per_step = 4 * (5 * model_cfg.hidden * model_cfg.layers + model_cfg.embedding)
+    options = model_cfg.options
+    recurrent = 5 * options.get("hidden", 0) * options.get("layers", 1) / options.get("stride", 1)
+    front = 3 * options["channels"] / options["stride"] ** (1 / options["conv_layers"]) if "channels" in options else 0
+    per_step = 4 * (recurrent + front + model_cfg.embedding)
     need = min(cfg.batch_size, len(train)) * steps * per_step
     have = available_bytes(device)
     if need > 0.8 * have:
@@ -257,8 +262,9 @@ class Training:
         if cfg.mode != "bptt" and not hasattr(self.model, "run"):  # truncated modes read chunk by chunk
             raise ValueError(
                 f"training mode {cfg.mode!r} needs an LSTM model that reads in chunks "
-                f"(lstm, seq2seq), not {model_cfg.type!r}"
+                f"(lstm, seq2seq, conv_lstm), not {model_cfg.type!r}"
             )
+        check_run(model_cfg, cfg)
         check_memory(self.train, cfg, model_cfg, device, where)
         self.model.fit_normalisation(self.train)
         if init_encoder:
@@ -287,7 +293,7 @@ class Training:
             "config": as_dict(cfg),
             "model": as_dict(model_cfg),
             "init": {
-                "scheme": model_cfg.init,
+                "scheme": model_cfg.options.get("init"),
                 "steps": steps,
                 "encoder": str(init_encoder) if init_encoder else None,
             },

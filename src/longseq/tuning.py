@@ -63,25 +63,32 @@ def arm_seed(seed: int, arm: str) -> int:
     return (seed * 1_000_003 + zlib.crc32(arm.encode())) % 2**31
 
 
-def draw_trials(tune: dict, arm: str) -> list[dict]:
-    """The arm's trials as `{param: value}` overrides; trial 0 is `{}` (the untuned settings)."""
+def draw_trials(tune: dict, arm: str, model_options: set | None = None) -> list[dict]:
+    """The arm's trials as `{param: value}` overrides; trial 0 is `{}` (the untuned settings).
+    The shared draws are the same for every arm (less the model knobs its type lacks)."""
     n, seed = int(tune["trials"]), int(tune.get("seed", 0))
     shared = _draws(distributions(tune.get("space", {})), n - 1, seed)
+    if model_options is not None:
+        shared = [{k: v for k, v in d.items() if not k.startswith("model.") or k[6:] in model_options} for d in shared]
     own_space = tune.get("arms", {}).get(arm, {})
     own = _draws(distributions(own_space), n - 1, arm_seed(seed, arm)) if own_space else [{}] * (n - 1)
     return [{}] + [a | b for a, b in zip(shared, own)]
 
 
-def arm_space_config(tune: dict, arm: str) -> dict:
-    """The space shared by every arm with the arm's own knobs added, section by section."""
+def arm_space_config(tune: dict, arm: str, model_options: set | None = None) -> dict:
+    """The space shared by every arm with the arm's own knobs added, section by section. Shared
+    model knobs outside `model_options` (what the arm's model type takes) are left out: the
+    bag has no `layers` to search."""
     space = {section: dict(keys) for section, keys in tune.get("space", {}).items()}
+    if model_options is not None and "model" in space:
+        space["model"] = {k: v for k, v in space["model"].items() if k in model_options}
     for section, keys in tune.get("arms", {}).get(arm, {}).items():
         space.setdefault(section, {}).update(keys)
-    return space
+    return {section: keys for section, keys in space.items() if keys}
 
 
-def arm_space(tune: dict, arm: str) -> dict:
-    return distributions(arm_space_config(tune, arm))
+def arm_space(tune: dict, arm: str, model_options: set | None = None) -> dict:
+    return distributions(arm_space_config(tune, arm, model_options))
 
 
 def apply(settings: dict, params: dict, section: str) -> dict:

@@ -10,7 +10,9 @@ record (`longseq.flops`) among the arms shown within `margin` of the best; when 
 most accurate arm, with the smallest margin the data could show. Across data sets the arms'
 ranks are compared by Friedman's test (Iman-Davenport's F) and pairwise Wilcoxon tests,
 Holm-corrected (Benavoli et al. 2016, in place of the Nemenyi test), through scikit-posthocs,
-which also draws the diagram.
+which also draws the diagram. The reference (`longseq.references`, the field's standard
+classifier) is a family of its own: never recommended, it gets a line per data set (its score,
+the best LSTM-based arm's, the gap with its paired interval) and a place in the ranks.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pandas as pd
 from . import mcb
 
 COST = ["inference_flops", "train_flops", "arm"]  # how arms are ordered by cost
+REFERENCE = "reference"  # the reference's runs (longseq.references): a family of its own
 
 
 def load_runs(metric_files) -> dict[str, dict[str, list[dict]]]:
@@ -119,6 +122,83 @@ def rank_dataset(
     pick = shown.sort_values(COST).iloc[0]["arm"] if len(shown) else table.loc[0, "arm"]
     table["recommended"] = table["arm"] == pick
     return table
+
+
+def has_lstm(run: dict) -> bool:
+    """Whether a run's model has an LSTM (its type takes `layers`): the bag and the conv
+    ablation do not."""
+    from .models import options
+
+    return "layers" in options(run.get("arm_params", {}).get("model", {}).get("type", "lstm"))
+
+
+def reference_row(dataset: str, reference: list[dict], arms: dict[str, list[dict]], table: pd.DataFrame,
+                  alpha: float, metric: str) -> dict:
+    """The reference's line: its score and interval, the best LSTM-based arm's, and the gap
+    between them with its paired (1 - alpha) interval (seeds and records as for the arms)."""
+    from scipy.stats import t
+
+    lstm_arms = [a for a in table["arm"] if has_lstm(arms[a][0])]
+    best_lstm = lstm_arms[0] if lstm_arms else None  # the table is ordered by mean
+    pair = {"reference": reference} | ({best_lstm: arms[best_lstm]} if best_lstm else {})
+    check_seeds(dataset, pair)
+    values, _ = record_values(pair, dataset, metric)
+    v = mcb.variances(values)
+    half = _t_half(alpha, v["df"][0], v["var"][0])
+    row = {
+        "dataset": dataset,
+        "arm": "reference",
+        "family": "reference",
+        "method": reference[0]["reference"],
+        "metric": metric,
+        "mean": v["mean"][0],
+        "std": v["per_seed"][0].std(ddof=1) if values.shape[1] > 1 else np.nan,
+        "interval_low": v["mean"][0] - half,
+        "interval_high": v["mean"][0] + half,
+        "alpha": alpha,
+        "inference_flops": np.mean([m["inference_flops"] for m in reference]),
+        "train_seconds": np.mean([m["train_seconds"] for m in reference]),
+        "seeds": values.shape[1],
+        "test_records": values.shape[2],
+        "best_lstm_arm": best_lstm,
+        "best": False,
+        "recommended": False,
+        "worse": False,
+        "within_margin": False,
+    }
+    if best_lstm:
+        gap = v["mean"][0] - v["mean"][1]
+        reach = float(t.ppf(1 - alpha / 2, v["pair_df"][0, 1])) * float(np.sqrt(v["pair_var"][0, 1]))
+        row |= {"gap_to_best_lstm": gap, "gap_low": gap - reach, "gap_high": gap + reach}
+    return row
+
+
+def _t_half(alpha: float, df: float, var: float) -> float:
+    from scipy.stats import t
+
+    return float(t.ppf(1 - alpha / 2, max(df, 1.0))) * float(np.sqrt(var))
+
+
+def reference_text(row: dict, table: pd.DataFrame) -> str:
+    level = f"{1 - row['alpha']:.0%}"
+    line = (
+        f"Reference ({row['method']}, the field's standard; not among the recommended): {row['mean']:.3f} "
+        f"({level} interval {row['interval_low']:.3f}–{row['interval_high']:.3f}, {_flops(row['inference_flops'])} "
+        f"per record, fitted in {row['train_seconds']:.0f} s)."
+    )
+    if row.get("best_lstm_arm"):
+        best = table[table["arm"] == row["best_lstm_arm"]].iloc[0]
+        side = "above" if row["gap_to_best_lstm"] >= 0 else "below"
+        shown = row["gap_low"] > 0 or row["gap_high"] < 0
+        line += (
+            f" Best LSTM-based arm: {best['arm']}, {best['mean']:.3f} ({level} interval "
+            f"{best['interval_low']:.3f}–{best['interval_high']:.3f}); the reference is "
+            f"{abs(row['gap_to_best_lstm']):.3f} {side} it ({level} paired interval of the gap "
+            f"{row['gap_low']:+.3f} to {row['gap_high']:+.3f}"
+            + ("" if shown else ": not distinguishable")
+            + ")."
+        )
+    return line
 
 
 def _flops(n: float) -> str:
@@ -262,9 +342,19 @@ def write_verdict(
     from .data import atomic_write_bytes
 
     runs = load_runs(metric_files)
-    tables = [rank_dataset(dataset, arms, alpha, margin, metric) for dataset, arms in runs.items()]
+    tables, sections = [], ["# Verdict", ""]
+    for dataset, arms in runs.items():
+        reference = arms.pop(REFERENCE, None)
+        table = rank_dataset(dataset, arms, alpha, margin, metric).assign(family="arm")
+        text = recommendation(table)
+        if reference:
+            row = reference_row(dataset, reference, arms, table, alpha, metric)
+            text += "\n" + reference_text(row, table)
+            table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
+            table["rank"] = table["mean"].rank(ascending=False, method="average")  # the reference ranked too
+        tables.append(table)
+        sections.append(text + "\n")
     ranks, sig = across_datasets(tables)
-    sections = ["# Verdict", ""] + [recommendation(t) + "\n" for t in tables]
     sections += [
         "### Across data sets",
         "",

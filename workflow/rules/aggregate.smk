@@ -21,8 +21,8 @@ rule dataset_table:
 
 rule summary:
     input:
-        metrics=every_run(METRICS),
-        benchmarks=every_run(TRAIN_BENCHMARKS),
+        metrics=every_run(METRICS) + references(REFERENCE_METRICS),
+        benchmarks=every_run(TRAIN_BENCHMARKS) + references(REFERENCE_BENCHMARKS),
     output:
         summary=report(
             "results/summary.csv",
@@ -114,7 +114,7 @@ rule confusion_matrices:
 
 rule verdict:
     input:
-        every_run(METRICS),
+        every_run(METRICS) + references(REFERENCE_METRICS),
     output:
         table=report("results/verdict/arms.csv", caption="../report/verdict_table.rst", category="Verdict"),
         text=report("results/verdict/verdict.md", caption="../report/verdict.rst", category="Verdict"),

@@ -4,7 +4,6 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from snakemake.utils import validate
 
 import longseq
 from longseq import reducers, sources, tuning
-from longseq.settings import BUDGET_KEYS, ModelConfig, TrainConfig
+from longseq.settings import BUDGET_KEYS, ModelConfig, TrainConfig, as_dict, check_run
 from longseq.sheet import load_sheet
 
 # this file's folder: the workflow's own files are found from here, also when longseq is a
@@ -26,6 +25,8 @@ SHEET = load_sheet(
 
 DATASETS = list(SHEET)
 ARMS = list(config["arms"])
+if "reference" in ARMS:
+    raise ValueError("config arms: 'reference' names the study's reference runs; give the arm another name")
 SEEDS = [int(s) for s in config["seeds"]]
 PRETRAIN = config.get("pretrain", {})
 
@@ -55,18 +56,27 @@ for _arm, _spec in config["arms"].items():
 
 
 def _settings(section, dataset, arm):
-    """Study-wide settings, overridden per data set, then per arm."""
+    """Study-wide settings, overridden per data set, then per arm. Model options that an arm's
+    type does not take are dropped unless the arm sets them itself (then they are refused)."""
     merged = dict(config.get(section, {}))
     merged.update(config.get("datasets", {}).get(dataset, {}).get(section, {}))
-    merged.update(config["arms"][arm].get(section, {}))
-    return merged
+    own = config["arms"][arm].get(section, {})
+    merged.update(own)
+    return ModelConfig.inherit(merged, own) if section == "model" else merged
+
+
+def _model_options(arm):
+    """The model settings the arm's type takes (what a search may vary)."""
+    return ModelConfig.takes(_settings("model", DATASETS[0], arm).get("type", ModelConfig.type))
 
 
 for _dataset in DATASETS:  # every run's settings checked before any job starts
     for _arm in ARMS:
         try:
-            ModelConfig.from_dict(_settings("model", _dataset, _arm))
-            TrainConfig.from_dict(_settings("train", _dataset, _arm))
+            check_run(
+                ModelConfig.from_dict(_settings("model", _dataset, _arm)),
+                TrainConfig.from_dict(_settings("train", _dataset, _arm)),
+            )
         except ValueError as exc:
             raise ValueError(f"data set {_dataset!r}, arm {_arm!r}: {exc}") from None
 
@@ -74,10 +84,10 @@ for _dataset in DATASETS:  # every run's settings checked before any job starts
 def merged_settings(dataset, arm, params):
     """Every setting of one run with a trial's overrides (the dataclass defaults filled in)."""
     return {
-        "model": asdict(
+        "model": as_dict(
             ModelConfig.from_dict(tuning.apply(_settings("model", dataset, arm), params, "model"))
         ),
-        "train": asdict(
+        "train": as_dict(
             TrainConfig.from_dict(tuning.apply(_settings("train", dataset, arm), params, "train"))
         ),
         "reduce": tuning.apply(config["arms"][arm], params, "reduce"),
@@ -96,13 +106,18 @@ if TUNE:
             "must train at a seed no final run uses, or that run repeats the trial chosen on valid"
         )
     for _arm in ARMS:
-        _space = SPACES[_arm] = tuning.arm_space(TUNE, _arm)
+        _space = SPACES[_arm] = tuning.arm_space(TUNE, _arm, _model_options(_arm))
+        if "instance" in getattr(_space.get("model.scaling"), "choices", ()):
+            raise ValueError(
+                f"tune: arm {_arm!r} searches model.scaling over 'instance', which scales records before "
+                "they are reduced; give instance scaling an arm of its own instead"
+            )
         _budget = sorted({n.split(".", 1)[1] for n in _space if n.startswith("train.")} & set(BUDGET_KEYS))
         if _budget:
             raise ValueError(
                 f"tune: {_budget} is the budget, the same for every trial and arm; not a setting to search"
             )
-        TRIALS[_arm] = tuning.draw_trials(TUNE, _arm)
+        TRIALS[_arm] = tuning.draw_trials(TUNE, _arm, _model_options(_arm))
         for _dataset in DATASETS:
             for _number, _params in enumerate(TRIALS[_arm]):
                 try:
@@ -207,7 +222,11 @@ def evaluate_code(wildcards):
 
 PREDICT = config.get("predict", {})  # name -> which trained run labels which new records
 for _name, _job in PREDICT.items():
-    if _job["dataset"] not in SHEET or _job["arm"] not in ARMS or int(_job["seed"]) not in SEEDS:
+    if (
+        _job["dataset"] not in SHEET
+        or _job["arm"] not in ARMS + ["reference"]
+        or int(_job["seed"]) not in SEEDS
+    ):
         raise ValueError(
             f"predict {_name!r}: dataset {_job['dataset']!r}, arm {_job['arm']!r}, seed {_job['seed']} "
             f"is not a run of this study (data sets {DATASETS}, arms {ARMS}, seeds {SEEDS})"
@@ -216,6 +235,8 @@ for _name, _job in PREDICT.items():
 
 def predict_model(wildcards):
     job = PREDICT[wildcards.name]
+    if job["arm"] == "reference":
+        return f"results/references/{job['dataset']}/seed{job['seed']}.npz"
     return f"results/models/{job['dataset']}/{job['arm']}/seed{job['seed']}/model.pt"
 
 
@@ -231,6 +252,8 @@ def predict_spec(wildcards):
 
 def predict_code(wildcards):
     job = PREDICT[wildcards.name]
+    if job["arm"] == "reference":
+        return code_fingerprint("predict.py", "references/__init__.py")
     return CODE["predict"](job["dataset"], job["arm"])
 
 
@@ -287,43 +310,51 @@ def fetch_sha256(wildcards, output):
     return _fetched(output)["sha256"]
 
 
-def _reduction(arm):
-    """The arm's reduction only: editing its model, training or pretraining must not re-reduce."""
-    return {k: v for k, v in config["arms"][arm].items() if k not in ("model", "train", "pretrain")}
+def _reduction(arm, dataset):
+    """The arm's reduction only: editing its model, training or pretraining must not re-reduce.
+    With `scaling: instance` each record is scaled by its own statistics before it is reduced
+    (a view keeps its record's scaling), so that is part of the reduction."""
+    spec = {k: v for k, v in config["arms"][arm].items() if k not in ("model", "train", "pretrain")}
+    if _settings("model", dataset, arm).get("scaling") == "instance":
+        spec["model"] = {"scaling": "instance"}
+    return spec
 
 
 def _flat(value):
     return "+".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def reduction_name(arm):
+def reduction_name(arm, dataset):
     """Arms whose reductions are identical share one reduced folder, named after what it holds
     (every 'reduce: full' arm reads results/reduced/<ds>/full); an arm whose reduction is
     searched has its own, since its chosen trial is its own."""
+    spec = _reduction(arm, dataset)
+    scaled = "_instance" if "model" in spec else ""
     if tunes_reduction(arm):
-        return f"{arm}-tuned"
-    spec = _reduction(arm)
-    return "_".join([spec["reduce"]] + [f"{k}-{_flat(v)}" for k, v in sorted(spec.items()) if k != "reduce"])
+        return f"{arm}-tuned{scaled}"
+    options = [f"{k}-{_flat(v)}" for k, v in sorted(spec.items()) if k not in ("reduce", "model")]
+    return "_".join([spec["reduce"]] + options) + scaled
 
 
-REDUCTIONS = {reduction_name(arm): arm for arm in ARMS}  # name -> the first arm that uses it
+# name -> the first (arm, data set) that uses it
+REDUCTIONS = {reduction_name(arm, ds): (arm, ds) for ds in DATASETS for arm in ARMS}
 
 
 def reduced_data(wildcards):
-    return f"results/reduced/{wildcards.dataset}/{reduction_name(wildcards.arm)}"
+    return f"results/reduced/{wildcards.dataset}/{reduction_name(wildcards.arm, wildcards.dataset)}"
 
 
 def reduce_spec(wildcards):
-    return as_json(_reduction(REDUCTIONS[wildcards.reduction]))
+    return as_json(_reduction(*REDUCTIONS[wildcards.reduction]))
 
 
 def reduce_code(wildcards):
-    return CODE["reduce"](REDUCTIONS[wildcards.reduction])
+    return CODE["reduce"](REDUCTIONS[wildcards.reduction][0])
 
 
 def chosen_reduction(wildcards):
     """A searched reduction takes its arm's chosen trial's reduce.* settings."""
-    arm = REDUCTIONS[wildcards.reduction]
+    arm = REDUCTIONS[wildcards.reduction][0]
     return f"results/tuning/{wildcards.dataset}/{arm}/chosen.json" if tunes_reduction(arm) else []
 
 
@@ -345,7 +376,8 @@ def trial_reduce_code(wildcards):
 
 
 def trial_reduce_spec(wildcards):
-    return as_json(tuning.apply(_reduction(wildcards.arm), trial_overrides(wildcards), "reduce"))
+    spec = _reduction(wildcards.arm, wildcards.dataset)
+    return as_json(tuning.apply(spec, trial_overrides(wildcards), "reduce"))
 
 
 def trial_data(wildcards):
@@ -383,7 +415,7 @@ def trial_histories(wildcards):
 
 
 def search_space(wildcards):
-    return as_json(tuning.arm_space_config(TUNE, wildcards.arm))
+    return as_json(tuning.arm_space_config(TUNE, wildcards.arm, _model_options(wildcards.arm)))
 
 
 def trial_records(wildcards):
@@ -458,6 +490,8 @@ def train_runtime(wildcards, attempt):
 
 
 METRICS = "results/metrics/{dataset}/{arm}/seed{seed}.json"
+REFERENCE_METRICS = "results/metrics/{dataset}/reference/seed{seed}.json"
+REFERENCE_BENCHMARKS = "results/benchmarks/reference/{dataset}/reference/seed{seed}.tsv"
 HISTORIES = "results/models/{dataset}/{arm}/seed{seed}/history.json"
 TRAIN_BENCHMARKS = "results/benchmarks/train/{dataset}/{arm}/seed{seed}.tsv"
 
@@ -467,8 +501,22 @@ def every_run(pattern, datasets=None):
     return expand(pattern, dataset=datasets or DATASETS, arm=ARMS, seed=SEEDS)
 
 
+def references(pattern, datasets=None):
+    """One path per data set x seed: the reference's runs."""
+    return expand(pattern, dataset=datasets or DATASETS, seed=SEEDS)
+
+
 def dataset_metrics(wildcards):
-    return every_run(METRICS, [wildcards.dataset])
+    return every_run(METRICS, [wildcards.dataset]) + references(REFERENCE_METRICS, [wildcards.dataset])
+
+
+def reference_method(wildcards):
+    """The reference of the data set's kind (config 'reference:')."""
+    return config["reference"][SHEET[wildcards.dataset]["kind"]]
+
+
+def reference_code(wildcards):
+    return code_fingerprint("references/__init__.py", f"references/{reference_method(wildcards)}.py")
 
 
 wildcard_constraints:

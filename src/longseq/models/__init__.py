@@ -4,17 +4,23 @@ A model module is found by its file name and loaded only when used, like the red
 readers. It declares `build(ds, cfg, n_inputs, streams, steps) -> nn.Module`: a module whose
 `forward(x, lengths)` returns logits and whose `fit_normalisation(train)` fits the input
 scaling on the train split. Recurrent types also have `run(x, state)` and `predict_logits`
-(see `lstm`), which the TBPTT and last-k modes and chunked prediction use. Their settings are
-fields of `ModelConfig` (settings.py), the one place for defaults.
+(see `lstm`), which the TBPTT and last-k modes and chunked prediction use.
+
+Its `OPTIONS` is the JSON schema of its own options, each with its default (shared ones come
+from `_options`); what every type takes is a field of `ModelConfig` (settings.py). The
+workflow reads `OPTIONS` from the module's source, without importing torch, and checks every
+arm's settings before any job runs.
 """
 
 from __future__ import annotations
 
 import pkgutil
+from functools import cache
 from importlib import import_module
 from pathlib import Path
 
 from ..settings import ModelConfig
+from . import _options
 
 
 def names() -> list[str]:
@@ -33,8 +39,49 @@ def describe(name: str) -> str:
     (torch stays out of the workflow's parse)."""
     import ast
 
-    text = (Path(__file__).parent / f"{name}.py").read_text()
-    return " ".join((ast.get_docstring(ast.parse(text)) or name).split("\n\n")[0].split())
+    return " ".join((ast.get_docstring(_source(name)) or name).split("\n\n")[0].split())
+
+
+def _source(name: str):
+    import ast
+
+    if name not in names():
+        raise ValueError(f"unknown model type {name!r}; use one of {names()}")
+    return ast.parse((Path(__file__).parent / f"{name}.py").read_text())
+
+
+@cache
+def options(name: str) -> dict:
+    """The type's options schema (`OPTIONS` in its module), evaluated from the source with only
+    the shared schemas of `_options` in scope: torch stays out of the workflow's parse."""
+    import ast
+
+    for node in _source(name).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "OPTIONS" for t in node.targets):
+            scope = {k: v for k, v in vars(_options).items() if k.isupper()}
+            return eval(compile(ast.Expression(node.value), name, "eval"), {"__builtins__": {}}, scope)
+    return {}
+
+
+def takes(name: str) -> set[str]:
+    """The names of the type's own options."""
+    return set(options(name))
+
+
+def check_options(name: str, values: dict) -> dict:
+    """The type's options with defaults filled in; refuses one it does not take or a bad value,
+    naming it and what the type takes."""
+    import jsonschema
+
+    schema = {"type": "object", "additionalProperties": False, "properties": options(name)}
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(values))
+    if error is not None:
+        at = ".".join(str(p) for p in error.absolute_path)
+        raise ValueError(
+            f"model type {name!r}: {at + ': ' if at else ''}{error.message} "
+            f"(it takes {sorted(options(name)) or 'no options of its own'})"
+        )
+    return {key: values.get(key, spec.get("default")) for key, spec in options(name).items()}
 
 
 def build_model(ds, config: ModelConfig | dict, steps: int | None = None):
@@ -47,5 +94,8 @@ def build_model(ds, config: ModelConfig | dict, steps: int | None = None):
 
 def table() -> str:
     """The model types as a markdown table (config/README.md holds it; a test keeps it current)."""
-    rows = ["| `type:` | what it is |", "|---|---|"]
-    return "\n".join(rows + [f"| `{name}` | {describe(name)} |" for name in names()])
+    rows = ["| `type:` | what it is | its own options |", "|---|---|---|"]
+    for name in names():
+        own = ", ".join(f"`{key}`" for key in options(name)) or "–"
+        rows.append(f"| `{name}` | {describe(name)} | {own} |")
+    return "\n".join(rows)

@@ -16,9 +16,10 @@ class StepInputs(nn.Module):
     fitted on the train split only (`fit`): `standard` (mean, std), `robust` (median, IQR: a
     few huge bursts do not set the scale) or `log` (sign(x) * log1p|x|, then standard), for
     readings that span orders of magnitude, such as ACSF1's power: long idle stretches and
-    bursts thousands of times larger."""
+    bursts thousands of times larger. `instance`: each record was already scaled by its own
+    statistics when it was reduced (longseq.reducers), so nothing is fitted here."""
 
-    SCALINGS = ("standard", "robust", "log")
+    SCALINGS = ("standard", "robust", "log", "instance")
 
     def __init__(
         self, kind: str, n_inputs: int, embedding: int = 32, streams: int = 1, scaling: str = "standard"
@@ -40,7 +41,7 @@ class StepInputs(nn.Module):
         return torch.sign(x) * torch.log1p(x.abs()) if self.scaling == "log" else x
 
     def fit(self, train: Split) -> None:
-        if self.kind == "tokens":
+        if self.kind == "tokens" or self.scaling == "instance":
             return
         values = np.asarray(train.values, dtype=np.float64)
         if self.scaling == "log":

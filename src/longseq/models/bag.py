@@ -8,6 +8,9 @@ from torch import nn
 from ..data import Dataset, Split
 from ..settings import ModelConfig
 from ._blocks import StepInputs
+from ._options import HIDDEN
+
+OPTIONS = HIDDEN
 
 
 class BagClassifier(nn.Module):
@@ -19,9 +22,10 @@ class BagClassifier(nn.Module):
     the steps (or the LSTM's grip on it) is not what carries the label."""
 
     def __init__(
-        self, kind: str, n_inputs: int, n_classes: int, cfg: ModelConfig = ModelConfig(), streams: int = 1
+        self, kind: str, n_inputs: int, n_classes: int, cfg: ModelConfig | None = None, streams: int = 1
     ) -> None:
         super().__init__()
+        cfg = cfg or ModelConfig.from_dict({"type": "bag"})
         self.kind = kind
         self.inputs = StepInputs(kind, n_inputs, cfg.embedding, streams, cfg.scaling)
         width = self.inputs.width * (1 if kind == "tokens" else 2)  # signals: values and squares

@@ -9,25 +9,36 @@ from torch import nn
 from ..data import Dataset, Split
 from ..settings import ModelConfig
 from ._blocks import init_lstm
+from ._options import LSTM, READOUT
+from ._readout import Readout, valid_steps
 from .lstm import LSTMClassifier
+
+OPTIONS = {
+    **LSTM,
+    **READOUT,
+    "chunk": {"type": "integer", "minimum": 1, "default": 20, "description": "steps per summarized window"},
+    "freeze": {"type": "boolean", "default": False, "description": "keep the (pretrained) encoder fixed"},
+}
 
 
 class ChunkEncoderClassifier(nn.Module):
     """A learned representation of the long sequence: an encoder LSTM (normally the pretrained
     sequence autoencoder's) compresses every window of `chunk` steps into its last output, and
-    the classifier LSTM reads those T / chunk vectors. `freeze` keeps the encoder fixed."""
+    the classifier LSTM reads those T / chunk vectors (its readout over them). `freeze` keeps the encoder fixed."""
 
     def __init__(
         self,
         encoder: LSTMClassifier,
         n_classes: int,
-        cfg: ModelConfig = ModelConfig(),
+        cfg: ModelConfig | None = None,
         steps: int | None = None,
     ) -> None:
         super().__init__()
+        cfg = cfg or ModelConfig.from_dict({"type": "chunk_encoder"})
         self.encoder, self.chunk, self.freeze = encoder, cfg.chunk, cfg.freeze
         self.lstm = nn.LSTM(encoder.lstm.hidden_size, cfg.hidden, batch_first=True)
         init_lstm(self.lstm, cfg.init, None if steps is None else -(-steps // cfg.chunk), cfg.forget_bias)
+        self.readout = Readout(cfg.readout, cfg.hidden)
         self.dropout = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(cfg.hidden, n_classes)
         if cfg.freeze:
@@ -51,10 +62,13 @@ class ChunkEncoderClassifier(nn.Module):
             summaries = out[torch.arange(len(windows), device=x.device), inside - 1]
         summaries = summaries.reshape(batch, n_chunks, -1)
         out, _ = self.lstm(summaries)
-        last_chunk = (lengths - 1) // self.chunk
-        return self.head(self.dropout(out[torch.arange(batch, device=x.device), last_chunk]))
+        pooled = self.readout.pool(out, valid_steps(lengths, 0, n_chunks, self.chunk))
+        return self.head(self.dropout(pooled))
 
 
 def build(ds: Dataset, cfg: ModelConfig, n_inputs: int, streams: int, steps: int | None) -> nn.Module:
-    encoder = LSTMClassifier(ds.kind, n_inputs, ds.n_classes, cfg, streams, steps=cfg.chunk)
+    # the encoder is a plain LSTM classifier (the pretrained one's shapes), its last output the summary
+    own = {"type": "lstm", "readout": "last", **{k: cfg.options[k] for k in ("hidden", "layers", "init", "forget_bias")}}
+    settings = {"embedding": cfg.embedding, "dropout": cfg.dropout, "scaling": cfg.scaling, **own}
+    encoder = LSTMClassifier(ds.kind, n_inputs, ds.n_classes, ModelConfig.from_dict(settings), streams, steps=cfg.chunk)
     return ChunkEncoderClassifier(encoder, ds.n_classes, cfg, steps)

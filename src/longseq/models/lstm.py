@@ -1,9 +1,10 @@
-"""The LSTM classifier: one LSTM reads the steps, a linear head reads its last valid output.
+"""The LSTM classifier: one LSTM reads the steps, a linear head reads its outputs (the last
+valid one, or a pool over the valid ones: `readout`).
 
-Batches are padded at the end and the classifier reads the output at each sequence's last
-*valid* step. For a unidirectional LSTM the output at step t depends only on steps <= t, so this
-equals running each sequence alone, while staying on the fused (cuDNN / oneDNN) kernel: packed
-sequences leave that kernel on CPU and run ~25x slower there.
+Batches are padded at the end. For a unidirectional LSTM the output at step t depends only on
+steps <= t, so reading the valid outputs equals running each sequence alone, while staying on
+the fused (cuDNN / oneDNN) kernel: packed sequences leave that kernel on CPU and run ~25x
+slower there.
 """
 
 from __future__ import annotations
@@ -14,65 +15,100 @@ from torch import nn
 from ..data import Dataset, Split
 from ..settings import ModelConfig
 from ._blocks import StepInputs, init_lstm
+from ._options import LSTM, READOUT
+from ._readout import Readout, valid_steps
+
+OPTIONS = {**LSTM, **READOUT}
+
+
+def _within(lengths: torch.Tensor | None, start: int, steps: int) -> torch.Tensor | None:
+    """Each row's valid steps inside the chunk [start, start + steps)."""
+    return None if lengths is None else (lengths - start).clamp(0, steps)
 
 
 class LSTMClassifier(nn.Module):
-    """Embedding (tokens) or normalised linear input (signals) -> nn.LSTM -> last valid step -> linear."""
+    """Embedding (tokens) or scaled values (signals), optionally a learned summarizer
+    (`front_end`, see conv_lstm) -> nn.LSTM -> readout -> linear."""
 
     def __init__(
         self,
         kind: str,
         n_inputs: int,
         n_classes: int,
-        cfg: ModelConfig = ModelConfig(),
+        cfg: ModelConfig | None = None,
         streams: int = 1,
         steps: int | None = None,
+        front_end: nn.Module | None = None,
     ) -> None:
         super().__init__()
+        cfg = cfg or ModelConfig.from_dict({"type": "lstm"})
         self.kind = kind
         self.inputs = StepInputs(kind, n_inputs, cfg.embedding, streams, cfg.scaling)
+        self.front = front_end
+        self.stride = front_end.stride if front_end is not None else 1
         self.lstm = nn.LSTM(
-            self.inputs.width,
+            front_end.width if front_end is not None else self.inputs.width,
             cfg.hidden,
             num_layers=cfg.layers,
             batch_first=True,
             dropout=cfg.dropout if cfg.layers > 1 else 0.0,
         )
-        init_lstm(self.lstm, cfg.init, steps, cfg.forget_bias)
+        init_lstm(self.lstm, cfg.init, None if steps is None else -(-steps // self.stride), cfg.forget_bias)
+        self.readout = Readout(cfg.readout, cfg.hidden)
         self.dropout = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(cfg.hidden, n_classes)
 
     def fit_normalisation(self, train: Split) -> None:
         self.inputs.fit(train)
 
-    def run(self, x: torch.Tensor, state=None):
-        """LSTM outputs [B, T, H] for a (chunk of a) batch, and the state after its last step."""
-        return self.lstm(self.inputs(x), state)
+    def run(self, x: torch.Tensor, state=None, lengths: torch.Tensor | None = None):
+        """LSTM outputs [B, T / stride, H] for a (chunk of a) batch, and the state after its last
+        step (with a front end: the LSTM's and the convolutions' left context). `lengths`: each
+        row's valid steps in this chunk, which the front end needs (padding set to zero)."""
+        h = self.inputs(x)
+        if self.front is None:
+            return self.lstm(h, state)
+        pad = -h.shape[1] % self.stride
+        if pad:
+            h = torch.cat([h, h.new_zeros(h.shape[0], pad, h.shape[2])], dim=1)
+        recurrent, context = state if state is not None else (None, None)
+        h, context = self.front(h, context, lengths)
+        out, recurrent = self.lstm(h, recurrent)
+        return out, (recurrent, context)
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(features))
 
+    def start_pool(self, batch: int, like: torch.Tensor):
+        return self.readout.start(batch, self.lstm.hidden_size, like)
+
+    def pool(self, acc, out: torch.Tensor, lengths: torch.Tensor, start: int):
+        """The readout's accumulator after the outputs of the chunk beginning at raw step `start`."""
+        return self.readout.update(acc, out, valid_steps(lengths, start, out.shape[1], self.stride))
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        out, _ = self.run(x)
-        return self.classify(out[torch.arange(out.shape[0], device=out.device), lengths - 1])
+        out, _ = self.run(x, None, lengths)
+        return self.classify(self.readout.pool(out, valid_steps(lengths, 0, out.shape[1], self.stride)))
 
     @torch.no_grad()
     def predict_logits(
         self, x: torch.Tensor, lengths: torch.Tensor, chunk: int | None = None
     ) -> torch.Tensor:
-        """Logits read in chunks of `chunk` steps carrying the state, so that memory stays
-        bounded for very long sequences; `x` may stay on the CPU (each chunk moves on its own)."""
+        """Logits read in chunks of about `chunk` steps (a multiple of the stride) carrying the
+        state and the readout, so that memory stays bounded for very long sequences; `x` may stay
+        on the CPU (each chunk moves on its own)."""
         device = self.head.weight.device
         if chunk is None or x.shape[1] <= chunk:
             return self(x.to(device), lengths.to(device))
-        last = torch.zeros(x.shape[0], self.head.in_features, device=device, dtype=self.head.weight.dtype)
-        state = None
+        chunk = max(self.stride, chunk // self.stride * self.stride)
+        lengths = lengths.to(device)
+        state, acc = None, None
         for start in range(0, x.shape[1], chunk):
-            out, state = self.run(x[:, start : start + chunk].to(device), state)
-            ends_here = ((lengths - 1 >= start) & (lengths - 1 < start + out.shape[1])).to(device)
-            rows = ends_here.nonzero().squeeze(1)
-            last[rows] = out[rows, (lengths.to(device)[rows] - 1 - start)]
-        return self.classify(last)
+            piece = x[:, start : start + chunk].to(device)
+            out, state = self.run(piece, state, _within(lengths, start, piece.shape[1]))
+            acc = self.start_pool(len(x), out) if acc is None else acc
+            acc = self.pool(acc, out, lengths, start)
+        return self.classify(self.readout.read(acc))
 
 
 def build(ds: Dataset, cfg: ModelConfig, n_inputs: int, streams: int, steps: int | None) -> nn.Module:

@@ -7,7 +7,10 @@ from torch import nn
 
 from ..data import Dataset
 from ..settings import ModelConfig
+from ._options import LSTM, READOUT
 from .lstm import LSTMClassifier
+
+OPTIONS = {**LSTM, **READOUT}
 
 
 class Seq2SeqClassifier(LSTMClassifier):

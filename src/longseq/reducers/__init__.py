@@ -106,10 +106,37 @@ def check_lengths(ds: Dataset, arm: dict, where: str) -> None:
             )
 
 
+def instance_scaled(split: Split, where: str, split_name: str) -> Split:
+    """Each channel of each record standardised by its own mean and standard deviation over its
+    steps (the UCR convention): fits nothing, so nothing leaks from one record to another. A
+    channel constant over a record becomes 0 (its deviation is taken as 1)."""
+    values = np.asarray(split.values, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise DataError(f"{where}: {split_name} has values that are not finite; instance scaling needs numbers")
+    lengths = split.lengths
+    owner = np.repeat(np.arange(len(split)), lengths)
+    count = np.maximum(lengths, 1)[:, None]
+    mean = np.zeros((len(split), values.shape[1]))
+    np.add.at(mean, owner, values)
+    mean /= count
+    centred = values - mean[owner]
+    var = np.zeros_like(mean)
+    np.add.at(var, owner, centred**2)
+    std = np.sqrt(var / count)
+    std[std < 1e-8] = 1.0
+    scaled = (centred / std[owner]).astype(np.float32)
+    return Split(scaled, split.offsets, split.labels, split.origin)
+
+
 def reduce_dataset(ds: Dataset, arm: dict, where: str = "data set") -> Dataset:
-    """Apply the arm's reducer and record the reduction in the metadata."""
+    """Apply the arm's reducer and record the reduction in the metadata. With the arm's
+    `model: {scaling: instance}`, signals are scaled record by record first, so that every view
+    a reducer cuts keeps its whole record's scaling."""
     check_arm(arm, where)
     check_lengths(ds, arm, where)
+    if arm.get("model", {}).get("scaling") == "instance" and ds.kind != "tokens":
+        splits = {name: instance_scaled(split, where, name) for name, split in ds.splits.items()}
+        ds = Dataset(ds.kind, ds.classes, splits, ds.meta)
     out = module(arm["reduce"]).reduce(ds, arm)
     out.meta["arm"] = arm
     # what new records must look like before this reduction (longseq predict checks them)

@@ -1,0 +1,104 @@
+"""A learned summarizer: strided 1-D convolutions that turn T steps into T / stride learned
+summaries, as the convolutional front ends of CNN-LSTM models for EEG and of speech recurrent
+nets do. It is the `summarize` reduction learned end to end.
+
+Every convolution is causal (it reads its own window and the steps before it, never later
+ones), and its left context is carried from one chunk to the next, so a sequence read in chunks
+whose lengths are multiples of the total stride gives exactly the summaries of one pass (TBPTT,
+chunked prediction). Padding is never read: before each convolution the steps past a record's
+end are set to zero, which is what the record alone, padded with zeros to a multiple of the
+stride, reads; the normalisation takes no statistics over padding.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+NORMS = ("layer", "batch", "none")
+
+
+def layer_stride(total: int, layers: int) -> int:
+    """The per-layer stride whose `layers`-th power is the total stride."""
+    per = round(total ** (1 / layers))
+    if per**layers != total:
+        raise ValueError(
+            f"front end: a total stride of {total} over {layers} layers is not a whole stride per "
+            f"layer; use a power of the per-layer stride (e.g. {2 ** layers} or {3 ** layers})"
+        )
+    return per
+
+
+class MaskedBatchNorm(nn.BatchNorm1d):
+    """Batch norm over channels whose training statistics come from the valid steps only."""
+
+    def forward(self, h: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:  # h [B, T, C]
+        if not self.training:
+            return (h - self.running_mean) / torch.sqrt(self.running_var + self.eps) * self.weight + self.bias
+        values = h[valid]  # [N, C]
+        mean, var = values.mean(0), values.var(0, unbiased=False)
+        with torch.no_grad():
+            n = len(values)
+            self.running_mean.lerp_(mean.detach().to(self.running_mean.dtype), self.momentum)
+            unbiased = var.detach() * n / max(n - 1, 1)
+            self.running_var.lerp_(unbiased.to(self.running_var.dtype), self.momentum)
+            self.num_batches_tracked += 1
+        return (h - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
+
+
+class FrontEnd(nn.Module):
+    def __init__(self, width: int, cfg) -> None:
+        super().__init__()
+        if cfg.norm not in NORMS:
+            raise ValueError(f"front end: unknown norm {cfg.norm!r}; use one of {NORMS}")
+        self.step = layer_stride(cfg.stride, cfg.conv_layers)
+        if cfg.kernel < self.step:
+            raise ValueError(
+                f"front end: kernel {cfg.kernel} < per-layer stride {self.step}: steps between windows "
+                "would never be read; set kernel >= stride per layer"
+            )
+        self.kernel, self.stride, self.width, self.norm_kind = cfg.kernel, cfg.stride, cfg.channels, cfg.norm
+        widths = [width] + [cfg.channels] * cfg.conv_layers
+        self.convs = nn.ModuleList(
+            nn.Conv1d(a, b, cfg.kernel, stride=self.step) for a, b in zip(widths[:-1], widths[1:])
+        )
+        norm = {"layer": lambda: nn.LayerNorm(cfg.channels), "batch": lambda: MaskedBatchNorm(cfg.channels)}
+        self.norms = nn.ModuleList(norm[cfg.norm]() for _ in self.convs) if cfg.norm != "none" else None
+        self.dropout = nn.Dropout(cfg.conv_dropout)
+
+    def valid_counts(self, lengths: torch.Tensor, layer: int) -> torch.Tensor:
+        """Valid steps entering convolution `layer` (0: the input) of rows with `lengths` raw steps."""
+        return -(-lengths // self.step**layer)
+
+    def forward(self, h: torch.Tensor, context: list | None = None, lengths: torch.Tensor | None = None):
+        """Summaries [B, T / stride, channels] of step inputs h [B, T, width] (T a multiple of the
+        stride: pad first) and the left context to carry into the next chunk. `lengths`: each
+        row's valid steps in this chunk (None: all)."""
+        if h.shape[1] % self.stride:
+            raise ValueError(f"front end: a chunk of {h.shape[1]} steps is not a multiple of the stride {self.stride}")
+        keep = self.kernel - self.step  # input steps of the previous chunk each convolution reads again
+        carried = []
+        for layer, conv in enumerate(self.convs):
+            valid = None
+            if lengths is not None:
+                counts = self.valid_counts(lengths, layer)
+                valid = torch.arange(h.shape[1], device=h.device)[None, :] < counts[:, None]
+                h = h.masked_fill(~valid[..., None], 0)
+            before = h.new_zeros(h.shape[0], keep, h.shape[2]) if context is None else context[layer]
+            h = torch.cat([before, h], dim=1)
+            carried.append(h[:, h.shape[1] - keep :])
+            h = conv(h.transpose(1, 2)).transpose(1, 2)
+            if self.norms is not None:
+                out_valid = None
+                if lengths is not None:
+                    out_counts = self.valid_counts(lengths, layer + 1)
+                    out_valid = torch.arange(h.shape[1], device=h.device)[None, :] < out_counts[:, None]
+                else:
+                    out_valid = torch.ones(h.shape[:2], dtype=torch.bool, device=h.device)
+                norm = self.norms[layer]
+                h = norm(h, out_valid) if isinstance(norm, MaskedBatchNorm) else norm(h)
+            h = self.dropout(torch.relu(h))
+        if lengths is not None:
+            counts = self.valid_counts(lengths, len(self.convs))
+            h = h.masked_fill(~(torch.arange(h.shape[1], device=h.device)[None, :] < counts[:, None])[..., None], 0)
+        return h, carried

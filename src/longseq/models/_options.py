@@ -1,0 +1,53 @@
+"""Option schemas that several model types share (JSON schema, each with its default).
+
+A model module declares `OPTIONS`, its options' schema, built from these and its own. No torch
+here: the workflow reads every type's `OPTIONS` when it is parsed, checks each arm's model
+settings against them before any job runs, and a run records only its type's options.
+"""
+
+HIDDEN = {"hidden": {"type": "integer", "minimum": 1, "default": 64}}
+
+LSTM = {
+    **HIDDEN,
+    "layers": {"type": "integer", "minimum": 1, "default": 1},
+    "init": {
+        "enum": ["chrono", "constant"],
+        "default": "chrono",
+        "description": "chrono: forget/input gate biases spread over the steps the LSTM reads (Tallec & "
+        "Ollivier 2018), orthogonal recurrent weights; constant: every forget-gate bias forget_bias",
+    },
+    "forget_bias": {"type": "number", "default": 1.0, "description": "init constant: the forget-gate bias"},
+}
+
+READOUT = {
+    "readout": {
+        "enum": ["last", "mean", "max", "attention"],
+        "default": "last",
+        "description": "what the head reads: the last valid step's output, the mean or max over valid "
+        "steps, or a learned attention pooling; padding never counts",
+    }
+}
+
+FRONT_END = {
+    "conv_layers": {"type": "integer", "minimum": 1, "default": 4, "description": "strided convolutions"},
+    "channels": {"type": "integer", "minimum": 1, "default": 64, "description": "channels of every layer"},
+    "kernel": {
+        "type": "integer",
+        "minimum": 1,
+        "default": 4,
+        "description": "steps each convolution reads; at least its stride",
+    },
+    "stride": {
+        "type": "integer",
+        "minimum": 1,
+        "default": 16,
+        "description": "the total stride: a power of the per-layer stride (16 over 4 layers: 2 each)",
+    },
+    "norm": {
+        "enum": ["batch", "layer", "none"],
+        "default": "batch",
+        "description": "after each convolution: batch (training statistics over the valid steps only), "
+        "layer (over channels, per step: no batch statistics, so chunked training equals unchunked), none",
+    },
+    "conv_dropout": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.0},
+}

@@ -1,0 +1,22 @@
+"""A learned summarizer in front of the LSTM: strided convolutions turn T steps into T / stride
+summaries, which the LSTM reads (the summarize reduction, learned end to end)."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ..data import Dataset
+from ..settings import ModelConfig
+from ._front_end import FrontEnd
+from ._options import FRONT_END, LSTM, READOUT
+from .lstm import LSTMClassifier
+
+OPTIONS = {**LSTM, **READOUT, **FRONT_END}
+
+
+def build(ds: Dataset, cfg: ModelConfig, n_inputs: int, streams: int, steps: int | None) -> nn.Module:
+    """An LSTM classifier with the front end between its step inputs and its LSTM: every
+    training mode, chunked prediction and readout of the plain LSTM apply, with k1, k2 and k
+    counted in raw steps (multiples of the stride)."""
+    width = n_inputs if ds.kind != "tokens" else cfg.embedding * streams
+    return LSTMClassifier(ds.kind, n_inputs, ds.n_classes, cfg, streams, steps, FrontEnd(width, cfg))

@@ -1,0 +1,134 @@
+"""Strong references: the field's standard classifier beside the study's arms, one module each.
+
+So that the verdict can say how far the best LSTM strategy is from the standard of its field,
+every data set gets a reference fitted on the same splits: MiniRocket for signals, TF-IDF of
+token 1-2-grams with logistic regression for tokens (text words and DNA k-mers alike). A
+reference module is found by its file name, like the reducers, and declares:
+
+- `KIND`: the data kind it reads ("signal" or "tokens"); `PRECISION`, what it computes in;
+- `fit(train, valid, seed, threads) -> (state, info)`: fitted on train and valid only, its
+  regularisation chosen on them; `state` is a dict of arrays (saved with NumPy, never pickle),
+  `info` what it chose;
+- `decide(state, split) -> (scores [n, classes or 1], inference FLOPs per record)`: its
+  decision function; `PROBABILITIES` says whether a softmax (a sigmoid for one column) of the
+  scores is the model's own class probability (logistic regression) or not (ridge: then a
+  record's predicted class gets probability 1).
+
+`run` reads the test split only after the fit is done and saved: it is read once, at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+import resource
+import time
+from importlib import import_module
+from pathlib import Path
+
+import numpy as np
+
+from ..data import DataError, atomic_write_bytes, load
+
+ARM = "reference"  # the name its runs take among the arms (a family of its own in the verdict)
+
+
+def names() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def module(name: str):
+    if name not in names():
+        raise ValueError(f"unknown reference {name!r}; use one of {names()}")
+    return import_module(f"{__name__}.{name}")
+
+
+def save_state(state: dict, path: str | Path) -> None:
+    """Arrays in one .npz (allow_pickle stays off when it is read); strings as JSON."""
+    import io
+
+    text = (str, dict, list, int)
+    arrays = {k: np.asarray(v) for k, v in state.items() if not isinstance(v, text)}
+    arrays["_json"] = np.frombuffer(
+        json.dumps({k: v for k, v in state.items() if isinstance(v, text)}).encode(), np.uint8
+    )
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_state(path: str | Path) -> dict:
+    with np.load(path, allow_pickle=False) as saved:
+        state = {k: saved[k] for k in saved.files if k != "_json"}
+        state.update(json.loads(bytes(saved["_json"]).decode()))
+    return state
+
+
+def probabilities(state: dict, split) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities [n, classes] of the records of `split` (see `decide`) and each
+    record's inference FLOPs."""
+    mod = module(str(state["reference"]))
+    scores, flops = mod.decide(state, split)
+    if scores.shape[1] == 1:  # two classes: one score, for the second
+        scores = np.concatenate([-scores, scores], 1) / (2 if mod.PROBABILITIES else 1)
+    if mod.PROBABILITIES:  # the softmax of (-s/2, s/2) is the sigmoid of s
+        fitted = np.exp(scores - scores.max(1, keepdims=True))
+        fitted /= fitted.sum(1, keepdims=True)
+    else:
+        fitted = np.eye(scores.shape[1])[scores.argmax(1)]
+    probs = np.zeros((len(scores), len(json.loads(str(state["classes"])))))
+    probs[:, np.asarray(state["labels"], dtype=int)] = fitted  # the classes it was fitted on
+    return probs, flops
+
+
+def run(data: str | Path, name: str, seed: int, threads: int, state_path: str | Path) -> dict:
+    """Fit reference `name` on the train and valid splits of the ingested data set `data`, save
+    its state, then score it on the test split: the metrics an evaluated arm has, where they
+    apply (a reference has no updates; its cost is its fitting time and inference FLOPs)."""
+    from ..scores import confusion, macro_f1, train_majority_class
+
+    mod = module(name)
+    ds = load(data, splits=("train", "valid"))
+    if ds.kind != mod.KIND:
+        raise DataError(f"{data}: reference {name!r} reads {mod.KIND} data sets, this one holds {ds.kind}")
+    started = time.perf_counter()
+    state, info = mod.fit(ds.splits["train"], ds.splits["valid"], seed, threads)
+    seconds = time.perf_counter() - started
+    state["classes"] = json.dumps(ds.classes)
+    state["reference"], state["seed"] = name, seed
+    state["input"] = {  # what new records must look like (longseq predict checks them)
+        "kind": ds.kind,
+        "classes": ds.classes,
+        "vocab": ds.meta.get("vocab"),
+        "vocab_size": ds.vocab_size,
+        "channels": ds.meta.get("channels"),
+        "n_channels": ds.n_channels,
+    }
+    save_state(state, state_path)
+    test = load(data, splits=("test",)).splits["test"]  # read once, at the end
+    probs, flops = probabilities(state, test)
+    predicted = probs.argmax(1)
+    labels = np.asarray(test.labels)
+    counts = confusion(labels, predicted, ds.n_classes)
+    majority = train_majority_class(ds)
+    return {
+        "reference": name,
+        "accuracy": float((predicted == labels).mean()),
+        "macro_f1": macro_f1(counts),
+        "majority_class": majority,
+        "majority_baseline": float((labels == majority).mean()),
+        "confusion": counts.tolist(),
+        "classes": ds.classes,
+        "n_test_records": int(len(labels)),
+        "mean_steps": float(test.lengths.mean()),
+        "train_mode": "reference",
+        "train_seconds": seconds,
+        "inference_flops": float(np.mean(flops)),
+        "still_improving": False,
+        "peak_host_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "device": "cpu",
+        "precision": mod.PRECISION,
+        "chosen": info,
+        "labels": labels.tolist(),
+        "predicted": np.asarray(predicted).tolist(),
+    }
