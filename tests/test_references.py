@@ -69,6 +69,7 @@ def test_a_reference_learns_reads_test_last_and_saves_arrays_only(folders, monke
     assert probs.argmax(1).tolist() == metrics["predicted"] and (flops > 0).all()
     np.testing.assert_allclose(probs.sum(1), 1.0)
     assert json.loads(json.dumps(metrics))["labels"] == metrics["labels"]
+    assert metrics["peak_memory_mb"] > 0 and metrics["train_seconds"] > 0  # its cost, like an arm's
 
 
 def test_minirocket_resamples_unequal_lengths_and_its_seed_draws_its_kernels(folders):

@@ -125,6 +125,8 @@ def run(data: str | Path, name: str, seed: int, threads: int, state_path: str | 
         "train_seconds": seconds,
         "inference_flops": float(np.mean(flops)),
         "still_improving": False,
+        # on the CPU a trained arm's peak memory is its process's peak resident set: the same here
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peak_host_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "device": "cpu",
         "precision": mod.PRECISION,
