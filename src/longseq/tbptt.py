@@ -97,7 +97,6 @@ def tbptt_batch(
         out, state = _run(model, x, lengths_dev, window, stop, _detach(state), device)
         saved = {b: s for b, s in saved.items() if b >= stop - k2 - k1}
         saved[stop] = _detach(state)
-        acc = model.start_pool(batch, out) if acc is None else acc
         acc = model.pool(acc, out[:, (start - window) // stride :], lengths_dev, start)  # each step once
         features = model.readout.read(acc)
         last = lengths_cpu - 1  # which rows end or pass this chunk is known on the host
@@ -142,8 +141,8 @@ def last_k_batch(
         stop = min(start + chunk, window)
         with torch.no_grad():
             out, state = _run(model, x, lengths_dev, start, stop, state, device)
-            acc = model.pool(model.start_pool(x.shape[0], out) if acc is None else acc, out, lengths_dev, start)
+            acc = model.pool(acc, out, lengths_dev, start)
     out, _ = _run(model, x, lengths_dev, window, x.shape[1], _detach(state), device)
-    acc = model.pool(model.start_pool(x.shape[0], out) if acc is None else acc, out, lengths_dev, window)
+    acc = model.pool(acc, out, lengths_dev, window)
     logits = model.classify(model.readout.read(acc))
     return nn.functional.cross_entropy(logits, y.to(device)), logits

@@ -57,7 +57,7 @@ class FrontEnd(nn.Module):
                 f"front end: kernel {cfg.kernel} < per-layer stride {self.step}: steps between windows "
                 "would never be read; set kernel >= stride per layer"
             )
-        self.kernel, self.stride, self.width, self.norm_kind = cfg.kernel, cfg.stride, cfg.channels, cfg.norm
+        self.kernel, self.stride, self.width = cfg.kernel, cfg.stride, cfg.channels
         widths = [width] + [cfg.channels] * cfg.conv_layers
         self.convs = nn.ModuleList(
             nn.Conv1d(a, b, cfg.kernel, stride=self.step) for a, b in zip(widths[:-1], widths[1:])
@@ -66,39 +66,33 @@ class FrontEnd(nn.Module):
         self.norms = nn.ModuleList(norm[cfg.norm]() for _ in self.convs) if cfg.norm != "none" else None
         self.dropout = nn.Dropout(cfg.conv_dropout)
 
-    def valid_counts(self, lengths: torch.Tensor, layer: int) -> torch.Tensor:
-        """Valid steps entering convolution `layer` (0: the input) of rows with `lengths` raw steps."""
-        return -(-lengths // self.step**layer)
+    def valid_steps(self, lengths: torch.Tensor | None, layer: int, h: torch.Tensor) -> torch.Tensor:
+        """[B, T] True at the steps of h, the input of convolution `layer` (0: the raw steps), that
+        rows with `lengths` raw valid steps reach (all of them when lengths is None)."""
+        steps = torch.arange(h.shape[1], device=h.device)[None, :]
+        if lengths is None:
+            return steps.expand(h.shape[0], -1) >= 0
+        return steps < -(-lengths[:, None] // self.step**layer)
 
     def forward(self, h: torch.Tensor, context: list | None = None, lengths: torch.Tensor | None = None):
-        """Summaries [B, T / stride, channels] of step inputs h [B, T, width] (T a multiple of the
-        stride: pad first) and the left context to carry into the next chunk. `lengths`: each
-        row's valid steps in this chunk (None: all)."""
-        if h.shape[1] % self.stride:
-            raise ValueError(f"front end: a chunk of {h.shape[1]} steps is not a multiple of the stride {self.stride}")
+        """Summaries [B, ceil(T / stride), channels] of step inputs h [B, T, width] (padded with
+        zeros to a multiple of the stride) and the left context to carry into the next chunk.
+        `lengths`: each row's valid steps in this chunk (None: all)."""
+        pad = -h.shape[1] % self.stride
+        if pad:
+            h = torch.cat([h, h.new_zeros(h.shape[0], pad, h.shape[2])], dim=1)
         keep = self.kernel - self.step  # input steps of the previous chunk each convolution reads again
         carried = []
+        valid = self.valid_steps(lengths, 0, h)
         for layer, conv in enumerate(self.convs):
-            valid = None
-            if lengths is not None:
-                counts = self.valid_counts(lengths, layer)
-                valid = torch.arange(h.shape[1], device=h.device)[None, :] < counts[:, None]
-                h = h.masked_fill(~valid[..., None], 0)
+            h = h.masked_fill(~valid[..., None], 0)
             before = h.new_zeros(h.shape[0], keep, h.shape[2]) if context is None else context[layer]
             h = torch.cat([before, h], dim=1)
             carried.append(h[:, h.shape[1] - keep :])
             h = conv(h.transpose(1, 2)).transpose(1, 2)
+            valid = self.valid_steps(lengths, layer + 1, h)
             if self.norms is not None:
-                out_valid = None
-                if lengths is not None:
-                    out_counts = self.valid_counts(lengths, layer + 1)
-                    out_valid = torch.arange(h.shape[1], device=h.device)[None, :] < out_counts[:, None]
-                else:
-                    out_valid = torch.ones(h.shape[:2], dtype=torch.bool, device=h.device)
                 norm = self.norms[layer]
-                h = norm(h, out_valid) if isinstance(norm, MaskedBatchNorm) else norm(h)
+                h = norm(h, valid) if isinstance(norm, MaskedBatchNorm) else norm(h)
             h = self.dropout(torch.relu(h))
-        if lengths is not None:
-            counts = self.valid_counts(lengths, len(self.convs))
-            h = h.masked_fill(~(torch.arange(h.shape[1], device=h.device)[None, :] < counts[:, None])[..., None], 0)
-        return h, carried
+        return h.masked_fill(~valid[..., None], 0), carried

@@ -40,8 +40,11 @@ class Readout(nn.Module):
             return torch.full_like(zeros[:, :1], float("-inf")), zeros[:, :1], zeros
         return (zeros,)
 
-    def update(self, acc: tuple, out: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """The accumulator after one chunk's outputs [B, t, H]; `valid` [B, t] marks valid steps."""
+    def update(self, acc: tuple | None, out: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The accumulator (None: before the first chunk) after one chunk's outputs [B, t, H];
+        `valid` [B, t] marks valid steps."""
+        if acc is None:
+            acc = self.start(out.shape[0], out.shape[2], out)
         mask = valid[..., None]
         if self.kind == "last":
             count = valid.sum(1)
@@ -68,4 +71,4 @@ class Readout(nn.Module):
 
     def pool(self, out: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """The readout of whole sequences' outputs in one pass."""
-        return self.read(self.update(self.start(out.shape[0], out.shape[2], out), out, valid))
+        return self.read(self.update(None, out, valid))

@@ -33,11 +33,7 @@ class ConvClassifier(nn.Module):
         self.inputs.fit(train)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        h = self.inputs(x)
-        pad = -h.shape[1] % self.front.stride
-        if pad:
-            h = torch.cat([h, h.new_zeros(h.shape[0], pad, h.shape[2])], dim=1)
-        h, _ = self.front(h, None, lengths)
+        h, _ = self.front(self.inputs(x), None, lengths)
         pooled = self.readout.pool(h, valid_steps(lengths, 0, h.shape[1], self.front.stride))
         return self.head(self.dropout(pooled))
 

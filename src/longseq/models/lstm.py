@@ -68,9 +68,6 @@ class LSTMClassifier(nn.Module):
         h = self.inputs(x)
         if self.front is None:
             return self.lstm(h, state)
-        pad = -h.shape[1] % self.stride
-        if pad:
-            h = torch.cat([h, h.new_zeros(h.shape[0], pad, h.shape[2])], dim=1)
         recurrent, context = state if state is not None else (None, None)
         h, context = self.front(h, context, lengths)
         out, recurrent = self.lstm(h, recurrent)
@@ -79,11 +76,9 @@ class LSTMClassifier(nn.Module):
     def classify(self, features: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(features))
 
-    def start_pool(self, batch: int, like: torch.Tensor):
-        return self.readout.start(batch, self.lstm.hidden_size, like)
-
     def pool(self, acc, out: torch.Tensor, lengths: torch.Tensor, start: int):
-        """The readout's accumulator after the outputs of the chunk beginning at raw step `start`."""
+        """The readout's accumulator (None: none yet) after the outputs of the chunk beginning at
+        raw step `start`."""
         return self.readout.update(acc, out, valid_steps(lengths, start, out.shape[1], self.stride))
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -106,7 +101,6 @@ class LSTMClassifier(nn.Module):
         for start in range(0, x.shape[1], chunk):
             piece = x[:, start : start + chunk].to(device)
             out, state = self.run(piece, state, _within(lengths, start, piece.shape[1]))
-            acc = self.start_pool(len(x), out) if acc is None else acc
             acc = self.pool(acc, out, lengths, start)
         return self.classify(self.readout.read(acc))
 
