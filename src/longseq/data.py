@@ -126,6 +126,18 @@ class Dataset:
     def vocab_size(self) -> int:
         return int(self.meta.get("vocab_size", 0))
 
+    def input_format(self) -> dict:
+        """What new records must look like to be read as this data set's (longseq predict
+        checks them against it): kind, classes, vocabulary or channels."""
+        return {
+            "kind": self.kind,
+            "classes": self.classes,
+            "vocab": self.meta.get("vocab"),
+            "vocab_size": self.vocab_size,
+            "channels": self.meta.get("channels"),
+            "n_channels": self.n_channels,
+        }
+
 
 def length_summary(split: Split) -> dict:
     lengths = split.lengths

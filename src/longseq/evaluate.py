@@ -10,7 +10,7 @@ import numpy as np
 from .batches import average_views, predict_proba
 from .data import Dataset
 from .flops import costs
-from .scores import confusion, macro_f1, train_majority_class
+from .scores import test_scores
 from .reducers import draw_split
 from .train import flush_denormals, load_model, pick_device
 
@@ -29,16 +29,8 @@ def evaluate(
     model = load_model(model_path, Dataset(ds.kind, ds.classes, {split: data}, ds.meta), device)
     probs, labels = average_views(predict_proba(model, data), data)
     predicted = probs.argmax(1)
-    counts = confusion(labels, predicted, ds.n_classes)
-    majority = train_majority_class(ds)
     return {
-        "accuracy": float((predicted == labels).mean()),
-        "macro_f1": macro_f1(counts),
-        "majority_class": majority,
-        "majority_baseline": float((labels == majority).mean()),
-        "confusion": counts.tolist(),
-        "classes": ds.classes,
-        "n_test_records": int(len(labels)),
+        **test_scores(labels, predicted, ds),
         "mean_steps": float(data.lengths.mean()),
         "train_mode": history["config"]["mode"],
         "train_seconds": history["train_seconds"],

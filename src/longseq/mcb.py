@@ -56,7 +56,7 @@ def _satterthwaite(parts: list[tuple[np.ndarray, np.ndarray | float]]) -> np.nda
         return np.where(spread > 0, np.square(total) / np.where(spread > 0, spread, 1), np.inf)
 
 
-def _t(q: float, df: np.ndarray) -> np.ndarray:
+def t_quantile(q: float, df: np.ndarray) -> np.ndarray:
     from scipy.stats import t
 
     return t.ppf(q, df)
@@ -165,7 +165,7 @@ def compare_with_best(values: np.ndarray, alpha: float) -> dict[str, np.ndarray]
     0.17 at 10 arms x 3 seeds with Hsu's K - 1 comparisons)."""
     v = variances(values)
     arms = len(v["mean"])
-    half = _t(1 - alpha / 2, v["df"]) * np.sqrt(v["var"])
+    half = t_quantile(1 - alpha / 2, v["df"]) * np.sqrt(v["var"])
     out = {
         "mean": v["mean"],
         "per_seed": v["per_seed"],

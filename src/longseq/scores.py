@@ -33,3 +33,19 @@ def train_majority_class(ds: Dataset) -> int:
     if counts is None:
         counts = np.bincount(ds.splits["train"].labels, minlength=ds.n_classes)
     return int(np.argmax(counts))
+
+
+def test_scores(labels: np.ndarray, predicted: np.ndarray, ds: Dataset) -> dict:
+    """What every run records of its test predictions: accuracy, macro-F1, the train-majority
+    constant predictor beside them, the confusion matrix and the split's size."""
+    counts = confusion(labels, predicted, ds.n_classes)
+    majority = train_majority_class(ds)
+    return {
+        "accuracy": float((predicted == labels).mean()),
+        "macro_f1": macro_f1(counts),
+        "majority_class": majority,
+        "majority_baseline": float((labels == majority).mean()),
+        "confusion": counts.tolist(),
+        "classes": ds.classes,
+        "n_test_records": int(len(labels)),
+    }

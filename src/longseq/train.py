@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from .data import DataError, Dataset, Split, TrainingDiverged, atomic_write_bytes, atomic_write_json, dataset_digest
 from .batches import average_views, collate, length_batches, predict_proba, to_device
 from .models import build_model
+from .models._front_end import layer_stride
 from .reducers import draw, draw_split
 from .settings import ModelConfig, TrainConfig, as_dict, check_run
 from .tbptt import last_k_batch, tbptt_batch
@@ -209,7 +210,7 @@ def check_memory(train: Split, cfg: TrainConfig, model_cfg: ModelConfig, device:
     steps = {"bptt": longest, "tbptt": min(longest, cfg.gradient_window), "last_k": min(longest, cfg.k)}[cfg.mode]
     options = model_cfg.options
     recurrent = 5 * options.get("hidden", 0) * options.get("layers", 1) / options.get("stride", 1)
-    front = 3 * options["channels"] / options["stride"] ** (1 / options["conv_layers"]) if "channels" in options else 0
+    front = 3 * options["channels"] / layer_stride(options["stride"], options["conv_layers"]) if "channels" in options else 0
     per_step = 4 * (recurrent + front + model_cfg.embedding)
     need = min(cfg.batch_size, len(train)) * steps * per_step
     have = available_bytes(device)

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from . import mcb
+from .references import ARM as REFERENCE  # the reference's runs: a family of its own
 
 COST = ["inference_flops", "train_flops", "arm"]  # how arms are ordered by cost
-REFERENCE = "reference"  # the reference's runs (longseq.references): a family of its own
 
 
 def load_runs(metric_files) -> dict[str, dict[str, list[dict]]]:
@@ -136,19 +136,17 @@ def reference_row(dataset: str, reference: list[dict], arms: dict[str, list[dict
                   alpha: float, metric: str) -> dict:
     """The reference's line: its score and interval, the best LSTM-based arm's, and the gap
     between them with its paired (1 - alpha) interval (seeds and records as for the arms)."""
-    from scipy.stats import t
-
     lstm_arms = [a for a in table["arm"] if has_lstm(arms[a][0])]
     best_lstm = lstm_arms[0] if lstm_arms else None  # the table is ordered by mean
-    pair = {"reference": reference} | ({best_lstm: arms[best_lstm]} if best_lstm else {})
+    pair = {REFERENCE: reference} | ({best_lstm: arms[best_lstm]} if best_lstm else {})
     check_seeds(dataset, pair)
     values, _ = record_values(pair, dataset, metric)
     v = mcb.variances(values)
-    half = _t_half(alpha, v["df"][0], v["var"][0])
+    half = _half_width(alpha, v["df"][0], v["var"][0])
     row = {
         "dataset": dataset,
-        "arm": "reference",
-        "family": "reference",
+        "arm": REFERENCE,
+        "family": REFERENCE,
         "method": reference[0]["reference"],
         "metric": metric,
         "mean": v["mean"][0],
@@ -168,15 +166,14 @@ def reference_row(dataset: str, reference: list[dict], arms: dict[str, list[dict
     }
     if best_lstm:
         gap = v["mean"][0] - v["mean"][1]
-        reach = float(t.ppf(1 - alpha / 2, v["pair_df"][0, 1])) * float(np.sqrt(v["pair_var"][0, 1]))
+        reach = _half_width(alpha, v["pair_df"][0, 1], v["pair_var"][0, 1], min_df=0.0)
         row |= {"gap_to_best_lstm": gap, "gap_low": gap - reach, "gap_high": gap + reach}
     return row
 
 
-def _t_half(alpha: float, df: float, var: float) -> float:
-    from scipy.stats import t
-
-    return float(t.ppf(1 - alpha / 2, max(df, 1.0))) * float(np.sqrt(var))
+def _half_width(alpha: float, df: float, var: float, min_df: float = 1.0) -> float:
+    """Half the (1 - alpha) t interval of a mean (or gap) with variance `var` and `df` degrees."""
+    return float(mcb.t_quantile(1 - alpha / 2, max(df, min_df))) * float(np.sqrt(var))
 
 
 def reference_text(row: dict, table: pd.DataFrame) -> str:

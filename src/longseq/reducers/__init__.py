@@ -139,15 +139,7 @@ def reduce_dataset(ds: Dataset, arm: dict, where: str = "data set") -> Dataset:
         ds = Dataset(ds.kind, ds.classes, splits, ds.meta)
     out = module(arm["reduce"]).reduce(ds, arm)
     out.meta["arm"] = arm
-    # what new records must look like before this reduction (longseq predict checks them)
-    out.meta["input"] = {
-        "kind": ds.kind,
-        "classes": ds.classes,
-        "vocab": ds.meta.get("vocab"),
-        "vocab_size": ds.vocab_size,
-        "channels": ds.meta.get("channels"),
-        "n_channels": ds.n_channels,
-    }
+    out.meta["input"] = ds.input_format()  # what new records must look like before this reduction
     return out
 
 

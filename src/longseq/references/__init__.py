@@ -85,7 +85,7 @@ def run(data: str | Path, name: str, seed: int, threads: int, state_path: str | 
     """Fit reference `name` on the train and valid splits of the ingested data set `data`, save
     its state, then score it on the test split: the metrics an evaluated arm has, where they
     apply (a reference has no updates; its cost is its fitting time and inference FLOPs)."""
-    from ..scores import confusion, macro_f1, train_majority_class
+    from ..scores import test_scores
 
     mod = module(name)
     ds = load(data, splits=("train", "valid"))
@@ -96,38 +96,24 @@ def run(data: str | Path, name: str, seed: int, threads: int, state_path: str | 
     seconds = time.perf_counter() - started
     state["classes"] = json.dumps(ds.classes)
     state["reference"], state["seed"] = name, seed
-    state["input"] = {  # what new records must look like (longseq predict checks them)
-        "kind": ds.kind,
-        "classes": ds.classes,
-        "vocab": ds.meta.get("vocab"),
-        "vocab_size": ds.vocab_size,
-        "channels": ds.meta.get("channels"),
-        "n_channels": ds.n_channels,
-    }
+    state["input"] = ds.input_format()  # what new records must look like
     save_state(state, state_path)
     test = load(data, splits=("test",)).splits["test"]  # read once, at the end
     probs, flops = probabilities(state, test)
     predicted = probs.argmax(1)
     labels = np.asarray(test.labels)
-    counts = confusion(labels, predicted, ds.n_classes)
-    majority = train_majority_class(ds)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "reference": name,
-        "accuracy": float((predicted == labels).mean()),
-        "macro_f1": macro_f1(counts),
-        "majority_class": majority,
-        "majority_baseline": float((labels == majority).mean()),
-        "confusion": counts.tolist(),
-        "classes": ds.classes,
-        "n_test_records": int(len(labels)),
+        **test_scores(labels, predicted, ds),
         "mean_steps": float(test.lengths.mean()),
         "train_mode": "reference",
         "train_seconds": seconds,
         "inference_flops": float(np.mean(flops)),
         "still_improving": False,
         # on the CPU a trained arm's peak memory is its process's peak resident set: the same here
-        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "peak_host_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_memory_mb": peak_mb,
+        "peak_host_rss_mb": peak_mb,
         "device": "cpu",
         "precision": mod.PRECISION,
         "chosen": info,
