@@ -174,16 +174,24 @@ def test_ranks_across_data_sets_use_only_the_arms_every_data_set_has():
     assert ranks.to_dict() == {"a": 1.0, "b": 2.0}
 
 
-def test_mean_ranks_across_data_sets_and_the_written_verdict(tmp_path):
-    rng = np.random.default_rng(0)
-    files, accuracy = [], {"strong": 0.95, "middle": 0.75, "weak": 0.55}
-    for d in range(6):
-        labels = rng.integers(0, 2, 200)
+def write_runs(tmp_path, accuracy, datasets, records, seeds, rng, extra=None):
+    """Metric files of simulated runs: per data set one test split of `records`, per arm and
+    seed predictions right with the arm's accuracy; `extra(arm)` adds fields to its runs."""
+    files = []
+    for d in range(datasets):
+        labels = rng.integers(0, 2, records)
         for arm, p in accuracy.items():
-            for seed in range(4):
+            for seed in range(seeds):
+                m = run(f"set{d}", arm, seed, labels, noisy(labels, p, rng)) | (extra(arm) if extra else {})
                 path = tmp_path / f"{d}_{arm}_{seed}.json"
-                path.write_text(json.dumps(run(f"set{d}", arm, seed, labels, noisy(labels, p, rng))))
+                path.write_text(json.dumps(m))
                 files.append(path)
+    return files
+
+
+def test_mean_ranks_across_data_sets_and_the_written_verdict(tmp_path):
+    accuracy = {"strong": 0.95, "middle": 0.75, "weak": 0.55}
+    files = write_runs(tmp_path, accuracy, datasets=6, records=200, seeds=4, rng=np.random.default_rng(0))
     text = verdict.write_verdict(files, tmp_path / "arms.csv", tmp_path / "verdict.md", tmp_path / "cd.png")
     table = pd.read_csv(tmp_path / "arms.csv")
     assert len(table) == 18 and table.groupby("dataset")["recommended"].sum().eq(1).all()
@@ -231,19 +239,12 @@ def test_the_reference_is_a_family_of_its_own_never_recommended_but_ranked(tmp_p
     """A reference far above every arm: the recommendation stays among the arms (the bag
     included), its line names the best LSTM-based arm (not the bag) and the gap's paired
     interval, and the ranks across data sets place it first."""
-    rng = np.random.default_rng(1)
-    files, accuracy = [], {"reference": 0.97, "bag": 0.85, "lstm": 0.75}
-    for d in range(3):
-        labels = rng.integers(0, 2, 300)
-        for arm, p in accuracy.items():
-            for seed in range(3):
-                m = run(f"set{d}", arm, seed, labels, noisy(labels, p, rng))
-                m["arm_params"] = {"reduce": "full", **({"model": {"type": "bag"}} if arm == "bag" else {})}
-                if arm == "reference":
-                    m["reference"] = "minirocket"
-                path = tmp_path / f"{d}_{arm}_{seed}.json"
-                path.write_text(json.dumps(m))
-                files.append(path)
+    def extra(arm):
+        model = {"model": {"type": "bag"}} if arm == "bag" else {}
+        return {"arm_params": {"reduce": "full", **model}} | ({"reference": "minirocket"} if arm == "reference" else {})
+
+    accuracy = {"reference": 0.97, "bag": 0.85, "lstm": 0.75}
+    files = write_runs(tmp_path, accuracy, datasets=3, records=300, seeds=3, rng=np.random.default_rng(1), extra=extra)
     text = verdict.write_verdict(files, tmp_path / "arms.csv", tmp_path / "verdict.md", tmp_path / "cd.png")
     table = pd.read_csv(tmp_path / "arms.csv")
     reference = table[table["family"] == "reference"]
