@@ -39,17 +39,22 @@ class ModelConfig:
         from .models import check_options  # the model types are the modules of longseq.models
 
         settings = dict(settings or {})
-        shared = {f.name for f in fields(cls)} - {"options"}
+        shared = cls.shared()
         kind = settings.get("type", cls.type)
         options = check_options(kind, {k: v for k, v in settings.items() if k not in shared})
         return cls(**{k: v for k, v in settings.items() if k in shared}, options=options)
+
+    @classmethod
+    def shared(cls) -> set[str]:
+        """The settings every model type takes (the fields besides `options`)."""
+        return {f.name for f in fields(cls)} - {"options"}
 
     @classmethod
     def takes(cls, kind: str) -> set[str]:
         """Every setting a model type takes: the shared fields and its own options."""
         from .models import takes
 
-        return takes(kind) | {f.name for f in fields(cls)} - {"options"}
+        return takes(kind) | cls.shared()
 
     @classmethod
     def inherit(cls, merged: dict, own: dict) -> dict:

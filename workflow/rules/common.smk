@@ -11,6 +11,7 @@ from snakemake.utils import validate
 
 import longseq
 from longseq import reducers, sources, tuning
+from longseq.references import ARM as REFERENCE
 from longseq.settings import BUDGET_KEYS, ModelConfig, TrainConfig, as_dict, check_run
 from longseq.sheet import load_sheet
 
@@ -25,8 +26,10 @@ SHEET = load_sheet(
 
 DATASETS = list(SHEET)
 ARMS = list(config["arms"])
-if "reference" in ARMS:
-    raise ValueError("config arms: 'reference' names the study's reference runs; give the arm another name")
+if REFERENCE in ARMS:
+    raise ValueError(
+        f"config arms: {REFERENCE!r} names the study's reference runs; give the arm another name"
+    )
 SEEDS = [int(s) for s in config["seeds"]]
 PRETRAIN = config.get("pretrain", {})
 
@@ -224,7 +227,7 @@ PREDICT = config.get("predict", {})  # name -> which trained run labels which ne
 for _name, _job in PREDICT.items():
     if (
         _job["dataset"] not in SHEET
-        or _job["arm"] not in ARMS + ["reference"]
+        or _job["arm"] not in ARMS + [REFERENCE]
         or int(_job["seed"]) not in SEEDS
     ):
         raise ValueError(
@@ -235,7 +238,7 @@ for _name, _job in PREDICT.items():
 
 def predict_model(wildcards):
     job = PREDICT[wildcards.name]
-    if job["arm"] == "reference":
+    if job["arm"] == REFERENCE:
         return f"results/references/{job['dataset']}/seed{job['seed']}.npz"
     return f"results/models/{job['dataset']}/{job['arm']}/seed{job['seed']}/model.pt"
 
@@ -252,7 +255,7 @@ def predict_spec(wildcards):
 
 def predict_code(wildcards):
     job = PREDICT[wildcards.name]
-    if job["arm"] == "reference":
+    if job["arm"] == REFERENCE:
         return code_fingerprint("predict.py", "references/__init__.py")
     return CODE["predict"](job["dataset"], job["arm"])
 
