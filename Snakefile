@@ -1,12 +1,24 @@
 # longseq: which strategy makes an LSTM work on sequences thousands of steps long?
 # Reads like a table of contents; the rules live in workflow/rules, the work in src/longseq.
 
+import os
+import sys
+
 from snakemake.utils import min_version
 
 min_version("9.0")
 
+# Every rule calls `longseq`: the one installed beside the Python that runs Snakemake comes
+# first, whatever the caller's PATH (a rule's conda environment, under --sdm conda, still goes
+# before it). Jobs on a cluster parse this file again, with the same interpreter.
+os.environ.update(PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
 
-configfile: "config/config.yaml"
+
+# The default study, unless a --configfile names another: that file is the whole study, not a
+# patch on this one (--config still patches whichever study runs).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"
@@ -34,6 +46,10 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/reference.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/predict.smk"
+
+
+onstart:
+    print(expected_time(), file=sys.stderr)
 
 
 rule all:

@@ -40,6 +40,7 @@ def test_default_plus_more_arms_is_valid():
     more = yaml.safe_load((REPO / "config" / "more_arms.yaml").read_text())
     assert not set(more["arms"]) & set(cfg["arms"])
     cfg["arms"].update(more["arms"])
+    cfg["pretrain"] = more["pretrain"]
     check(cfg)
     for arm in cfg["arms"].values():
         assert arm.get("pretrain", "autoencoder") in cfg["pretrain"]
@@ -49,7 +50,7 @@ def _set(path, value):
     def edit(cfg):
         node = cfg
         for key in path[:-1]:
-            node = node[key]
+            node = node.setdefault(key, {})  # a section the default study leaves to the defaults
         if value is DELETE:
             del node[path[-1]]
         else:

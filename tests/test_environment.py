@@ -27,3 +27,19 @@ def test_ci_runs_the_readme_test_command():
     readme = (REPO / "README.md").read_text()
     assert "make test" in readme and "make study" in readme
     assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_make_says_what_is_missing_before_installing_anything(tmp_path):
+    """On a machine without the named Python (or its venv module), `make` stops at once with
+    what to install, and creates nothing."""
+    import shutil
+    import subprocess
+
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(REPO / name, tmp_path / name)
+    result = subprocess.run(
+        ["make", "install", "PYTHON=python3.99"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "python3.99 not found. Install Python 3.11 (Debian/Ubuntu: apt-get install python3.11" in result.stdout
+    assert not (tmp_path / ".venv").exists()

@@ -40,7 +40,7 @@ def easy_signals():
 
 FAST = {"max_updates": 160, "eval_every": 20, "min_updates": 100, "patience": 3, "warmup": 10, "batch_size": 16,
         "lr": 0.01}
-MODEL = {"hidden": 16, "embedding": 8}
+MODEL = {"hidden": 16, "embedding": 8, "dropout": 0.0}
 
 # arm name: (reduction, model settings, train settings)
 TOKEN_ARMS = {

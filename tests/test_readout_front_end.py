@@ -22,13 +22,13 @@ class _Signals:
 
 def lstm_model(readout, seed=0):
     torch.manual_seed(seed)
-    cfg = ModelConfig.from_dict(dict(hidden=6, embedding=4, layers=2, readout=readout))
+    cfg = ModelConfig.from_dict(dict(hidden=6, embedding=4, layers=2, readout=readout, dropout=0.0))
     return LSTMClassifier("tokens", 15, 3, cfg).eval().double()
 
 
 def conv_lstm_model(readout="max", norm="layer", stride=4, kernel=3, seed=0, layers=2):
     torch.manual_seed(seed)
-    settings = dict(type="conv_lstm", hidden=5, readout=readout, conv_layers=layers, channels=6, stride=stride)
+    settings = dict(type="conv_lstm", hidden=5, readout=readout, conv_layers=layers, channels=6, stride=stride, dropout=0.0)
     cfg = ModelConfig.from_dict({**settings, "kernel": kernel, "norm": norm})
     return build_conv_lstm(_Signals(), cfg, 2, 1, None).double()
 
@@ -227,7 +227,7 @@ def test_tbptt_over_the_whole_length_is_bptt_through_the_front_end():
 def test_the_conv_ablation_reads_no_padding_and_learns_with_the_same_front_end():
     torch.manual_seed(0)
     options = dict(readout="max", conv_layers=2, channels=6, stride=4, kernel=4, norm="layer")
-    cfg = ModelConfig.from_dict(dict(type="conv", **options))
+    cfg = ModelConfig.from_dict(dict(type="conv", dropout=0.0, **options))
     model = ConvClassifier("signal", 2, 3, cfg).double().train()
     x, lengths = signal_batch()
     got = model(x, lengths)

@@ -1,11 +1,12 @@
 """The report's table and figures from small metric files, and `longseq compare`."""
 
 import json
+import os
 
 import pandas as pd
 import pytest
 
-from longseq import cli, report
+from longseq import cli, durations, report
 
 
 def write_run(folder, dataset, arm, seed, accuracy, params, steps, seconds, classes=("a", "b")):
@@ -281,13 +282,46 @@ def test_job_times_count_the_studys_own_jobs_per_step(tmp_path, capsys):
     job("ingest/dna.tsv", 2)
     job("ingest/gone.tsv", 999)  # a data set no longer in the study
     job("summary.tsv", 3)
-    table = report.job_times(tmp_path).set_index("step")
+    table = durations.job_times(durations.benchmark_rows(tmp_path)).set_index("step")
     assert table.loc["train"].tolist() == [2, 40, 30]
     assert table.loc["tuning"].tolist() == [2, 11, 6]
     assert table.loc["evaluate", "jobs"] == 2 and table.loc["ingest", "seconds"] == 2
     assert table.loc["summary", "jobs"] == 1
     assert cli.main(["jobs", str(tmp_path)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "all: 8 jobs, 58 s of job time"
+
+
+def test_a_running_study_reads_its_finished_jobs_against_the_study_file_and_stamps_it(tmp_path, capsys, monkeypatch):
+    """No summary.csv yet: the jobs finished so far count, those of the study file's data sets,
+    arms and seeds; --stamp writes them into the file, and a run's start line reads them back."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sheet.tsv").write_text("name\tkind\nsyn\ttokens\n")
+    study = tmp_path / "study.yaml"
+    study.write_text("# my study\nseeds: [0]\ndataset_sheet: sheet.tsv\narms:\n  full: {reduce: full}\n")
+    bench = tmp_path / "results" / "benchmarks"
+    for path, seconds, end in (("train/syn/full/seed0", 10, 100), ("train/syn/full/seed9", 99, 100),
+                               ("reference/syn/reference/seed0", 4, 200), ("ingest/syn", 2, 90)):  # fmt: skip
+        (bench / path).parent.mkdir(parents=True, exist_ok=True)
+        (bench / f"{path}.tsv").write_text(f"s\th:m:s\tmax_rss\n{seconds}\t0\t1\n")
+        os.utime(bench / f"{path}.tsv", (end, end))
+    assert cli.main(["jobs", "results", "--study", str(study), "--stamp"]) == 0
+    out = capsys.readouterr()
+    assert out.out.splitlines()[-1] == "all: 3 jobs, 16 s of job time"  # seed 9 is not the study's
+    text = study.read_text()
+    assert text.startswith(durations.BEGIN) and text.endswith("# my study\nseeds: [0]\ndataset_sheet: sheet.tsv\narms:\n  full: {reduce: full}\n")
+    assert "3 jobs, 16 s of job time; 0 min of wall time" in text  # busy 88-100 and 196-200: 16 s
+    assert durations.read_stamp(study) == {"trained_model": (1, 10.0), "reference_metrics": (1, 4.0), "ingested_dataset": (1, 2.0)}
+    assert cli.main(["jobs", "results", "--study", str(study), "--stamp"]) == 0  # a second stamp replaces the first
+    assert study.read_text().count(durations.BEGIN) == 1
+    assert f"| `{study}` | 3 | 16 s | 0 min on " in durations.durations_table([study])
+    line = durations.expected_line({"trained_model": 6, "test_metrics": 6, "total": 12}, [str(study)], cores=2)
+    assert line.startswith("longseq: 12 jobs to run, about 60 s of job time") and "0 min on 2 cores" in line
+    assert "(6 jobs of rules never measured not counted)" in line
+    assert durations.busy_wall_seconds(durations.benchmark_rows("results", [study])) == 16
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text(study.read_text())
+    assert cli.main(["jobs", "results"]) == 0  # no summary.csv, no --study: the default study file
+    assert "is not there yet" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("device, same", [("cpu", True), ("cuda:0", False)])

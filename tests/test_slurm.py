@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import REPO
-from test_workflow import write_sheet
+from test_workflow import BARE_PATH, write_sheet
 
 BIN = str(Path(sys.executable).parent)
 NEEDED = ["slurmctld", "slurmd", "sbatch", "squeue", "scancel", "sinfo", "munged", "munge", "unmunge"]
@@ -87,7 +87,10 @@ def _write_config(base: Path, host: str) -> Path:
                 "MinJobAge=300",
                 "GresTypes=gpu",
                 _node_line(host),
-                "PartitionName=cpu Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
+                # the default partition is neither of the profile's: a job lands in cpu or gpu
+                # only if the profile's resources reach it
+                "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
+                "PartitionName=cpu Nodes=ALL MaxTime=INFINITE State=UP",
                 "PartitionName=gpu Nodes=ALL MaxTime=INFINITE State=UP",
             ]
         )
@@ -128,7 +131,7 @@ def cluster(tmp_path_factory):
     base = tmp_path_factory.mktemp("slurm")
     host = _run("hostname", "-s").stdout.strip()
     conf = _write_config(base, host)
-    env = dict(os.environ, SLURM_CONF=str(conf), PATH=BIN + os.pathsep + os.environ["PATH"])
+    env = dict(os.environ, SLURM_CONF=str(conf), PATH=BARE_PATH)
     started_munge = _start_munge()
     try:
         _run("slurmctld", "-c", "-f", str(conf), env=env)

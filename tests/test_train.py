@@ -2,6 +2,7 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -229,3 +230,52 @@ def test_a_diverging_run_stops_at_once_saying_what_to_try(token_dataset, tmp_pat
     update = int(re.search(r"at update (\d+) ", message).group(1))
     assert update < ABSURD["eval_every"], message  # at once, not at the next evaluation
     assert not out.exists()
+
+
+def test_a_loss_that_explodes_but_stays_finite_stops_the_run_on_any_cpu(token_dataset, monkeypatch):
+    """Some CPUs keep a blown-up LSTM's loss finite (about 1e30, never NaN): the run must stop
+    all the same. Provoked without any overflow: the head's weights times 1e6 give logits of
+    about 1e4 and a loss in the thousands, finite in float32 on every CPU, above the bound of
+    100 x ln(2) = 69; a learning rate of 1e-9 cannot bring it down."""
+    import longseq.train as train
+
+    built = train.build_model
+
+    def loud_head(*args, **kwargs):
+        model = built(*args, **kwargs)
+        with torch.no_grad():
+            model.head.weight.mul_(1e6)
+        return model
+
+    monkeypatch.setattr(train, "build_model", loud_head)
+    settings = dict(TRAIN, lr=1e-9, max_updates=40, eval_every=20, min_updates=20)
+    with pytest.raises(data.TrainingDiverged, match=r"the loss is [0-9.e+]+, above 69.3 \(100 x a uniform") as err:
+        train_model(token_dataset, WIDE, settings, seed=0, progress=False, where="loud")
+    loss = float(re.search(r"the loss is ([0-9.e+]+),", str(err.value)).group(1))
+    assert np.isfinite(loss) and loss > 100 * np.log(2)
+    assert int(re.search(r"at update (\d+) ", str(err.value)).group(1)) <= 1  # the first batch
+
+
+def test_a_diverging_search_trial_is_recorded_as_failed_and_the_search_goes_on(token_dataset, tmp_path, capsys):
+    """`--trial`: a trial that diverges writes a history saying so and exits 0; the choice is
+    made among the others, and the trial's failure is in the record."""
+    from longseq import tuning
+
+    data.save(token_dataset, tmp_path / "arm")
+    histories = []
+    for number, lr in enumerate([0.003, ABSURD["lr"]]):
+        histories.append(tmp_path / f"trial{number}.json")
+        code = main(
+            [
+                "train", "--data", str(tmp_path / "arm"), "--model", json.dumps(WIDE),
+                "--train", json.dumps({**TRAIN, **ABSURD, "lr": lr}), "--no-progress", "--trial",
+                "--out-history", str(histories[-1]),
+            ]
+        )  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+    assert "training diverged" in json.loads(histories[1].read_text())["failed"]
+    space = tuning.distributions({"train": {"lr": [0.003, ABSURD["lr"]]}})
+    trials = [{"train.lr": 0.003}, {"train.lr": ABSURD["lr"]}]
+    chosen = tuning.choose(space, trials, histories, tmp_path / "trials.csv", tmp_path / "chosen.json")
+    assert chosen["trial"] == 0 and chosen["failed"] == [1]
+    assert list(pd.read_csv(tmp_path / "trials.csv")["state"]) == ["COMPLETE", "FAIL"]

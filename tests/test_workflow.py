@@ -14,6 +14,11 @@ import yaml
 from conftest import REPO
 
 BIN = str(Path(sys.executable).parent)
+# The workflow must find its own `longseq` without the virtualenv on PATH (nothing activated):
+# every run here goes through .venv/bin/snakemake with a PATH that lacks .venv/bin.
+BARE_PATH = os.pathsep.join(
+    p for p in os.environ["PATH"].split(os.pathsep) if p and Path(p).resolve() != Path(BIN).resolve()
+)
 
 
 def tiny_config(tmp: Path) -> dict:
@@ -30,7 +35,7 @@ def write_sheet(path: Path, *rows: list[str]) -> Path:
 
 
 def snakemake(workdir: Path, *args: str, pythonpath: Path | None = None) -> str:
-    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
+    env = dict(os.environ, PATH=BARE_PATH)
     if pythonpath:  # the workflow imports longseq from a copy of the package
         env["PYTHONPATH"] = str(pythonpath)
     result = subprocess.run(
@@ -179,7 +184,7 @@ def test_invalid_config_stops_before_any_job(tmp_path, case):
     edit, message = INVALID[case]
     edit(config)
     (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
-    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
+    env = dict(os.environ, PATH=BARE_PATH)
     result = subprocess.run(
         [
             f"{BIN}/snakemake",
@@ -214,7 +219,8 @@ def test_editing_training_settings_does_not_re_reduce_or_re_ingest(finished_stud
 
 
 def test_a_configfile_replaces_the_default_study(finished_study):
-    """profiles/default sets replace-workflow-config: a study file is not merged into the default."""
+    """The Snakefile reads config/config.yaml only when no --configfile is given: a study file is
+    the whole study, not merged into the default one."""
     tmp, config = finished_study
     sheet = (tmp / "config" / "datasets.tsv").read_text().splitlines()
     (tmp / "syn_only.tsv").write_text(
@@ -298,6 +304,8 @@ def test_the_report_is_self_contained_and_lists_every_figure(finished_study):
         assert name in html, name
     for dataset in ("syn", "ucr", "reviews"):
         assert f"confusion/{dataset}.png" in html
+    # the first page opens on the answer: the verdict per data set, then how the study ran
+    assert html.index("Verdict per data set") < html.index("Best arm:") < html.index("How the study ran")
     assert "http://" not in html.split("<body")[0].replace("http://www.w3.org", "")  # nothing fetched
 
 
@@ -318,6 +326,10 @@ def test_the_report_shows_the_table_and_figures_in_headless_chromium(finished_st
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS[1:])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto((tmp / "report.html").as_uri())
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(shots / "first_page.png"))
+        first = page.inner_text("body")
+        assert first.index("Verdict per data set") < first.index("Best arm:") < first.index("How the study ran")
 
         def open_item(category, name):
             """Back to the start page, into a category, and the eye button of one item."""
@@ -411,7 +423,7 @@ def test_a_new_reducer_is_one_module_and_schedules_only_its_arm(finished_study, 
         output = snakemake(tmp, "-n", "--snakefile", run["snakefile"], pythonpath=copy / "src")
         misspelt = dict(config, arms=dict(config["arms"], backwards={"reduce": "reverse", "copy": 2}))
         (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(misspelt))
-        env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"], PYTHONPATH=str(copy / "src"))
+        env = dict(os.environ, PATH=BARE_PATH, PYTHONPATH=str(copy / "src"))
         refused = subprocess.run(
             [f"{BIN}/snakemake", "-n", "--snakefile", run["snakefile"], "--directory", str(tmp)],
             capture_output=True,
@@ -451,7 +463,7 @@ def test_longseq_runs_as_a_module_of_another_workflow(tmp_path):
         f'module longseq:\n    snakefile:\n        "{REPO / "Snakefile"}"\n    config:\n        config\n\n\n'
         "use rule * from longseq as longseq_*\n"
     )
-    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
+    env = dict(os.environ, PATH=BARE_PATH)
     run = [
         f"{BIN}/snakemake",
         "--directory",
@@ -514,7 +526,7 @@ def test_a_study_killed_mid_run_completes_on_rerun_with_the_numbers_of_an_uninte
     )
     del config["predict"]
     (study / "config" / "config.yaml").write_text(yaml.safe_dump(config))
-    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
+    env = dict(os.environ, PATH=BARE_PATH)
     cmd = [
         f"{BIN}/snakemake",
         "--snakefile",
@@ -557,3 +569,34 @@ def test_a_study_killed_mid_run_completes_on_rerun_with_the_numbers_of_an_uninte
 
     pd.testing.assert_frame_equal(table(study), table(reference))
     assert not [p for p in (study / "results").rglob("*") if p.name.endswith(".tmp") or ".old-" in p.name]
+
+
+def test_your_own_data_in_three_commands(tmp_path):
+    """config/README.md's path: a sheet row, `longseq new-study`, a run of the study it wrote.
+    The file is whole (the default arms and settings, config/config.yaml not read beside it)
+    and sizes batch and budget for a data set with few train records."""
+    shutil.copytree(REPO / ".test" / "data", tmp_path / "data")
+    sheet = write_sheet(
+        tmp_path / "my.tsv",
+        ["mine", "signal", "ucr", "", "", "", "given",
+         "{train_file: data/tiny_TRAIN.ts, test_file: data/tiny_TEST.ts, valid_fraction: 0.25}"],
+    )
+    made = subprocess.run(
+        [f"{BIN}/longseq", "new-study", "--sheet", "my.tsv", "--out", "my_study.yaml",
+         "--template", str(REPO / "config" / "config.yaml")],
+        cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ, PATH=BARE_PATH),
+    )
+    assert made.returncode == 0, made.stderr
+    study = yaml.safe_load((tmp_path / "my_study.yaml").read_text())
+    default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    assert study["arms"] == default["arms"] and study["dataset_sheet"] == "my.tsv" and sheet.exists()
+    assert study["datasets"]["mine"]["train"] == default["datasets"]["acsf1"]["train"]  # 12 train records
+    # every arm plans; one runs to its test score, its budget cut for the test's sake
+    study_file = str(tmp_path / "my_study.yaml")  # make study runs from the repo: there, my_study.yaml
+    plan = job_counts(snakemake(tmp_path, "-n", "--configfile", study_file))
+    assert plan["trained_model"] == len(default["arms"]) * 5 and plan["reference_metrics"] == 5
+    short = tmp_path / "short.yaml"  # a second file extends the first
+    short.write_text(yaml.safe_dump({"datasets": {"mine": {"train": {"max_updates": 6, "eval_every": 3, "min_updates": 3}}}}))
+    target = "results/metrics/mine/truncate_first_200/seed0.json"
+    snakemake(tmp_path, target, "--configfile", study_file, str(short))
+    assert 0 <= json.loads((tmp_path / target).read_text())["accuracy"] <= 1

@@ -60,19 +60,28 @@ def cmd_train(args) -> None:
     ds = data.load(args.data, splits=("train", "valid"))
     tuned = chosen_overrides(args.tuned)
     model_settings, train_settings = apply(args.model, tuned, "model"), apply(args.train, tuned, "train")
-    model, history = train_model(
-        ds,
-        model_settings,
-        train_settings,
-        args.seed,
-        pick_device(args.device),
-        not args.no_progress,
-        args.checkpoint,
-        args.init_encoder,
-        where=str(args.data),
-    )
+    try:
+        model, history = train_model(
+            ds,
+            model_settings,
+            train_settings,
+            args.seed,
+            pick_device(args.device),
+            not args.no_progress,
+            args.checkpoint,
+            args.init_encoder,
+            where=str(args.data),
+        )
+    except data.TrainingDiverged as exc:
+        if not args.trial:
+            raise
+        # a search trial that diverges is a failed trial, not a failed search: record it and go on
+        print(f"longseq train: trial failed: {exc}", file=sys.stderr)
+        write_history({"failed": str(exc), "seed": args.seed}, args.out_history)
+        return
     history["tuned"] = tuned or None
-    save_model(model, ds, model_settings, args.out_model, seed=args.seed)
+    if args.out_model:
+        save_model(model, ds, model_settings, args.out_model, seed=args.seed)
     write_history(history, args.out_history)
     if args.checkpoint:  # finished: a later run with other settings must start afresh
         args.checkpoint.unlink(missing_ok=True)
@@ -143,9 +152,11 @@ def cmd_choose(args) -> None:
 
     space = distributions(args.space)
     chosen = choose(space, args.trials, args.histories, args.out_trials, args.out_chosen)
+    untuned = chosen["untuned_valid_loss"]
     print(
         f"chose trial {chosen['trial']} of {chosen['trials']}: valid loss {chosen['valid_loss']:.4f} "
-        f"(untuned {chosen['untuned_valid_loss']:.4f}) with {chosen['params']}",
+        f"(untuned {'diverged' if untuned is None else f'{untuned:.4f}'}) with {chosen['params']}"
+        + (f"; trials {chosen['failed']} diverged" if chosen["failed"] else ""),
         file=sys.stderr,
     )
 
@@ -161,7 +172,7 @@ def cmd_verdict(args) -> None:
     from .verdict import write_verdict
 
     text = write_verdict(
-        args.metrics, args.table, args.text, args.figure, args.alpha, args.margin, args.metric
+        args.metrics, args.table, args.text, args.figure, args.alpha, args.margin, args.metric, args.front
     )
     print(text)
 
@@ -228,11 +239,56 @@ def cmd_tables(args) -> None:
 
 
 def cmd_jobs(args) -> None:
-    from .report import job_times
+    import os
 
-    table = job_times(args.results)
+    from . import durations
+    from .data import DataError
+
+    results, studies = Path(args.results), args.study
+    if not studies and not (results / "summary.csv").exists():
+        studies = ["config/config.yaml"]
+        print(
+            f"{results / 'summary.csv'} is not there yet (a study still running?): the jobs finished so far, "
+            f"read against {studies[0]} (--study names another)",
+            file=sys.stderr,
+        )
+    rows = durations.benchmark_rows(results, studies)
+    table = durations.job_times(rows)
     print(table.to_string(index=False, float_format="{:.0f}".format))
     print(f"all: {table['jobs'].sum()} jobs, {table['seconds'].sum():.0f} s of job time")
+    if args.stamp:
+        if not args.study:
+            raise DataError("--stamp writes into the study file: name it with --study")
+        wall = durations.busy_wall_seconds(rows)
+        text = durations.stamp_text(table, wall, durations.this_machine(), os.cpu_count(), rows.attrs["planned"])
+        durations.stamp(studies[-1], text)
+        print(f"stamped {studies[-1]}:\n{text}", file=sys.stderr)
+
+
+def cmd_durations(args) -> None:
+    from .durations import durations_table
+
+    print(durations_table(args.studies))
+
+
+def cmd_new_study(args) -> None:
+    import yaml
+
+    from .data import DataError
+    from .new_study import study_file, train_records
+    from .sheet import load_sheet
+
+    template = Path(args.template)
+    schemas = template.resolve().parent.parent / "workflow" / "schemas"
+    specs = load_sheet(args.sheet, schemas / "datasets.schema.yaml")
+    counts = {name: train_records(spec, name) for name, spec in specs.items()}
+    schema = yaml.safe_load((schemas / "config.schema.yaml").read_text())
+    text = study_file(args.sheet, specs, template, schema, counts)
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise DataError(f"{out} exists; pass --force to overwrite it")
+    out.write_text(text)
+    print(f"wrote {out}: {len(specs)} data set(s), run it with make study ARGS=\"--configfile {out}\"", file=sys.stderr)
 
 
 def cmd_tuned_vs(args) -> None:
@@ -286,7 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--init-encoder", type=Path, help="start from this pretrained encoder (longseq pretrain)")
     p.add_argument("--tuned", type=Path, help="chosen.json of a search: its model.* and train.* override")
-    p.add_argument("--out-model", required=True, type=Path)
+    p.add_argument("--out-model", type=Path, help="the trained model (a search trial needs none)")
+    p.add_argument(
+        "--trial", action="store_true", help="a search trial: if it diverges, its history says so and the exit is 0"
+    )
     p.add_argument("--out-history", required=True, type=Path)
     p.set_defaults(func=cmd_train)
 
@@ -364,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", required=True, type=Path, help="CSV: per data set x arm, interval and test")
     p.add_argument("--text", required=True, type=Path, help="Markdown: the recommendation per data set")
     p.add_argument("--figure", required=True, type=Path, help="critical-difference diagram (PNG)")
+    p.add_argument("--front", type=Path, help="reStructuredText of the text: the report's first page")
     p.add_argument("--metric", choices=["accuracy", "macro_f1"], default="accuracy")
     p.add_argument("--alpha", type=float, default=0.05, help="its statements hold together at 1 - alpha")
     p.add_argument("--margin", type=float, default=0.02, help="recommend only arms shown this near the best")
@@ -414,8 +474,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("results", type=Path, help="results folder or overview.csv")
     p.set_defaults(func=cmd_tables)
 
-    p = sub.add_parser("jobs", help="a finished study's job times per step (Snakemake's benchmark files)")
+    p = sub.add_parser("jobs", help="a study's job times per step (Snakemake's benchmark files)")
     p.add_argument("results", type=Path, help="results folder")
+    p.add_argument(
+        "--study", nargs="+", help="the study file(s) whose jobs count, as given to --configfile (default: summary.csv)"
+    )
+    p.add_argument("--stamp", action="store_true", help="write the measured times into the (last) --study file")
     p.set_defaults(func=cmd_jobs)
 
     p = sub.add_parser(
@@ -424,6 +488,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tuned", type=Path, help="results folder of a study with tune:")
     p.add_argument("untuned", type=Path, help="results folder of the study without it")
     p.set_defaults(func=cmd_tuned_vs)
+
+    p = sub.add_parser("durations", help="the study files' measured job times as a Markdown table")
+    p.add_argument("studies", nargs="+", help="study files stamped by longseq jobs --stamp")
+    p.set_defaults(func=cmd_durations)
+
+    p = sub.add_parser("new-study", help="a complete study file for a data set sheet: the default arms and settings")
+    p.add_argument("--sheet", required=True, help="your data set sheet (config/README.md, 'Data sets')")
+    p.add_argument("--out", required=True, help="the study file to write")
+    p.add_argument("--template", default="config/config.yaml", help="the study whose arms it takes")
+    p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    p.set_defaults(func=cmd_new_study)
 
     p = sub.add_parser("describe", help="ingested data set folders -> one table (source, size, lengths)")
     p.add_argument("folders", nargs="+", type=Path)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import kernels
 from .batches import average_views, predict_proba
 from .data import Dataset
 from .flops import costs
@@ -50,6 +51,8 @@ def evaluate(
         "peak_host_rss_mb": history.get("peak_host_rss_mb"),
         "precision": history.get("precision", "float32"),
         "device": history["device"],
+        "kernels": history.get("kernels"),  # the training's CPU and kernel settings
+        "evaluation_kernels": kernels.record(),
         "tuned": history.get("tuned"),
         # per test record, in the split's order: the verdict's variances over records and seeds
         "labels": labels.tolist(),

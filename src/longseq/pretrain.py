@@ -22,22 +22,12 @@ import torch
 from torch import nn
 
 from .data import Dataset, Split, atomic_write_bytes, token_ranks
+from . import kernels
 from .batches import collate, length_batches
 from .models import build_model
 from .models.lstm import LSTMClassifier
-from .settings import ModelConfig
+from .settings import PRETRAIN_DEFAULTS, ModelConfig
 from .train import TrainingDiverged, flush_denormals, peak_memory_mb, seed_everything
-
-DEFAULTS = {
-    "window": 200,
-    "windows_per_record": 2,
-    "target_vocab": 2000,
-    "max_epochs": 5,
-    "patience": 2,
-    "batch_size": 32,
-    "lr": 0.003,
-    "grad_clip": 1.0,
-}
 
 
 class SequenceAutoencoder(nn.Module):
@@ -110,7 +100,7 @@ def pretrain_encoder(
     """Fit the autoencoder on train windows; return the best encoder's state and a history.
     The seed is the run's: it draws the windows and the encoder's start, so every seed of a
     pretrained arm starts from an encoder of its own."""
-    cfg = {**DEFAULTS, **pretrain_config}
+    cfg = {**PRETRAIN_DEFAULTS, **pretrain_config}
     flush_denormals()
     seed_everything(seed, device)
     rng = np.random.default_rng(seed)
@@ -128,7 +118,14 @@ def pretrain_encoder(
         target_of = ranks.clamp(max=min(cfg["target_vocab"], ds.vocab_size) - 1)
     model = SequenceAutoencoder(encoder, n_inputs, target_of).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
-    history = {"epochs": [], "config": cfg, "seed": seed, "device": str(device), "train_windows": len(train)}
+    history = {
+        "epochs": [],
+        "config": cfg,
+        "seed": seed,
+        "device": str(device),
+        "kernels": kernels.record(),
+        "train_windows": len(train),
+    }
     best = {"loss": np.inf, "epoch": 0, "state": None}
     started = time.perf_counter()
     for epoch in range(1, cfg["max_epochs"] + 1):

@@ -58,36 +58,6 @@ def read_benchmarks(files: list[str | Path]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["dataset", "arm", "seed", "job_seconds", "job_max_rss_mb"])
 
 
-def job_times(results: str | Path) -> pd.DataFrame:
-    """Per step (results/benchmarks/<step>/...): how many jobs, their wall seconds added up and
-    the longest. The sum over steps is the study's cost in core time whatever ran beside it; the
-    longest job bounds how fast a cluster with a core per job could finish a step. Benchmark
-    files of runs the study no longer has (an arm, seed or data set since removed) are left out."""
-    results = Path(results)
-    root = results / "benchmarks"
-    runs = pd.read_csv(results / "summary.csv")
-    datasets = set(runs["dataset"])
-    kept = set(zip(runs["dataset"], runs["arm"], "seed" + runs["seed"].astype(str)))
-    searched = results / "tuning" / "chosen.csv"
-    if searched.exists():
-        for r in pd.read_csv(searched).itertuples():
-            kept |= {(r.dataset, r.arm, f"trial{n}") for n in range(r.trials)}
-    rows = []
-    for path in sorted(root.rglob("*.tsv")):
-        parts = path.relative_to(root).with_suffix("").parts
-        if len(parts) > 1 and parts[1] not in datasets:
-            continue
-        if parts[0] in ("train", "evaluate", "tuning") and tuple(parts[1:]) not in kept:
-            continue
-        rows.append({"step": parts[0], "seconds": float(pd.read_csv(path, sep="\t")["s"].iloc[-1])})
-    if not rows:
-        from .data import DataError
-
-        raise DataError(f"{root}: no benchmark files; give the results folder of a finished study")
-    table = pd.DataFrame(rows).groupby("step")["seconds"].agg(jobs="count", seconds="sum", longest="max")
-    return table.sort_values("seconds", ascending=False).reset_index()
-
-
 def collect(metric_files: list[str | Path], benchmark_files: list[str | Path] = ()) -> pd.DataFrame:
     """One row per data set x arm x seed: the arm's parameters, then the metrics, then the
     training job's benchmark (where given)."""

@@ -1,5 +1,8 @@
 """Model and training settings: one dataclass of defaults each, built once from the config.
 
+These defaults are the default study's settings, held here only: whatever a study file leaves
+out gets them (config/config.yaml sets none of them; `longseq new-study` writes them out).
+
 No torch here, so the workflow can check every data set x arm's merged settings when it is
 parsed, before any job runs.
 """
@@ -21,7 +24,7 @@ class ModelConfig:
 
     type: str = "lstm"  # a module of longseq.models: lstm, seq2seq, bag, segments, chunk_encoder, ...
     embedding: int = 32  # tokens: embedding width
-    dropout: float = 0.0
+    dropout: float = 0.1
     # signals: standard (mean, std), robust (median, IQR) or log (sign * log1p |x|, then
     # standard), fitted on the train split only; instance: each record by its own statistics
     scaling: str = "standard"
@@ -80,14 +83,14 @@ class TrainConfig:
     aux_weight: float = 1.0  # tbptt: weight of the chunk-end losses (0: the last step's loss only)
     amp: bool = True  # bfloat16 autocast on CUDA (recorded as the run's precision); CPU: float32
     # the budget, counted in optimiser updates (TBPTT makes one per chunk)
-    max_updates: int = 1000
+    max_updates: int = 600
     eval_every: int = 50  # updates between valid evaluations (and checkpoints)
     min_updates: int = 200  # never stopped early before this many updates
-    patience: int = 5  # evaluations without a lower valid loss before stopping
+    patience: int = 4  # evaluations without a lower valid loss before stopping
     warmup: int = 50  # updates of linear learning-rate warm-up
     schedule: str = "cosine"  # after warm-up: cosine decay to lr / 20 at max_updates, or constant
     batch_size: int = 32
-    lr: float = 2e-3
+    lr: float = 3e-3
     grad_clip: float = 1.0
     weight_decay: float = 0.0
 
@@ -100,6 +103,18 @@ class TrainConfig:
     @property
     def gradient_window(self) -> int:
         return self.k1 if self.k2 is None else self.k2
+
+
+PRETRAIN_DEFAULTS = {  # a named pretraining's settings that the study file leaves out
+    "window": 100,
+    "windows_per_record": 1,
+    "target_vocab": 2000,
+    "max_epochs": 4,
+    "patience": 2,
+    "batch_size": 32,
+    "lr": 0.003,
+    "grad_clip": 1.0,
+}
 
 
 def _known(cls, settings: dict, section: str) -> dict:

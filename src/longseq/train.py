@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import kernels
 from .data import DataError, Dataset, Split, TrainingDiverged, atomic_write_bytes, atomic_write_json, dataset_digest
 from .batches import average_views, collate, length_batches, predict_proba, to_device
 from .models import build_model
@@ -34,9 +35,21 @@ from .tbptt import last_k_batch, tbptt_batch
 MIN_DELTA = 1e-4
 
 
-def diverged(where: str, loss: float, run: dict, seed: int, cfg: TrainConfig) -> TrainingDiverged:
+# A training loss above this many times a uniform guess's (ln of the number of classes) is an
+# explosion even while finite: a healthy run starts near 1x and falls. Some CPUs' kernels keep a
+# blown-up LSTM's loss finite (about 1e30 at lr 1e30 on an AVX-512/AMX machine) where others
+# turn it into NaN, so a finite bound is what stops such runs on every machine.
+EXPLODED = 100
+
+
+def explosion_bound(n_classes: int) -> float:
+    return EXPLODED * math.log(max(2, n_classes))
+
+
+def diverged(where: str, loss: float, run: dict, seed: int, cfg: TrainConfig, bound: float) -> TrainingDiverged:
+    what = "not finite" if not math.isfinite(loss) else f"above {bound:.3g} ({EXPLODED} x a uniform guess's)"
     return TrainingDiverged(
-        f"{where}: training diverged: the loss is {loss} at update {run['updates']} (epoch {run['epoch']}, "
+        f"{where}: training diverged: the loss is {loss}, {what}, at update {run['updates']} (epoch {run['epoch']}, "
         f"seed {seed}); no model or history was written. Try a lower lr (now {cfg.lr}), a smaller "
         f"grad_clip (now {cfg.grad_clip}), or, for signals spanning orders of magnitude, "
         "model: {scaling: robust} or {scaling: log}"
@@ -291,6 +304,7 @@ class Training:
             "evaluations": [],
             "seed": seed,
             "device": str(device),
+            "kernels": kernels.record(),  # the CPU and kernel settings the numbers came from
             "config": as_dict(cfg),
             "model": as_dict(model_cfg),
             "init": {
@@ -306,6 +320,7 @@ class Training:
         self.run = {"updates": 0, "epoch": 1, "batch": 0, "steps_read": 0, "seconds": 0.0, "stopped_by": None}
         self.progress, self.quiet = progress, not sys.stderr.isatty()
         self.window = self.fresh_window()
+        self.bound = explosion_bound(len(ds.classes))
 
     def resume(self, checkpoint) -> None:
         """Continue from a checkpoint of this very run; one of another run is left alone."""
@@ -358,8 +373,8 @@ class Training:
             rows = batch[0]
             before = run["updates"]
             loss, logits, y = _train_batch(self.model, self.step, batch, cfg, device)
-            if device.type == "cpu" and not torch.isfinite(loss):  # free on CPU: stop at once
-                raise diverged(self.where, float(loss), run, self.seed, cfg)
+            if device.type == "cpu" and not float(loss) <= self.bound:  # free on CPU: stop at once
+                raise diverged(self.where, float(loss), run, self.seed, cfg, self.bound)
             window["loss"] += loss.float() * len(rows)
             window["correct"] += (logits.argmax(1) == y).sum()
             window["seen"] += len(rows)
@@ -387,8 +402,9 @@ class Training:
     def evaluate(self) -> bool:
         """Record an evaluation on valid, keep the best weights; True when the run should stop."""
         cfg, run, best, window = self.cfg, self.run, self.best, self.window
-        if not torch.isfinite(window["loss"]):  # on CUDA the loss is read here, not per batch
-            raise diverged(self.where, float(window["loss"]), run, self.seed, cfg)
+        mean_loss = float(window["loss"]) / max(1, window["seen"])
+        if not mean_loss <= self.bound:  # on CUDA the loss is read here, not per batch
+            raise diverged(self.where, mean_loss, run, self.seed, cfg, self.bound)
         valid_loss, valid_acc = _evaluate_split(self.model, self.valid, self.device, cfg.batch_size * 2)
         self.model.train()
         entry = {

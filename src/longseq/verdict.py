@@ -333,8 +333,29 @@ def plot_critical_difference(
     _save(fig, path)
 
 
+def as_rst(text: str) -> str:
+    """The verdict's Markdown as reStructuredText, for the first page of Snakemake's report
+    (workflow/report/workflow.rst includes it above the workflow's description and graph)."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            title = line.lstrip("#").strip()
+            title = "Verdict per data set" if title == "Verdict" else title
+            lines += [title, ("=" if line.startswith("# ") else "-") * len(title)]
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 def write_verdict(
-    metric_files, table_csv, text_md, figure, alpha: float = 0.05, margin: float = 0.02, metric="accuracy"
+    metric_files,
+    table_csv,
+    text_md,
+    figure,
+    alpha: float = 0.05,
+    margin: float = 0.02,
+    metric="accuracy",
+    front_rst=None,
 ) -> str:
     from .data import atomic_write_bytes
 
@@ -377,5 +398,7 @@ def write_verdict(
     text = "\n".join(sections) + "\n"
     atomic_write_bytes(table_csv, pd.concat(tables).to_csv(index=False).encode())
     atomic_write_bytes(text_md, text.encode())
+    if front_rst:
+        atomic_write_bytes(front_rst, as_rst(text).encode())
     plot_critical_difference(ranks, sig, len(tables), alpha, figure)
     return text

@@ -123,6 +123,7 @@ rule verdict:
             caption="../report/critical_difference.rst",
             category="Verdict",
         ),
+        front="results/verdict/front.rst",  # the report's first page (workflow/report/workflow.rst)
     log:
         "logs/verdict.log",
     conda:
@@ -134,4 +135,5 @@ rule verdict:
         code=CODE["verdict"],
     shell:
         "longseq verdict {input} --table {output.table} --text {output.text} --figure {output.figure}"
+        " --front {output.front}"
         " --metric {params.metric} --alpha {params.alpha} --margin {params.margin} > {log} 2>&1"

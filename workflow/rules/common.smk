@@ -10,7 +10,7 @@ from pathlib import Path
 from snakemake.utils import validate
 
 import longseq
-from longseq import reducers, sources, tuning
+from longseq import kernels, reducers, sources, tuning
 from longseq.references import ARM as REFERENCE
 from longseq.settings import BUDGET_KEYS, ModelConfig, TrainConfig, as_dict, check_run
 from longseq.sheet import load_sheet
@@ -31,6 +31,10 @@ if REFERENCE in ARMS:
         f"config arms: {REFERENCE!r} names the study's reference runs; give the arm another name"
     )
 SEEDS = [int(s) for s in config["seeds"]]
+# `reproducible: portable` pins the CPU kernels of every job (longseq.kernels); a job's
+# `kernels` param reruns it when the level changes
+KERNELS = config["reproducible"]
+os.environ.update(kernels.pinned(KERNELS))
 PRETRAIN = config.get("pretrain", {})
 
 for _name in config.get("datasets", {}):
@@ -258,6 +262,15 @@ def predict_code(wildcards):
     if job["arm"] == REFERENCE:
         return code_fingerprint("predict.py", "references/__init__.py")
     return CODE["predict"](job["dataset"], job["arm"])
+
+
+def expected_time():
+    """The run's jobs and, from the study files' measured job times, how long it should take."""
+    from longseq.durations import expected_line
+
+    studies = workflow.overwrite_configfiles or ["config/config.yaml"]
+    cores = workflow.global_resources.get("_cores") if workflow.local_exec else None
+    return expected_line(workflow.dag.stats()[1], [str(s) for s in studies], cores)
 
 
 def get_final_output():

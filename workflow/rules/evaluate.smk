@@ -18,6 +18,7 @@ rule test_metrics:
     params:
         arm=arm_spec,
         code=evaluate_code,
+        kernels=KERNELS,
     shell:
         "longseq evaluate --data {input.data} --model {input.model} --history {input.history}"
         " --dataset {wildcards.dataset} --arm {wildcards.arm} --arm-spec {params.arm:q} --seed {wildcards.seed}"

@@ -16,6 +16,7 @@ rule predictions:
     params:
         spec=predict_spec,
         code=predict_code,
+        kernels=KERNELS,
     shell:
         "longseq predict --model {input.model} --spec {params.spec:q} --threads {threads}"
         " --out {output} 2> {log}"

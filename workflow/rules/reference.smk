@@ -20,6 +20,7 @@ rule reference_metrics:
     params:
         method=reference_method,
         code=reference_code,
+        kernels=KERNELS,
     shell:
         "longseq reference --data {input} --method {params.method} --dataset {wildcards.dataset}"
         " --seed {wildcards.seed} --threads {threads} --out {output.metrics} --out-state {output.state} 2> {log}"

@@ -20,6 +20,7 @@ rule pretrained_encoder:
         model=encoder_model_settings,
         pretrain=pretrain_settings,
         code=CODE["pretrain"],
+        kernels=KERNELS,
     shell:
         "longseq pretrain --data {input} --model {params.model:q} --pretrain {params.pretrain:q}"
         " --seed {wildcards.seed} --threads {threads} --out-encoder {output.encoder} --out-history {output.history} 2> {log}"
@@ -52,6 +53,7 @@ rule trained_model:
         init=init_encoder_option,
         tuned=tuned_option,
         code=train_code,
+        kernels=KERNELS,
     shell:
         "longseq train --data {input.data} --model {params.model:q} --train {params.train:q}"
         " --seed {wildcards.seed} --threads {threads} --no-progress"

@@ -25,7 +25,6 @@ rule trial_history:
         data=trial_data,
         encoder=trial_encoder,
     output:
-        model=temp("results/tuning/{dataset}/{arm}/trial{trial}/model.pt"),
         history="results/tuning/{dataset}/{arm}/trial{trial}/history.json",
     log:
         "logs/tuning/{dataset}/{arm}/trial{trial}.log",
@@ -45,10 +44,11 @@ rule trial_history:
         seed=TUNE["train_seed"] if TUNE else 0,
         init=init_encoder_option,
         code=train_code,
+        kernels=KERNELS,
     shell:
         "longseq train --data {input.data} --model {params.model:q} --train {params.train:q}"
         " --seed {params.seed} --threads {threads} --no-progress {params.init}"
-        " --out-model {output.model} --out-history {output.history} 2> {log}"
+        " --trial --out-history {output.history} 2> {log}"
 
 
 rule chosen_trial:

@@ -5,11 +5,11 @@ here: the workflow reads every type's `OPTIONS` when it is parsed, checks each a
 settings against them before any job runs, and a run records only its type's options.
 """
 
-HIDDEN = {"hidden": {"type": "integer", "minimum": 1, "default": 64}}
+HIDDEN = {"hidden": {"type": "integer", "minimum": 1, "default": 64, "description": "units of the LSTM (or the bag's layer)"}}
 
 LSTM = {
     **HIDDEN,
-    "layers": {"type": "integer", "minimum": 1, "default": 1},
+    "layers": {"type": "integer", "minimum": 1, "default": 1, "description": "stacked LSTM layers"},
     "init": {
         "enum": ["chrono", "constant"],
         "default": "chrono",

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import kernels
 from ..data import DataError, atomic_write_bytes, load
 
 ARM = "reference"  # the name its runs take among the arms (a family of its own in the verdict)
@@ -115,6 +116,7 @@ def run(data: str | Path, name: str, seed: int, threads: int, state_path: str | 
         "peak_memory_mb": peak_mb,
         "peak_host_rss_mb": peak_mb,
         "device": "cpu",
+        "kernels": kernels.record(),
         "precision": mod.PRECISION,
         "chosen": info,
         "labels": labels.tolist(),
