@@ -110,7 +110,7 @@ BAD_INGEST = {
         r"r.csv: labels \['b'\] are not among class_names \['a', 'c'\], in 6 data rows: 2, 4, 6, 8, "
         r"10, ...; fix the rows or the class_names option",
     ),
-    "empty file": (
+    "missing file": (
         lambda t: reviews(t, labels=[], texts=[]) | {"path": str(t / "e.csv")},
         r"e.csv: file not found",
     ),

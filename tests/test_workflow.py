@@ -600,3 +600,11 @@ def test_your_own_data_in_three_commands(tmp_path):
     target = "results/metrics/mine/truncate_first_200/seed0.json"
     snakemake(tmp_path, target, "--configfile", study_file, str(short))
     assert 0 <= json.loads((tmp_path / target).read_text())["accuracy"] <= 1
+    # its measured job times go into the file, and the next run's first line reads them back
+    stamped = subprocess.run(
+        [f"{BIN}/longseq", "jobs", "results", "--study", "my_study.yaml", "--stamp"],
+        cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ, PATH=BARE_PATH),
+    )
+    assert stamped.returncode == 0, stamped.stderr
+    again = snakemake(tmp_path, target.replace("seed0", "seed1"), "--configfile", study_file, str(short))
+    assert re.search(r"longseq: \d+ jobs to run, about [\d,]+ s of job time by the measured means of .*my_study.yaml.*: about \d+ min on 2 cores", again)

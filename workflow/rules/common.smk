@@ -269,7 +269,7 @@ def expected_time():
     from longseq.durations import expected_line
 
     studies = workflow.overwrite_configfiles or ["config/config.yaml"]
-    cores = workflow.global_resources.get("_cores") if workflow.local_exec else None
+    cores = workflow.cores if workflow.local_exec else None  # a cluster's cores are not these
     return expected_line(workflow.dag.stats()[1], [str(s) for s in studies], cores)
 
 
