@@ -274,7 +274,7 @@ def cmd_durations(args) -> None:
 def cmd_new_study(args) -> None:
     import yaml
 
-    from .data import DataError
+    from .data import DataError, atomic_write_bytes
     from .new_study import study_file, train_records
     from .sheet import load_sheet
 
@@ -283,11 +283,11 @@ def cmd_new_study(args) -> None:
     specs = load_sheet(args.sheet, schemas / "datasets.schema.yaml")
     counts = {name: train_records(spec, name) for name, spec in specs.items()}
     schema = yaml.safe_load((schemas / "config.schema.yaml").read_text())
-    text = study_file(args.sheet, specs, template, schema, counts)
+    text = study_file(args.sheet, template, schema, counts)
     out = Path(args.out)
     if out.exists() and not args.force:
         raise DataError(f"{out} exists; pass --force to overwrite it")
-    out.write_text(text)
+    atomic_write_bytes(out, text.encode())
     print(f"wrote {out}: {len(specs)} data set(s), run it with make study ARGS=\"--configfile {out}\"", file=sys.stderr)
 
 

@@ -96,11 +96,9 @@ def benchmark_rows(results: str | Path, studies: list[str | Path] | None = None)
 
         raise DataError(f"{root}: no benchmark files of this study's jobs yet")
     table = pd.DataFrame(rows)
+    if studies and len(studies) > 1:  # ingest, reduce and aggregation jobs are the base study's
+        table = table[table["step"].isin(set(planned))]
     table.attrs["planned"] = planned
-    if studies:  # ingest, reduce and aggregation jobs belong to the base study, not to an add-on
-        own = set(planned) if len(studies) > 1 else set(table["step"])
-        table = table[table["step"].isin(own)]
-        table.attrs["planned"] = planned
     return table
 
 
@@ -210,6 +208,6 @@ def expected_line(counts: dict[str, int], studies: list[str], cores: int | None)
 
 
 def this_machine() -> str:
-    from .kernels import _cpuinfo, cpu_flags
+    from .kernels import cpu_flags, cpu_model
 
-    return f"{os.cpu_count()}-core {_cpuinfo().get('model name', 'CPU')}, {'/'.join(cpu_flags()[-2:]) or 'x86-64'}"
+    return f"{os.cpu_count()}-core {cpu_model()}, {'/'.join(cpu_flags()[-2:]) or 'x86-64'}"

@@ -49,13 +49,17 @@ def cpu_flags() -> list[str]:
     return [flag for flag in FLAGS if flag in present]
 
 
+def cpu_model() -> str:
+    return _cpuinfo().get("model name") or platform.machine()
+
+
 def record() -> dict:
     """What a run's numbers depend on besides its settings: the CPU, the kernel level PyTorch
     chose and the settings that pin it (None where unset)."""
     import torch
 
     return {
-        "cpu": _cpuinfo().get("model name") or platform.machine(),
+        "cpu": cpu_model(),
         "cpu_flags": cpu_flags(),
         "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "torch": str(torch.__version__),  # a str subclass that weights_only loading refuses

@@ -14,7 +14,7 @@ from .settings import ModelConfig, TrainConfig, as_dict
 
 # A data set with fewer train records than this gets small batches and a larger budget, as the
 # default study gives ACSF1 (80 training series): at batch 32 an epoch would be 2-3 updates and
-# 600 updates would stop most runs still improving (tests/test_config.py keeps the two equal).
+# 600 updates would stop most runs still improving (tests/test_workflow.py keeps the two equal).
 FEW_RECORDS = 128
 FEW_RECORDS_TRAIN = {"batch_size": 16, "max_updates": 1500, "eval_every": 100, "min_updates": 500}
 
@@ -68,7 +68,7 @@ def train_records(spec: dict, name: str) -> int | None:
         return None
 
 
-def study_file(sheet: str, sheet_specs: dict[str, dict], template: Path, schema: dict, counts: dict) -> str:
+def study_file(sheet: str, template: Path, schema: dict, counts: dict) -> str:
     """The YAML text of a whole study over `sheet`'s rows; `counts` holds each row's train
     records (None: unknown)."""
     notes = _descriptions(schema)
