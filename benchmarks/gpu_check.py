@@ -32,7 +32,8 @@ from training_speed import make_split, optimiser_step, sync  # this folder's: ru
 from longseq.data import Split
 from longseq.models.lstm import LSTMClassifier
 from longseq.settings import ModelConfig, TrainConfig
-from longseq.train import _train_batch, flush_denormals, host_batch, memory_record
+from longseq.runtime import flush_denormals, memory_record
+from longseq.train import _train_batch, host_batch
 
 REPO = Path(__file__).resolve().parent.parent
 

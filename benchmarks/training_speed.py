@@ -27,7 +27,8 @@ from longseq.data import Split
 from longseq.batches import length_batches
 from longseq.models.lstm import LSTMClassifier
 from longseq.settings import ModelConfig, TrainConfig
-from longseq.train import _train_batch, flush_denormals, host_batch
+from longseq.runtime import flush_denormals
+from longseq.train import _train_batch, host_batch
 
 
 def make_split(n, min_len, max_len, vocab, seed=0) -> Split:

@@ -6,9 +6,11 @@ import torch
 
 from longseq import data, sources
 from longseq.evaluate import evaluate
-from longseq.pretrain import pretrain_encoder, save_encoder
+from longseq.pretrain import pretrain_encoder
+from longseq.saved import save_encoder
 from longseq.reducers import draw, draw_split, reduce_dataset
-from longseq.train import learning_rate_factor, save_model, train_model, write_history
+from longseq.saved import save_model, write_history
+from longseq.train import learning_rate_factor, train_model
 from longseq.settings import TrainConfig
 
 CPU = torch.device("cpu")

@@ -13,7 +13,8 @@ from longseq.data import Dataset
 from longseq.batches import average_views, predict_proba
 from longseq.evaluate import evaluate
 from longseq.reducers import draw, draw_split, reduce_dataset
-from longseq.train import load_model, save_model, train_model, write_history
+from longseq.saved import load_model, save_model, write_history
+from longseq.train import train_model
 
 CPU = torch.device("cpu")
 QUICK = {"max_updates": 12, "eval_every": 6, "min_updates": 6, "patience": 1, "warmup": 2, "batch_size": 16}

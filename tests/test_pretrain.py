@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from longseq.models import build_model
-from longseq.pretrain import cut_windows, init_from_encoder, pretrain_encoder, save_encoder
+from longseq.pretrain import cut_windows, init_from_encoder, pretrain_encoder
+from longseq.saved import save_encoder
 from longseq.reducers import draw, reduce_dataset
 from longseq.train import train_model
 
@@ -84,7 +85,7 @@ def test_a_nan_valid_loss_in_pretraining_stops_with_a_clear_error_not_a_crash_on
     """The issue's case: a valid loss that is NaN every epoch used to leave no best state and
     crash when the encoder was saved."""
     import longseq.pretrain
-    from longseq.train import TrainingDiverged
+    from longseq.data import TrainingDiverged
 
     monkeypatch.setattr(longseq.pretrain, "_mean_loss", lambda *args, **kwargs: float("nan"))
     settings = {"window": 8, "max_epochs": 2}

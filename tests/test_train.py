@@ -9,7 +9,8 @@ import torch
 from longseq import data
 from longseq.cli import main
 from longseq.evaluate import evaluate
-from longseq.train import load_model, save_model, train_model, write_history
+from longseq.saved import load_model, save_model, write_history
+from longseq.train import train_model
 
 MODEL = {"hidden": 8, "embedding": 4}
 TRAIN = {"max_updates": 12, "eval_every": 4, "min_updates": 4, "patience": 2, "warmup": 2, "batch_size": 4}

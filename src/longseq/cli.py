@@ -53,7 +53,9 @@ def cmd_reduce(args) -> None:
 
 def cmd_train(args) -> None:
     from . import data
-    from .train import pick_device, save_model, train_model, write_history
+    from .runtime import pick_device
+    from .saved import save_model, write_history
+    from .train import train_model
     from .tuning import apply, chosen_overrides
 
     _threads(args.threads)
@@ -89,8 +91,10 @@ def cmd_train(args) -> None:
 
 def cmd_pretrain(args) -> None:
     from . import data
-    from .pretrain import pretrain_encoder, save_encoder
-    from .train import pick_device, write_history
+    from .pretrain import pretrain_encoder
+    from .saved import save_encoder
+    from .runtime import pick_device
+    from .saved import write_history
 
     _threads(args.threads)
     ds = data.load(args.data, splits=("train", "valid"))
@@ -104,7 +108,7 @@ def cmd_pretrain(args) -> None:
 def cmd_evaluate(args) -> None:
     from . import data
     from .evaluate import evaluate, run_record
-    from .train import pick_device
+    from .runtime import pick_device
 
     _threads(args.threads)
     ds = data.load(args.data, splits=("test",))
@@ -131,7 +135,7 @@ def cmd_reference(args) -> None:
 
 def cmd_predict(args) -> None:
     from .predict import new_records, predict, read_saved, recommended_model, write_predictions
-    from .train import pick_device
+    from .runtime import pick_device
 
     _threads(args.threads)
     if args.recommended:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 
 from . import kernels
 from .batches import average_views, predict_proba
@@ -13,7 +12,8 @@ from .data import Dataset
 from .flops import costs
 from .scores import test_scores
 from .reducers import draw_split
-from .train import flush_denormals, load_model, pick_device
+from .runtime import flush_denormals, pick_device
+from .saved import load_model
 
 
 def evaluate(

@@ -21,7 +21,8 @@ import torch
 from .batches import average_views, predict_proba
 from .data import DataError, Dataset, Split, atomic_write_bytes, nonfinite_rows, some_rows
 from .reducers import draw_split, reduce_dataset
-from .train import load_model, pick_device
+from .runtime import pick_device
+from .saved import load_model
 
 
 def read_saved(model_path: str | Path) -> dict:

@@ -12,7 +12,6 @@ split gets one window per record and picks the best epoch.
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 import time
@@ -21,13 +20,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import Dataset, Split, atomic_write_bytes, token_ranks
+from .data import Dataset, Split, TrainingDiverged, token_ranks
 from . import kernels
 from .batches import collate, length_batches
 from .models import build_model
 from .models.lstm import LSTMClassifier
 from .settings import PRETRAIN_DEFAULTS, ModelConfig
-from .train import TrainingDiverged, flush_denormals, peak_memory_mb, seed_everything
+from .runtime import flush_denormals, peak_memory_mb, seed_everything
+from .saved import input_shape
 
 
 class SequenceAutoencoder(nn.Module):
@@ -176,27 +176,6 @@ def pretrain_encoder(
         peak_memory_mb=peak_memory_mb(device),
     )
     return best["state"], history
-
-
-def save_encoder(state: dict, ds: Dataset, model_config: dict, path: str | os.PathLike) -> None:
-    buffer = io.BytesIO()
-    torch.save(
-        {
-            "kind": ds.kind,
-            "input_shape": input_shape(ds),
-            "model_config": model_config,
-            "encoder": {k: v for k, v in state.items() if not k.startswith("head.")},
-        },
-        buffer,
-    )
-    atomic_write_bytes(path, buffer.getvalue())
-
-
-def input_shape(ds: Dataset) -> list:
-    """What an encoder's weights fit: token vocabulary and streams, or signal channels."""
-    if ds.kind == "tokens":
-        return ["tokens", ds.vocab_size, ds.meta.get("streams", 1)]
-    return ["signal", ds.n_channels]
 
 
 def init_from_encoder(model: nn.Module, ds: Dataset, path: str | os.PathLike) -> None:

@@ -39,7 +39,7 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, settings: dict | None) -> "ModelConfig":
         """Settings of one type, checked against its options' schema (unknown ones refused)."""
-        from .models import check_options  # the model types are the modules of longseq.models
+        from .models._registry import check_options  # the model types: the modules of longseq.models
 
         settings = dict(settings or {})
         shared = cls.shared()
@@ -55,7 +55,7 @@ class ModelConfig:
     @classmethod
     def takes(cls, kind: str) -> set[str]:
         """Every setting a model type takes: the shared fields and its own options."""
-        from .models import takes
+        from .models._registry import takes
 
         return takes(kind) | cls.shared()
 
@@ -64,7 +64,7 @@ class ModelConfig:
         """An arm's model settings from the study-wide and data set ones (`merged`, the arm's own
         included): inherited options its type does not take are dropped (a study-wide `layers`
         does not concern the bag), but each must be some type's; its `own` must all be its type's."""
-        from .models import names as kinds
+        from .models._registry import names as kinds
 
         known = set().union(*(cls.takes(kind) for kind in kinds()))
         unknown = sorted(set(merged) - known)

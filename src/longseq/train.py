@@ -11,7 +11,6 @@ import io
 import math
 import os
 import random
-import resource
 import sys
 import time
 from pathlib import Path
@@ -22,11 +21,20 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import kernels
-from .data import DataError, Dataset, Split, TrainingDiverged, atomic_write_bytes, atomic_write_json, dataset_digest
+from .data import DataError, Dataset, Split, TrainingDiverged, atomic_write_bytes, dataset_digest
 from .batches import average_views, collate, length_batches, predict_proba, to_device
 from .models import build_model
 from .models._front_end import layer_stride
 from .reducers import draw, draw_split
+from .runtime import (
+    available_bytes,
+    flush_denormals,
+    memory_record,
+    pick_device,
+    prefetched,
+    seed_everything,
+    uses_autocast,
+)
 from .settings import ModelConfig, TrainConfig, as_dict, check_run
 from .tbptt import last_k_batch, tbptt_batch
 
@@ -54,70 +62,6 @@ def diverged(where: str, loss: float, run: dict, seed: int, cfg: TrainConfig, bo
         f"grad_clip (now {cfg.grad_clip}), or, for signals spanning orders of magnitude, "
         "model: {scaling: robust} or {scaling: log}"
     )
-
-
-def pick_device(requested: str = "auto") -> torch.device:
-    """CUDA when present (the GPU the scheduler gave via CUDA_VISIBLE_DEVICES), else CPU."""
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(requested)
-
-
-def flush_denormals() -> None:
-    """Treat subnormal floats as zero on CPU. Gradients that fade over thousands of steps
-    become subnormal, and x86 arithmetic on them is ~100x slower: measured here, a full-BPTT
-    batch of 32 x 1,800 steps took 1.4 s with them and 0.23 s without."""
-    torch.set_flush_denormal(True)
-
-
-def seed_everything(seed: int, device: torch.device | None = None) -> None:
-    """Seed every generator. Deterministic kernels only on CPU, where they cost nothing and buy
-    the same numbers on a rerun; on CUDA the fast (cuDNN) kernels."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(device is None or device.type == "cpu", warn_only=True)
-
-
-def peak_memory_mb(device: torch.device) -> float:
-    """Peak GPU memory allocated on CUDA; peak resident memory of this process on CPU."""
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def memory_record(device: torch.device) -> dict:
-    """Peak memory as it is on the device: on CUDA what tensors held (allocated) and what the
-    caching allocator took from the card (reserved); the host's resident set always."""
-    host = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    record = {"peak_memory_mb": peak_memory_mb(device), "peak_host_rss_mb": host, "peak_reserved_mb": None}
-    if device.type == "cuda":
-        record["peak_reserved_mb"] = torch.cuda.max_memory_reserved(device) / 2**20
-    return record
-
-
-def uses_autocast(cfg: TrainConfig, device: torch.device) -> bool:
-    """bfloat16 autocast on CUDA (cuDNN's LSTM runs it on tensor cores; unlike float16 it needs
-    no loss scaling); CPU runs stay in float32 (the determinism tests' numbers)."""
-    return cfg.amp and device.type == "cuda"
-
-
-def prefetched(batches, depth: int = 2):
-    """Build the next host batches in a thread while the device works on the current one."""
-    import queue
-    import threading
-
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-
-    def fill():
-        for item in batches:
-            ready.put(item)
-        ready.put(done)
-
-    threading.Thread(target=fill, daemon=True).start()
-    while (item := ready.get()) is not done:
-        yield item
 
 
 def _evaluate_split(model, split, device, batch_size) -> tuple[float, float]:
@@ -206,12 +150,6 @@ def _save_checkpoint(path, identity, model, optimiser, scheduler, run, history, 
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def available_bytes(device: torch.device) -> int:
-    if device.type == "cuda":
-        return torch.cuda.mem_get_info(device)[1]
-    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-
-
 def check_memory(train: Split, cfg: TrainConfig, model_cfg: ModelConfig, device: torch.device, where: str) -> None:
     """Refuse, before training, a batch whose activations cannot fit: full BPTT keeps every
     step's gates and outputs (about 5 x hidden + the input width floats per step and row; a
@@ -238,7 +176,7 @@ def check_memory(train: Split, cfg: TrainConfig, model_cfg: ModelConfig, device:
         )
 
 
-def code_digest() -> str:
+def checkpoint_code_digest() -> str:
     """A digest of the package code this process runs (every longseq module loaded), so that a
     checkpoint written by other code is not resumed."""
     digest = hashlib.sha256()
@@ -297,7 +235,7 @@ class Training:
             "train": as_dict(cfg),
             "seed": seed,
             "data": dataset_digest(ds),
-            "code": code_digest(),
+            "code": checkpoint_code_digest(),
             "init": str(init_encoder),
         }
         self.history = {
@@ -509,39 +447,3 @@ def train_model(
     return t.model, t.summary()
 
 
-# what prediction needs of the training data besides the weights (see longseq.predict)
-DATA_KEYS = ("input", "fitted", "arm", "draw", "pieces", "streams", "name")
-
-
-def save_model(model: nn.Module, ds: Dataset, model_config: dict, path: str | os.PathLike, seed: int = 0) -> None:
-    """The weights with what it takes to apply them to new records on another machine: the
-    model's settings, the data's classes and kind, the reduction and everything fitted on
-    the training data (vocabulary, token ranks), the run's seed and the data's digest."""
-    buffer = io.BytesIO()
-    torch.save(
-        {
-            "model_config": as_dict(ModelConfig.from_dict(model_config)),
-            "kind": ds.kind,
-            "classes": ds.classes,
-            "n_inputs": ds.vocab_size if ds.kind == "tokens" else ds.n_channels,
-            "state_dict": model.state_dict(),
-            "data": {k: ds.meta[k] for k in DATA_KEYS if k in ds.meta},
-            "seed": seed,
-            "data_digest": dataset_digest(ds),
-        },
-        buffer,
-    )
-    atomic_write_bytes(path, buffer.getvalue())
-
-
-def load_model(path: str | os.PathLike, ds: Dataset, device: torch.device) -> nn.Module:
-    saved = torch.load(Path(path), map_location=device, weights_only=True)
-    if saved["classes"] != ds.classes or saved["kind"] != ds.kind:
-        raise ValueError(f"{path}: model was trained on other classes or kind than this data set")
-    model = build_model(ds, saved["model_config"])
-    model.load_state_dict(saved["state_dict"])
-    return model.to(device)
-
-
-def write_history(history: dict, path: str | os.PathLike) -> None:
-    atomic_write_json(path, history)

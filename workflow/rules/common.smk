@@ -1,16 +1,13 @@
-import ast
 import glob
-import hashlib
 import json
 import os
 import re
-from functools import cache
 from pathlib import Path
 
 from snakemake.utils import validate
 
-import longseq
 from longseq import kernels, reducers, sources, tuning
+from longseq.fingerprint import step_digest
 from longseq.references import ARM as REFERENCE
 from longseq.settings import BUDGET_KEYS, ModelConfig, TrainConfig, as_dict, check_run
 from longseq.sheet import load_sheet
@@ -139,48 +136,10 @@ def tunes_reduction(arm):
     return any(name.startswith("reduce.") for name in SPACES.get(arm, {}))
 
 
+# the package whose code the jobs run: the source beside this workflow, else the installed one
 PACKAGE = Path(RULES).parents[1] / "src" / "longseq"
-if not PACKAGE.is_dir():  # the workflow runs from an installed package
-    PACKAGE = Path(longseq.__file__).parent
-
-
-@cache
-def _imported(path):
-    """The package modules a module imports (relative imports, also inside functions)."""
-    found = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level:
-            base = path.parent
-            for _ in range(node.level - 1):
-                base = base.parent
-            targets = [node.module] if node.module else [alias.name for alias in node.names]
-            for target in targets:
-                stem = base.joinpath(*target.split("."))
-                found += [f for f in (stem.with_suffix(".py"), stem / "__init__.py") if f.is_file()]
-    return found
-
-
-@cache  # called per job: each distinct set of modules is read and hashed once per parse
-def code_fingerprint(*modules):
-    """A digest of the package modules one step runs: the named ones and every package module
-    they import, followed through their imports. It is a param of that step's rule, so editing
-    a step's code reruns its jobs (and, through their outputs, what follows) and nothing else.
-    Plug-ins (reducers, model types, readers) load by name, not by import, so a job's digest
-    holds only the ones its arm or data set names: editing truncate.py reruns the truncate
-    arms only, and adding a reducer module reruns nothing. cli.py is argument glue and is left
-    out, and so is tuning.py for reduce and train: there it only merges a chosen.json, an input
-    whose change reruns them anyway; its sampler and choice are in the 'choose' digest."""
-    files, todo = set(), [PACKAGE / m for m in modules]
-    while todo:
-        path = todo.pop()
-        if path not in files and path.name not in ("cli.py", "tuning.py"):
-            files.add(path)
-            todo += _imported(path)
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(path.relative_to(PACKAGE).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+if not PACKAGE.is_dir():
+    PACKAGE = Path(sources.__file__).parents[1]
 
 
 def reducer_module(arm):
@@ -197,21 +156,26 @@ def reader_module(dataset):
 
 
 CODE = {
-    "ingest": lambda dataset: code_fingerprint("sheet.py", "sources/__init__.py", reader_module(dataset)),
-    "reduce": lambda arm: code_fingerprint("reducers/__init__.py", reducer_module(arm)),
-    "pretrain": code_fingerprint("pretrain.py", "models/lstm.py"),
-    "train": lambda dataset, arm: code_fingerprint(
-        "train.py", "pretrain.py", reducer_module(arm), model_module(dataset, arm)
+    "ingest": lambda dataset: step_digest(PACKAGE, "sheet.py", "sources/__init__.py", reader_module(dataset)),
+    "reduce": lambda arm: step_digest(PACKAGE, "reducers/__init__.py", reducer_module(arm)),
+    "pretrain": step_digest(PACKAGE, "pretrain.py", "models/lstm.py"),
+    "train": lambda dataset, arm: step_digest(
+        PACKAGE, "train.py", "pretrain.py", reducer_module(arm), model_module(dataset, arm)
     ),
-    "evaluate": lambda dataset, arm: code_fingerprint(
-        "evaluate.py", "predict.py", "train.py", reducer_module(arm), model_module(dataset, arm)
+    "evaluate": lambda dataset, arm: step_digest(
+        PACKAGE, "evaluate.py", "predict.py", "train.py", reducer_module(arm), model_module(dataset, arm)
     ),
-    "predict": lambda dataset, arm: code_fingerprint(
-        "predict.py", "sheet.py", "sources/__init__.py", reducer_module(arm), model_module(dataset, arm)
+    "predict": lambda dataset, arm: step_digest(
+        PACKAGE,
+        "predict.py",
+        "sheet.py",
+        "sources/__init__.py",
+        reducer_module(arm),
+        model_module(dataset, arm),
     ),
-    "aggregate": code_fingerprint("report.py"),
-    "choose": code_fingerprint("tuning.py"),
-    "verdict": code_fingerprint("verdict.py"),
+    "aggregate": step_digest(PACKAGE, "report.py"),
+    "choose": step_digest(PACKAGE, "tuning.py"),
+    "verdict": step_digest(PACKAGE, "verdict.py"),
 }
 
 
@@ -260,7 +224,7 @@ def predict_spec(wildcards):
 def predict_code(wildcards):
     job = PREDICT[wildcards.name]
     if job["arm"] == REFERENCE:
-        return code_fingerprint("predict.py", "references/__init__.py")
+        return step_digest(PACKAGE, "predict.py", "references/__init__.py")
     return CODE["predict"](job["dataset"], job["arm"])
 
 
@@ -532,7 +496,7 @@ def reference_method(wildcards):
 
 
 def reference_code(wildcards):
-    return code_fingerprint("references/__init__.py", f"references/{reference_method(wildcards)}.py")
+    return step_digest(PACKAGE, "references/__init__.py", f"references/{reference_method(wildcards)}.py")
 
 
 wildcard_constraints:

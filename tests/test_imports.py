@@ -1,0 +1,29 @@
+"""The package's import graph, as the workflow's code digests read it (relative imports,
+wherever they stand): no circles, and a step's digest holds only what the step runs."""
+
+from longseq import fingerprint
+
+
+def test_no_module_imports_itself_through_others():
+    assert fingerprint.import_cycles() == []
+
+
+def closure(*modules):
+    graph, seen, todo = fingerprint.import_graph(), set(), list(modules)
+    while todo:
+        module = todo.pop()
+        if module not in seen and module.split("/")[-1] not in fingerprint.NOT_FOLLOWED:
+            seen.add(module)
+            todo += graph[module]
+    return seen
+
+
+def test_pretraining_runs_no_training_loop_and_no_tbptt():
+    """An edit of TBPTT or of the training loop must not rerun a pretraining job."""
+    pretraining = closure("pretrain.py", "models/lstm.py")
+    assert not {"train.py", "tbptt.py", "reducers/__init__.py"} & pretraining, sorted(pretraining)
+
+
+def test_the_cli_is_the_only_module_that_imports_the_training_loop_besides_the_benchmarks():
+    importers = {m for m, targets in fingerprint.import_graph().items() if "train.py" in targets}
+    assert importers == {"cli.py"}, importers
