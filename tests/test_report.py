@@ -6,7 +6,7 @@ import os
 import pandas as pd
 import pytest
 
-from longseq import cli, durations, report
+from longseq import aggregate, cli, comparisons, durations, figures
 
 
 def write_run(folder, dataset, arm, seed, accuracy, params, steps, seconds, classes=("a", "b")):
@@ -75,11 +75,11 @@ def runs(tmp_path):
 
 def test_collect_joins_the_training_benchmarks(runs):
     _, files = runs
-    table = report.collect([m for m, _, _ in files], [b for _, _, b in files])
+    table = aggregate.collect([m for m, _, _ in files], [b for _, _, b in files])
     assert len(table) == 16
     row = table[(table["dataset"] == "d1") & (table["arm"] == "full") & (table["seed"] == 1)].iloc[0]
     assert row["job_seconds"] == 5 and row["job_max_rss_mb"] == 1500
-    overview = report.summarize_runs(table)
+    overview = aggregate.summarize_runs(table)
     assert {"job_seconds_mean", "job_max_rss_mb_mean"} <= set(overview.columns)
     # the budget is visible: updates, steps read, and how many seeds were still improving
     row = overview[(overview["dataset"] == "d1") & (overview["arm"] == "full")].iloc[0]
@@ -89,33 +89,33 @@ def test_collect_joins_the_training_benchmarks(runs):
 
 def test_the_figures_and_table_are_written(runs, tmp_path):
     folder, files = runs
-    table = report.collect([m for m, _, _ in files])
-    overview = report.summarize_runs(table)
+    table = aggregate.collect([m for m, _, _ in files])
+    overview = aggregate.summarize_runs(table)
     out = tmp_path / "out"
     out.mkdir()
-    report.results_table_html(overview, out / "t.html")
+    figures.results_table_html(overview, out / "t.html")
     html = (out / "t.html").read_text()
     assert "<b>0.805 ± 0.007 <span" in html  # the best arm (bag) of d1, in bold
     assert "1 of 2 seeds still improving when the budget ended'>↑1</span>" in html
     assert html.count("<tr>") == 1 + 4 + 1  # header, four arms, majority class
-    report.plot_accuracy_vs_steps(table, out / "steps.png")
-    report.plot_accuracy_vs_cost(overview, out / "cost.png")
-    report.plot_learning_curves(
-        report.collect_histories([h for _, h, _ in files]), ["first_50", "full"], out / "curves.png"
+    figures.plot_accuracy_vs_steps(table, out / "steps.png")
+    figures.plot_accuracy_vs_cost(overview, out / "cost.png")
+    figures.plot_learning_curves(
+        figures.collect_histories([h for _, h, _ in files]), ["first_50", "full"], out / "curves.png"
     )
-    report.plot_confusions([m for m, _, _ in files], "d2", out / "confusion.png")
+    figures.plot_confusions([m for m, _, _ in files], "d2", out / "confusion.png")
     for name in ("steps.png", "cost.png", "curves.png", "confusion.png"):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_strategy_families_make_the_length_sweep():
     assert (
-        report._strategy(json.dumps({"reduce": "truncate", "keep": "last", "length": 5})) == "truncate (last)"
+        figures._strategy(json.dumps({"reduce": "truncate", "keep": "last", "length": 5})) == "truncate (last)"
     )
     assert (
-        report._strategy(json.dumps({"reduce": "sample", "mode": "window", "length": 5})) == "sample (window)"
+        figures._strategy(json.dumps({"reduce": "sample", "mode": "window", "length": 5})) == "sample (window)"
     )
-    assert report._strategy(json.dumps({"reduce": "truncate", "length": 5, "pretrain": "ae"})) == "other"
+    assert figures._strategy(json.dumps({"reduce": "truncate", "length": 5, "pretrain": "ae"})) == "other"
 
 
 def test_compare_shows_changes_per_data_set_and_arm(tmp_path, capsys):
@@ -163,7 +163,7 @@ def test_compare_names_a_missing_table(tmp_path, capsys):
 
 def test_markdown_tables_are_written_from_the_overview(runs, capsys):
     folder, files = runs
-    overview = report.summarize_runs(report.collect([m for m, _, _ in files]))
+    overview = aggregate.summarize_runs(aggregate.collect([m for m, _, _ in files]))
     overview.to_csv(folder / "overview.csv", index=False)
     assert cli.main(["tables", str(folder / "overview.csv")]) == 0
     text = capsys.readouterr().out
@@ -245,7 +245,7 @@ def test_tuned_arms_are_paired_with_the_untuned_run_of_their_trial_0(tmp_path, c
         ],
         {"dna": "80/10/10", "eeg": "600/200/200"},
     )
-    table = report.tuned_vs_untuned(tuned, untuned).set_index("dataset")
+    table = comparisons.tuned_vs_untuned(tuned, untuned).set_index("dataset")
     assert table.loc["dna", "untuned_arm"] == "truncate_last_200"
     assert table.loc["dna", "untuned_accuracy_mean"] == pytest.approx(0.7)
     assert pd.isna(table.loc["eeg", "untuned_arm"])  # same name and settings, other data
@@ -332,5 +332,5 @@ def test_autocast_only_distinguishes_runs_on_cuda(tmp_path, device, same):
     for amp in (True, False):
         path = tmp_path / f"h{amp}.json"
         path.write_text(json.dumps({"device": device, "model": {"hidden": 8}, "config": {"amp": amp, "lr": 0.1}}))
-        keys.append(report._run_settings(path, '{"reduce": "full"}', "8/1/1"))
+        keys.append(comparisons._run_settings(path, '{"reduce": "full"}', "8/1/1"))
     assert (keys[0] == keys[1]) == same

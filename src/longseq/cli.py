@@ -166,7 +166,7 @@ def cmd_choose(args) -> None:
 
 
 def cmd_tuning(args) -> None:
-    from .report import plot_tuning, tuning_table
+    from .figures import plot_tuning, tuning_table
 
     tuning_table(args.chosen, args.table)
     plot_tuning(args.trials, args.figure)
@@ -192,14 +192,14 @@ def cmd_calibrate(args) -> None:
 
 
 def cmd_aggregate(args) -> None:
-    from .report import aggregate
+    from .aggregate import aggregate
 
     table = aggregate(args.metrics, args.summary, args.overview, args.figure, args.train_benchmarks)
     print(f"{len(table)} runs aggregated into {args.summary}", file=sys.stderr)
 
 
 def cmd_describe(args) -> None:
-    from .report import write_dataset_table
+    from .aggregate import write_dataset_table
 
     table = write_dataset_table(args.folders, args.out)
     print(table.to_string(index=False))
@@ -208,25 +208,26 @@ def cmd_describe(args) -> None:
 def cmd_figures(args) -> None:
     import pandas as pd
 
-    from . import report
+    from . import figures
+    from .aggregate import collect
 
-    table = report.collect(args.metrics)
+    table = collect(args.metrics)
     overview = pd.read_csv(args.overview)
-    report.results_table_html(overview, args.table)
-    report.plot_accuracy_vs_steps(table, args.steps)
-    report.plot_accuracy_vs_cost(overview, args.cost)
+    figures.results_table_html(overview, args.table)
+    figures.plot_accuracy_vs_steps(table, args.steps)
+    figures.plot_accuracy_vs_cost(overview, args.cost)
     arms, datasets = list(dict.fromkeys(overview["arm"])), list(dict.fromkeys(overview["dataset"]))
-    report.plot_learning_curves(report.collect_histories(args.histories), arms, args.curves, datasets)
+    figures.plot_learning_curves(figures.collect_histories(args.histories), arms, args.curves, datasets)
 
 
 def cmd_confusion(args) -> None:
-    from .report import plot_confusions
+    from .figures import plot_confusions
 
     plot_confusions(args.metrics, args.dataset, args.out)
 
 
 def cmd_compare(args) -> None:
-    from .report import compare, compare_text, read_overview
+    from .comparisons import compare, compare_text, read_overview
 
     diff = compare(read_overview(args.a), read_overview(args.b))
     if args.out:
@@ -237,7 +238,7 @@ def cmd_compare(args) -> None:
 
 
 def cmd_tables(args) -> None:
-    from .report import markdown_tables, read_overview
+    from .comparisons import markdown_tables, read_overview
 
     print(markdown_tables(read_overview(args.results)))
 
@@ -296,7 +297,7 @@ def cmd_new_study(args) -> None:
 
 
 def cmd_tuned_vs(args) -> None:
-    from .report import tuned_vs_untuned, tuned_vs_untuned_markdown
+    from .comparisons import tuned_vs_untuned, tuned_vs_untuned_markdown
 
     print(tuned_vs_untuned_markdown(tuned_vs_untuned(args.tuned, args.untuned)), end="")
 

@@ -260,6 +260,21 @@ class Training:
         self.window = self.fresh_window()
         self.bound = explosion_bound(len(ds.classes))
 
+    def start(self, checkpoint) -> None:
+        """Resume from `checkpoint` if it holds this run, start the clock and the progress bar."""
+        if checkpoint and Path(checkpoint).exists():
+            self.resume(checkpoint)
+        self.started = time.perf_counter() - self.run["seconds"]
+        self.bar = tqdm(
+            total=self.cfg.max_updates,
+            initial=self.run["updates"],
+            desc="updates",
+            disable=not self.progress,
+            mininterval=30 if self.quiet else 0.1,
+        )
+        self.model.train()
+        self.optimiser.zero_grad(set_to_none=True)
+
     def resume(self, checkpoint) -> None:
         """Continue from a checkpoint of this very run; one of another run is left alone."""
         saved = torch.load(checkpoint, map_location=self.device, weights_only=True)
@@ -429,18 +444,7 @@ def train_model(
     cfg = TrainConfig.from_dict(train_config)
     device = device or pick_device()
     t = Training(ds, ModelConfig.from_dict(model_config), cfg, seed, device, init_encoder, progress, where)
-    if checkpoint and Path(checkpoint).exists():
-        t.resume(checkpoint)
-    t.started = time.perf_counter() - t.run["seconds"]
-    t.bar = tqdm(
-        total=cfg.max_updates,
-        initial=t.run["updates"],
-        desc="updates",
-        disable=not progress,
-        mininterval=30 if t.quiet else 0.1,
-    )
-    t.model.train()
-    t.optimiser.zero_grad(set_to_none=True)
+    t.start(checkpoint)
     while t.run["stopped_by"] is None:
         t.epoch(checkpoint)
     t.bar.close()

@@ -320,7 +320,7 @@ def plot_critical_difference(
 ) -> None:
     import scikit_posthocs as sp
 
-    from .report import _save, plt  # the report's Agg backend and atomic PNG writer
+    from .plotting import _save, plt  # the report's Agg backend and atomic PNG writer
 
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.28 * len(ranks)))
     sp.critical_difference_diagram(ranks, sig, alpha=alpha, ax=ax)

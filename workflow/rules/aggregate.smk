@@ -85,7 +85,7 @@ rule report_figures:
     conda:
         "../envs/longseq.yaml"
     params:
-        code=CODE["aggregate"],
+        code=CODE["figures"],
     shell:
         "longseq figures --metrics {input.metrics} --overview {input.overview}"
         " --histories {input.histories} --table {output.table} --steps {output.steps}"
@@ -107,7 +107,7 @@ rule confusion_matrices:
     conda:
         "../envs/longseq.yaml"
     params:
-        code=CODE["aggregate"],
+        code=CODE["figures"],
     shell:
         "longseq confusion {input} --dataset {wildcards.dataset} --out {output} 2> {log}"
 

@@ -173,7 +173,8 @@ CODE = {
         reducer_module(arm),
         model_module(dataset, arm),
     ),
-    "aggregate": step_digest(PACKAGE, "report.py"),
+    "aggregate": step_digest(PACKAGE, "aggregate.py"),
+    "figures": step_digest(PACKAGE, "figures.py"),
     "choose": step_digest(PACKAGE, "tuning.py"),
     "verdict": step_digest(PACKAGE, "verdict.py"),
 }

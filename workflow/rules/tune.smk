@@ -82,7 +82,7 @@ rule tuning_overview:
     conda:
         "../envs/longseq.yaml"
     params:
-        code=CODE["aggregate"],
+        code=CODE["figures"],
     shell:
         "longseq tuning --chosen {input.chosen} --trials {input.trials} --table {output.table}"
         " --figure {output.figure} 2> {log}"

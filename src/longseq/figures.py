@@ -1,0 +1,258 @@
+"""The report's figures and tables: the results table, accuracy against steps read and against
+cost, learning curves, confusion matrices and the search's trials."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .data import atomic_write_bytes
+from .plotting import _arm_colours, _panels, _plain_log_x, _save, plt
+
+
+def results_table_html(overview: pd.DataFrame, path: str | Path) -> None:
+    """Accuracy mean ± std over seeds, one row per arm and one column per data set, the best
+    arm of each data set in bold, the majority-class rate as the last row."""
+    datasets = list(dict.fromkeys(overview["dataset"]))
+    arms = list(dict.fromkeys(overview["arm"]))
+    best = overview.loc[overview.groupby("dataset", sort=False)["accuracy_mean"].idxmax()]
+    best = dict(zip(best["dataset"], best["arm"]))
+    cell = {(r.dataset, r.arm): r for r in overview.itertuples()}
+    rows = []
+    for arm in arms:
+        tds = []
+        for ds in datasets:
+            r = cell.get((ds, arm))
+            if r is None:
+                tds.append("<td>–</td>")
+                continue
+            spread = 0.0 if pd.isna(r.accuracy_std) else r.accuracy_std
+            text = f"{r.accuracy_mean:.3f} ± {spread:.3f}"
+            if getattr(r, "still_improving", 0):
+                text += f" <span title='{int(r.still_improving)} of {r.seeds} seeds still improving when the budget ended'>↑{int(r.still_improving)}</span>"
+            tds.append(f"<td><b>{text}</b></td>" if best[ds] == arm else f"<td>{text}</td>")
+        rows.append(f"<tr><th>{arm}</th>{''.join(tds)}</tr>")
+    majority = [
+        f"<td>{overview[overview['dataset'] == ds]['majority_baseline'].iloc[0]:.3f}</td>" for ds in datasets
+    ]
+    rows.append(f"<tr><th><i>majority class</i></th>{''.join(majority)}</tr>")
+    head = "".join(f"<th>{ds}</th>" for ds in datasets)
+    html = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>longseq results</title><style>"
+        "body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+        "padding:4px 8px;text-align:right}th{background:#f4f4f4}</style></head><body>"
+        "<h3>Test accuracy, mean ± standard deviation over seeds</h3>"
+        "<p>↑n: n seeds were still improving when the update budget ended them (their best "
+        "valid loss was their last evaluation): the arm may be worth more with a larger budget.</p>"
+        f"<table id='results'><tr><th>arm</th>{head}</tr>{''.join(rows)}</table></body></html>"
+    )
+    atomic_write_bytes(path, html.encode())
+
+def plot_accuracy_vs_steps(table: pd.DataFrame, path: str | Path) -> None:
+    """Accuracy against the steps the LSTM reads: arms of one strategy (truncate first/last,
+    sampled steps/windows) form a line over their lengths; every other arm is one point."""
+    datasets = list(table["dataset"].cat.categories)
+    fig, axes = _panels(len(datasets))
+    means = table.groupby(["dataset", "arm"], observed=True).agg(
+        acc=("accuracy", "mean"), steps=("mean_steps", "mean"), params=("arm_params", "first")
+    )
+    for ax, ds in zip(axes, datasets):
+        part = means.loc[ds].reset_index()
+        family = part["params"].map(_strategy)
+        for name, group in part.groupby(family, sort=False):
+            group = group.sort_values("steps")
+            if name == "other":
+                ax.scatter(group["steps"], group["acc"], color="grey", s=18, label="other arms")
+            else:
+                ax.plot(group["steps"], group["acc"], "o-", label=name, markersize=4)
+        ax.axhline(table[table["dataset"] == ds]["majority_baseline"].iloc[0], color="grey", ls="--", lw=1)
+        _plain_log_x(ax)
+        ax.set_xlabel("steps the model reads (mean per sequence)")
+        ax.set_ylabel("test accuracy")
+        ax.set_ylim(0, 1.05)
+        ax.set_title(ds)
+    handles = {label: h for ax in axes for h, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=min(6, len(handles)), fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 0.88))
+    _save(fig, path)
+
+def _strategy(params: str) -> str:
+    """The length sweep an arm belongs to, as its reducer declares it (`family`)."""
+    from .reducers import family
+
+    return family(json.loads(params))
+
+def plot_accuracy_vs_cost(overview: pd.DataFrame, path: str | Path) -> None:
+    """The Pareto view: accuracy against training time (top) and peak memory (bottom) per data
+    set; arms on the front (no other arm is both cheaper and more accurate) are ringed and joined."""
+    datasets = list(dict.fromkeys(overview["dataset"]))
+    colours = _arm_colours(list(dict.fromkeys(overview["arm"])))
+    fig, axes = plt.subplots(2, len(datasets), figsize=(4.2 * len(datasets), 7.2), squeeze=False)
+    for col, ds in enumerate(datasets):
+        part = overview[overview["dataset"] == ds]
+        for row, (cost, label) in enumerate(
+            [("train_seconds_mean", "training time (s)"), ("peak_memory_mb_mean", "peak memory (MB)")]
+        ):
+            ax = axes[row][col]
+            for r in part.itertuples():
+                ax.scatter(
+                    getattr(r, cost), r.accuracy_mean, color=colours[r.arm], s=30, label=r.arm, zorder=3
+                )
+            front = part.sort_values([cost, "accuracy_mean"], ascending=[True, False])
+            front = front[front["accuracy_mean"] >= front["accuracy_mean"].cummax()]
+            ax.plot(front[cost], front["accuracy_mean"], color="black", lw=1, zorder=2)
+            ax.scatter(
+                front[cost], front["accuracy_mean"], s=110, facecolors="none", edgecolors="black", zorder=4
+            )
+            if row == 0:
+                _plain_log_x(ax)
+            ax.set_xlabel(label)
+            ax.set_ylabel("test accuracy")
+            ax.set_title(ds if row == 0 else "")
+    handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=min(8, len(handles)), fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    _save(fig, path)
+
+def collect_histories(files: list[str | Path]) -> pd.DataFrame:
+    """Every valid evaluation of every run (results/models/<data set>/<arm>/seed<N>/history.json)."""
+    rows = []
+    for path in files:
+        path = Path(path)
+        history = json.loads(path.read_text())
+        seed, arm, ds = path.parent.name, path.parent.parent.name, path.parent.parent.parent.name
+        budget = history.get("config", {}).get("max_updates")
+        for evaluation in history["evaluations"]:
+            rows.append(
+                {"dataset": ds, "arm": arm, "seed": int(seed.removeprefix("seed")), "max_updates": budget}
+                | evaluation
+            )
+    return pd.DataFrame(rows)
+
+def plot_learning_curves(
+    histories: pd.DataFrame, arms: list[str], path: str | Path, datasets: list[str] | None = None
+) -> None:
+    """Per data set: valid accuracy (top) and valid loss (bottom) against optimiser updates,
+    mean over the seeds still training at that point (early stopping ends runs at different
+    updates); the budget's end is dashed: a curve still falling there was cut short."""
+    datasets = datasets or list(dict.fromkeys(histories["dataset"]))
+    colours = _arm_colours(arms)
+    fig, axes = plt.subplots(
+        2, len(datasets), figsize=(4.2 * len(datasets), 6.6), squeeze=False, sharex="col"
+    )
+    for col, ds in enumerate(datasets):
+        part = histories[histories["dataset"] == ds]
+        for arm in arms:
+            curve = part[part["arm"] == arm].groupby("update")[["valid_accuracy", "valid_loss"]].mean()
+            if curve.empty:
+                continue
+            axes[0][col].plot(curve.index, curve["valid_accuracy"], color=colours[arm], label=arm)
+            axes[1][col].plot(curve.index, curve["valid_loss"], color=colours[arm])
+        if not part.empty:  # the budget (the same for every arm of a data set)
+            budget = part["max_updates"].max() if part["max_updates"].notna().any() else part["update"].max()
+            for ax in axes[:, col]:
+                ax.axvline(budget, color="grey", ls="--", lw=1)
+        axes[0][col].set_title(ds)
+        axes[0][col].set_ylim(0, 1.05)
+        axes[0][col].set_ylabel("valid accuracy")
+        axes[1][col].set_ylabel("valid loss")
+        axes[1][col].set_xlabel("optimiser updates")
+    handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=min(8, len(handles)), fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 0.91))
+    _save(fig, path)
+
+def plot_confusions(metric_files: list[str | Path], dataset: str, path: str | Path) -> None:
+    """One confusion matrix per arm of one data set, test records summed over seeds, rows
+    normalised (each row: where the records of that true class went)."""
+    runs = [json.loads(Path(p).read_text()) for p in metric_files]
+    runs = [m for m in runs if m["dataset"] == dataset]
+    arms = list(dict.fromkeys(m["arm"] for m in runs))
+    classes = runs[0]["classes"]
+    cols = min(4, len(arms))
+    rows = -(-len(arms) // cols)
+    size = 1.2 + 0.35 * len(classes)
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols + 1, size * rows + 0.6), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, arm in zip(axes.flat, arms):
+        counts = sum(pd.DataFrame(m["confusion"]).to_numpy() for m in runs if m["arm"] == arm)
+        share = counts / counts.sum(axis=1, keepdims=True).clip(min=1)
+        ax.axis("on")
+        ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
+        if len(classes) <= 6:
+            for (i, j), value in pd.DataFrame(share).stack().items():
+                ax.text(
+                    j,
+                    i,
+                    f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if value > 0.6 else "black",
+                )
+        ticks = range(len(classes))
+        labels = classes if len(classes) <= 6 else [str(i) for i in ticks]
+        ax.set_xticks(list(ticks), labels, rotation=45, ha="right", fontsize=7)
+        ax.set_yticks(list(ticks), labels, fontsize=7)
+        ax.set_title(arm, fontsize=8)
+    fig.suptitle(
+        f"{dataset}: confusion matrices (rows: true class, columns: predicted; all seeds)", fontsize=9
+    )
+    fig.tight_layout()
+    _save(fig, path)
+
+def tuning_table(chosen_files: list[str | Path], out_csv: str | Path) -> pd.DataFrame:
+    """Per data set x arm (results/tuning/<data set>/<arm>/chosen.json): the chosen settings
+    and its valid score beside the untuned settings' (trial 0)."""
+    rows = []
+    for path in chosen_files:
+        path = Path(path)
+        chosen = json.loads(path.read_text())
+        rows.append(
+            {
+                "dataset": path.parent.parent.name,
+                "arm": path.parent.name,
+                "trials": chosen["trials"],
+                "chosen_trial": chosen["trial"],
+                "valid_loss": chosen["valid_loss"],
+                "untuned_valid_loss": chosen["untuned_valid_loss"],
+                "valid_accuracy": chosen["valid_accuracy"],
+                "untuned_valid_accuracy": chosen["untuned_valid_accuracy"],
+                "settings": json.dumps(chosen["params"], sort_keys=True),
+            }
+        )
+    table = pd.DataFrame(rows)
+    atomic_write_bytes(out_csv, table.to_csv(index=False).encode())
+    return table
+
+def plot_tuning(trial_files: list[str | Path], path: str | Path) -> None:
+    """Valid loss of every trial, one column per arm and one panel per data set: the chosen
+    trial ringed, the untuned settings (trial 0) as a cross."""
+    frames = []
+    for file in trial_files:
+        file = Path(file)
+        frames.append(pd.read_csv(file).assign(dataset=file.parent.parent.name, arm=file.parent.name))
+    trials = pd.concat(frames)
+    datasets = list(dict.fromkeys(trials["dataset"]))
+    arms = list(dict.fromkeys(trials["arm"]))
+    fig, axes = _panels(len(datasets), width=max(4.2, 0.55 * len(arms) + 1.5))
+    for ax, ds in zip(axes, datasets):
+        part = trials[trials["dataset"] == ds]
+        for x, arm in enumerate(arms):
+            runs = part[part["arm"] == arm]
+            if runs.empty:
+                continue
+            ax.scatter([x] * len(runs), runs["valid_loss"], s=14, color="grey", alpha=0.6)
+            untuned = runs[runs["trial"] == 0]
+            ax.scatter([x] * len(untuned), untuned["valid_loss"], marker="x", color="black", s=40, zorder=3)
+            best = runs.loc[[runs["valid_loss"].idxmin()]]
+            ax.scatter([x], best["valid_loss"], facecolors="none", edgecolors="tab:red", s=90, zorder=4)
+        ax.set_xticks(range(len(arms)), arms, rotation=60, ha="right", fontsize=7)
+        ax.set_title(ds)
+        ax.set_ylabel("best valid loss of the trial")
+    fig.suptitle("Search: every trial (grey), untuned settings (×), chosen (red ring)", fontsize=9)
+    fig.tight_layout()
+    _save(fig, path)
