@@ -38,6 +38,7 @@ localrules:
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/resources.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/reduce.smk"
 include: "workflow/rules/tune.smk"

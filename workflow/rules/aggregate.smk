@@ -1,3 +1,6 @@
+include: "inputs/aggregate.smk"
+
+
 rule dataset_table:
     input:
         expand("results/ingested/{dataset}", dataset=DATASETS),
@@ -94,7 +97,7 @@ rule report_figures:
 
 rule confusion_matrices:
     input:
-        dataset_metrics,
+        get_dataset_metrics,
     output:
         report(
             "results/report/confusion/{dataset}.png",

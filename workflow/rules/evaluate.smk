@@ -1,6 +1,9 @@
+include: "inputs/evaluate.smk"
+
+
 rule test_metrics:
     input:
-        data=reduced_data,
+        data=get_reduced_data,
         model="results/models/{dataset}/{arm}/seed{seed}/model.pt",
         history="results/models/{dataset}/{arm}/seed{seed}/history.json",
     output:

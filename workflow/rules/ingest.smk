@@ -1,3 +1,6 @@
+include: "inputs/ingest.smk"
+
+
 rule download_archive:
     output:
         "resources/{archive}",
@@ -14,7 +17,7 @@ rule download_archive:
 
 rule ingested_dataset:
     input:
-        ingest_inputs,
+        get_ingest_inputs,
     output:
         directory("results/ingested/{dataset}"),
     log:

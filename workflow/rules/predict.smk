@@ -2,10 +2,13 @@
 # steps its training data went through, with everything fitted taken from that data.
 
 
+include: "inputs/predict.smk"
+
+
 rule predictions:
     input:
-        model=predict_model,
-        records=predict_records,
+        model=get_predict_model,
+        records=get_predict_records,
     output:
         "results/predictions/{name}.csv",
     log:

@@ -1,7 +1,10 @@
+include: "inputs/reduce.smk"
+
+
 rule reduced_dataset:
     input:
         data="results/ingested/{dataset}",
-        tuned=chosen_reduction,
+        tuned=get_chosen_reduction,
     output:
         directory("results/reduced/{dataset}/{reduction}"),
     log:

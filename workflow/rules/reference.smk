@@ -2,6 +2,9 @@
 # fitted on train and valid of the ingested data, test read once at the end.
 
 
+include: "inputs/reference.smk"
+
+
 rule reference_metrics:
     input:
         "results/ingested/{dataset}",

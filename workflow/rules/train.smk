@@ -1,3 +1,6 @@
+include: "inputs/train.smk"
+
+
 rule pretrained_encoder:
     input:
         "results/ingested/{dataset}",
@@ -28,9 +31,9 @@ rule pretrained_encoder:
 
 rule trained_model:
     input:
-        data=reduced_data,
-        encoder=pretrained_encoder,
-        tuned=chosen_settings,
+        data=get_reduced_data,
+        encoder=get_encoder,
+        tuned=get_chosen,
     output:
         model="results/models/{dataset}/{arm}/seed{seed}/model.pt",
         history="results/models/{dataset}/{arm}/seed{seed}/history.json",

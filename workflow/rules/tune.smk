@@ -2,6 +2,9 @@
 # job; the trial with the lowest valid loss is chosen, and the arm's seeds train with it.
 
 
+include: "inputs/tune.smk"
+
+
 rule trial_reduction:
     input:
         "results/ingested/{dataset}",
@@ -22,8 +25,8 @@ rule trial_reduction:
 
 rule trial_history:
     input:
-        data=trial_data,
-        encoder=trial_encoder,
+        data=get_trial_data,
+        encoder=get_trial_encoder,
     output:
         history="results/tuning/{dataset}/{arm}/trial{trial}/history.json",
     log:
@@ -53,7 +56,7 @@ rule trial_history:
 
 rule chosen_trial:
     input:
-        trial_histories,
+        get_trial_histories,
     output:
         trials="results/tuning/{dataset}/{arm}/trials.csv",
         chosen="results/tuning/{dataset}/{arm}/chosen.json",

@@ -1,0 +1,15 @@
+# The input and params functions of reduce.smk's rules.
+
+
+def get_chosen_reduction(wildcards):
+    """A searched reduction takes its arm's chosen trial's reduce.* settings."""
+    arm = STUDY.reductions[wildcards.reduction][0]
+    return f"results/tuning/{wildcards.dataset}/{arm}/chosen.json" if STUDY.tunes_reduction(arm) else []
+
+
+def reduce_spec(wildcards):
+    return as_json(STUDY.reduction(*STUDY.reductions[wildcards.reduction]))
+
+
+def reduce_code(wildcards):
+    return CODE["reduce"](STUDY.reductions[wildcards.reduction][0])

@@ -1,0 +1,10 @@
+# The input and params functions of reference.smk's rules.
+
+
+def reference_method(wildcards):
+    """The reference of the data set's kind (config 'reference:')."""
+    return config["reference"][SHEET[wildcards.dataset]["kind"]]
+
+
+def reference_code(wildcards):
+    return step_digest(PACKAGE, "references/__init__.py", f"references/{reference_method(wildcards)}.py")

@@ -1,0 +1,27 @@
+# The input and params functions of train.smk's rules.
+
+
+def get_chosen(wildcards):
+    """With a search, the final runs of an arm take its chosen trial's settings."""
+    return f"results/tuning/{wildcards.dataset}/{wildcards.arm}/chosen.json" if TUNE else []
+
+
+def encoder_model_settings(wildcards):
+    return as_json(STUDY.encoder_settings(wildcards.dataset))
+
+
+def pretrain_settings(wildcards):
+    return as_json(PRETRAIN[wildcards.pretrain])
+
+
+def model_settings(wildcards):
+    return as_json(STUDY.settings("model", wildcards.dataset, wildcards.arm))
+
+
+def train_settings(wildcards):
+    return as_json(STUDY.settings("train", wildcards.dataset, wildcards.arm))
+
+
+def checkpoint_path(wildcards):
+    """Not an output: Snakemake would delete it before a retry, which must resume from it."""
+    return f"results/checkpoints/{wildcards.dataset}/{wildcards.arm}/seed{wildcards.seed}.pt"
