@@ -24,6 +24,26 @@ def test_pretraining_runs_no_training_loop_and_no_tbptt():
     assert not {"train.py", "tbptt.py", "reducers/__init__.py"} & pretraining, sorted(pretraining)
 
 
+def test_training_runs_no_pretraining_code():
+    """A pretrained arm's trainings follow their encoder's file; an edit of the autoencoder
+    reruns them through it, and reruns no other arm's training."""
+    assert "pretrain.py" not in closure("train.py"), sorted(closure("train.py"))
+
+
 def test_the_cli_is_the_only_module_that_imports_the_training_loop_besides_the_benchmarks():
     importers = {m for m, targets in fingerprint.import_graph().items() if "train.py" in targets}
     assert importers == {"cli.py"}, importers
+
+
+def test_no_function_is_longer_than_a_screen():
+    """A function over 60 lines does several jobs; split it along its seams (issue 24)."""
+    import ast
+
+    long = []
+    for path in sorted(fingerprint.PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > 60:
+                    long.append(f"{path.relative_to(fingerprint.PACKAGE)}:{node.lineno} {node.name} ({lines})")
+    assert long == []

@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from longseq.models import build_model
-from longseq.pretrain import cut_windows, init_from_encoder, pretrain_encoder
-from longseq.saved import save_encoder
+from longseq.pretrain import cut_windows, pretrain_encoder
 from longseq.reducers import draw, reduce_dataset
+from longseq.saved import init_from_encoder, save_encoder
 from longseq.train import train_model
 
 MODEL = {"hidden": 8, "embedding": 4}

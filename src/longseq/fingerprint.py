@@ -94,3 +94,9 @@ def step_digest(package: Path, *modules: str) -> str:
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+if __name__ == "__main__":  # python -m longseq.fingerprint: the graph's edges and its circles
+    graph = import_graph()
+    print(f"{len(graph)} modules, {sum(map(len, graph.values()))} imports between them")
+    print("circles:", import_cycles() or "none")

@@ -12,7 +12,6 @@ split gets one window per record and picks the best epoch.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
@@ -20,14 +19,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import Dataset, Split, TrainingDiverged, token_ranks
 from . import kernels
 from .batches import collate, length_batches
+from .data import Dataset, Split, TrainingDiverged, token_ranks
 from .models import build_model
 from .models.lstm import LSTMClassifier
-from .settings import PRETRAIN_DEFAULTS, ModelConfig
 from .runtime import flush_denormals, peak_memory_mb, seed_everything
-from .saved import input_shape
+from .settings import PRETRAIN_DEFAULTS, ModelConfig
 
 
 class SequenceAutoencoder(nn.Module):
@@ -88,6 +86,37 @@ def _mean_loss(model: SequenceAutoencoder, split: Split, batch_size: int, device
     return total / seen
 
 
+def autoencoder(ds: Dataset, model_config: dict, cfg: dict, train: Split) -> SequenceAutoencoder:
+    """The encoder is a plain LSTM classifier, its last output the summary, of the study's sizes
+    (study-wide options of other types dropped); its normalisation and token targets are fitted
+    on the train windows."""
+    settings = ModelConfig.inherit({**model_config, "type": "lstm", "readout": "last"}, {})
+    encoder = build_model(ds, settings, steps=cfg["window"])
+    encoder.fit_normalisation(train)
+    n_inputs = ds.vocab_size if ds.kind == "tokens" else ds.n_channels
+    target_of = None
+    if ds.kind == "tokens":  # frequency ranks on the train windows; rarer tokens share a class
+        ranks = torch.from_numpy(token_ranks(train, ds.vocab_size))
+        target_of = ranks.clamp(max=min(cfg["target_vocab"], ds.vocab_size) - 1)
+    return SequenceAutoencoder(encoder, n_inputs, target_of)
+
+
+def _train_epoch(model, optimiser, train: Split, cfg: dict, rng, device) -> tuple[torch.Tensor, int]:
+    """One pass over the train windows; the summed loss stays on the device (no wait per batch)."""
+    model.train()
+    total, seen = torch.zeros((), device=device), 0
+    for rows in length_batches(train.lengths, cfg["batch_size"], rng):
+        x, lengths = collate(train, rows, device)
+        optimiser.zero_grad(set_to_none=True)
+        loss = model.loss(x, lengths)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
+        optimiser.step()
+        total += loss.detach() * len(rows)
+        seen += len(rows)
+    return total, seen
+
+
 def pretrain_encoder(
     ds: Dataset,
     model_config: dict,
@@ -106,40 +135,14 @@ def pretrain_encoder(
     rng = np.random.default_rng(seed)
     train = cut_windows(ds.splits["train"], cfg["window"], cfg["windows_per_record"], rng)
     valid = cut_windows(ds.splits["valid"], cfg["window"], 1, rng)
-    # a plain LSTM classifier, its last output the summary, from the study's sizes (study-wide
-    # options of other types dropped)
-    settings = ModelConfig.inherit({**model_config, "type": "lstm", "readout": "last"}, {})
-    encoder = build_model(ds, settings, steps=cfg["window"])
-    encoder.fit_normalisation(train)
-    n_inputs = ds.vocab_size if ds.kind == "tokens" else ds.n_channels
-    target_of = None
-    if ds.kind == "tokens":  # frequency ranks on the train windows; rarer tokens share a class
-        ranks = torch.from_numpy(token_ranks(train, ds.vocab_size))
-        target_of = ranks.clamp(max=min(cfg["target_vocab"], ds.vocab_size) - 1)
-    model = SequenceAutoencoder(encoder, n_inputs, target_of).to(device)
+    model = autoencoder(ds, model_config, cfg, train).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
-    history = {
-        "epochs": [],
-        "config": cfg,
-        "seed": seed,
-        "device": str(device),
-        "kernels": kernels.record(),
-        "train_windows": len(train),
-    }
+    history = {"epochs": [], "config": cfg, "seed": seed, "device": str(device), "kernels": kernels.record()}
+    history["train_windows"] = len(train)
     best = {"loss": np.inf, "epoch": 0, "state": None}
     started = time.perf_counter()
     for epoch in range(1, cfg["max_epochs"] + 1):
-        model.train()
-        total, seen = torch.zeros((), device=device), 0  # summed on the device: no wait per batch
-        for rows in length_batches(train.lengths, cfg["batch_size"], rng):
-            x, lengths = collate(train, rows, device)
-            optimiser.zero_grad(set_to_none=True)
-            loss = model.loss(x, lengths)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
-            optimiser.step()
-            total += loss.detach() * len(rows)
-            seen += len(rows)
+        total, seen = _train_epoch(model, optimiser, train, cfg, rng, device)
         valid_loss = _mean_loss(model, valid, cfg["batch_size"] * 2, device)
         if not (torch.isfinite(total) and np.isfinite(valid_loss)):  # else no best state to save
             raise TrainingDiverged(
@@ -147,25 +150,20 @@ def pretrain_encoder(
                 f"epoch {epoch} (seed {seed}); no encoder was written. Try a lower lr (now {cfg['lr']}) "
                 f"or a smaller grad_clip (now {cfg['grad_clip']}) in the pretrain settings"
             )
+        train_loss, seconds = float(total) / seen, time.perf_counter() - started
         history["epochs"].append(
-            {
-                "epoch": epoch,
-                "train_loss": float(total) / seen,
-                "valid_loss": valid_loss,
-                "seconds": time.perf_counter() - started,
-            }
+            {"epoch": epoch, "train_loss": train_loss, "valid_loss": valid_loss, "seconds": seconds}
         )
         if progress:
             print(
-                f"pretrain epoch {epoch}: train loss {float(total) / seen:.4f} | valid loss {valid_loss:.4f}",
+                f"pretrain epoch {epoch}: train loss {train_loss:.4f} | valid loss {valid_loss:.4f}",
                 file=sys.stderr,
-                flush=True,
             )
         if valid_loss < best["loss"]:
             best = {
                 "loss": valid_loss,
                 "epoch": epoch,
-                "state": {k: v.detach().cpu().clone() for k, v in encoder.state_dict().items()},
+                "state": {k: v.detach().cpu().clone() for k, v in model.encoder.state_dict().items()},
             }
         elif epoch - best["epoch"] >= cfg["patience"]:
             break
@@ -176,31 +174,3 @@ def pretrain_encoder(
         peak_memory_mb=peak_memory_mb(device),
     )
     return best["state"], history
-
-
-def init_from_encoder(model: nn.Module, ds: Dataset, path: str | os.PathLike) -> None:
-    """Copy a pretrained encoder's input layer, normalisation and LSTM into a classifier."""
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    if saved["input_shape"] != input_shape(ds):
-        raise ValueError(
-            f"{path}: the encoder was pretrained on inputs {saved['input_shape']}, but this arm's data has "
-            f"{input_shape(ds)}; pretraining fits arms whose reduction keeps the inputs (full, truncate, "
-            "sample, summarize of tokens)"
-        )
-    target = getattr(model, "encoder", model)  # the chunk encoder's encoder, or the (seq2seq) classifier
-    if not isinstance(target, LSTMClassifier):
-        raise ValueError("a pretrained encoder initialises the LSTM classifier or the chunk encoder only")
-    if target.front is not None:
-        raise ValueError(
-            "a pretrained encoder's LSTM reads steps; a learned summarizer's LSTM reads its summaries, "
-            "so pretraining does not apply to it: drop the arm's 'pretrain:'"
-        )
-    try:
-        missing, unexpected = target.load_state_dict(saved["encoder"], strict=False)
-    except RuntimeError as exc:  # size mismatch: other hidden/embedding sizes
-        raise ValueError(f"{path}: encoder sizes differ from this arm's model settings ({exc})") from exc
-    encoder_part = ("inputs.", "lstm.")
-    if unexpected or [k for k in missing if k.startswith(encoder_part)]:
-        raise ValueError(
-            f"{path}: encoder does not fit the model (missing {missing}, unexpected {unexpected})"
-        )

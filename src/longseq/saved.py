@@ -12,13 +12,16 @@ from torch import nn
 
 from .data import Dataset, atomic_write_bytes, atomic_write_json, dataset_digest
 from .models import build_model
+from .models.lstm import LSTMClassifier
 from .settings import ModelConfig, as_dict
-
 
 # what prediction needs of the training data besides the weights (see longseq.predict)
 DATA_KEYS = ("input", "fitted", "arm", "draw", "pieces", "streams", "name")
 
-def save_model(model: nn.Module, ds: Dataset, model_config: dict, path: str | os.PathLike, seed: int = 0) -> None:
+
+def save_model(
+    model: nn.Module, ds: Dataset, model_config: dict, path: str | os.PathLike, seed: int = 0
+) -> None:
     """The weights with what it takes to apply them to new records on another machine: the
     model's settings, the data's classes and kind, the reduction and everything fitted on
     the training data (vocabulary, token ranks), the run's seed and the data's digest."""
@@ -38,6 +41,7 @@ def save_model(model: nn.Module, ds: Dataset, model_config: dict, path: str | os
     )
     atomic_write_bytes(path, buffer.getvalue())
 
+
 def load_model(path: str | os.PathLike, ds: Dataset, device: torch.device) -> nn.Module:
     saved = torch.load(Path(path), map_location=device, weights_only=True)
     if saved["classes"] != ds.classes or saved["kind"] != ds.kind:
@@ -45,6 +49,7 @@ def load_model(path: str | os.PathLike, ds: Dataset, device: torch.device) -> nn
     model = build_model(ds, saved["model_config"])
     model.load_state_dict(saved["state_dict"])
     return model.to(device)
+
 
 def write_history(history: dict, path: str | os.PathLike) -> None:
     atomic_write_json(path, history)
@@ -69,3 +74,31 @@ def input_shape(ds: Dataset) -> list:
     if ds.kind == "tokens":
         return ["tokens", ds.vocab_size, ds.meta.get("streams", 1)]
     return ["signal", ds.n_channels]
+
+
+def init_from_encoder(model: nn.Module, ds: Dataset, path: str | os.PathLike) -> None:
+    """Copy a pretrained encoder's input layer, normalisation and LSTM into a classifier."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if saved["input_shape"] != input_shape(ds):
+        raise ValueError(
+            f"{path}: the encoder was pretrained on inputs {saved['input_shape']}, but this arm's data has "
+            f"{input_shape(ds)}; pretraining fits arms whose reduction keeps the inputs (full, truncate, "
+            "sample, summarize of tokens)"
+        )
+    target = getattr(model, "encoder", model)  # the chunk encoder's encoder, or the (seq2seq) classifier
+    if not isinstance(target, LSTMClassifier):
+        raise ValueError("a pretrained encoder initialises the LSTM classifier or the chunk encoder only")
+    if target.front is not None:
+        raise ValueError(
+            "a pretrained encoder's LSTM reads steps; a learned summarizer's LSTM reads its summaries, "
+            "so pretraining does not apply to it: drop the arm's 'pretrain:'"
+        )
+    try:
+        missing, unexpected = target.load_state_dict(saved["encoder"], strict=False)
+    except RuntimeError as exc:  # size mismatch: other hidden/embedding sizes
+        raise ValueError(f"{path}: encoder sizes differ from this arm's model settings ({exc})") from exc
+    encoder_part = ("inputs.", "lstm.")
+    if unexpected or [k for k in missing if k.startswith(encoder_part)]:
+        raise ValueError(
+            f"{path}: encoder does not fit the model (missing {missing}, unexpected {unexpected})"
+        )

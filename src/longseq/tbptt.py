@@ -54,6 +54,38 @@ def _run_no_grad(model, x, lengths, start: int, stop: int, state, device):
     return state
 
 
+def _checked_stride(model: nn.Module, k1: int, k2: int) -> int:
+    """The model's stride, once k1 and k2 are known to be windows TBPTT can run."""
+    if k2 < 1 or k1 < 1:
+        raise ValueError("k1 and k2 must be >= 1")
+    if k2 < k1:
+        raise ValueError(f"tbptt: k2 ({k2}) < k1 ({k1}) is not supported; set k2 >= k1")
+    stride = getattr(model, "stride", 1)
+    if k1 % stride or k2 % stride:
+        raise ValueError(f"tbptt: k1 ({k1}) and k2 ({k2}) must be multiples of the model's stride {stride}")
+    return stride
+
+
+def _chunk_loss(model, features, y, last, start: int, stop: int, steps: int, aux_weight: float, final_logits):
+    """The summed loss of one chunk: rows whose last step lies in it (their final logits are
+    kept), plus `aux_weight` x the rows that go on past it. `last` is each row's last valid
+    step, on the host, so which rows end or pass the chunk is known without waiting."""
+    device = features.device
+    ends = ((last >= start) & (last < stop)).nonzero().squeeze(1)
+    mids = (last > stop - 1).nonzero().squeeze(1)
+    loss = features.new_zeros(())
+    if len(ends):
+        rows = _to(device, ends)
+        logits = model.classify(features[rows])
+        final_logits[rows] = logits.detach()
+        loss = loss + nn.functional.cross_entropy(logits, y[rows], reduction="sum")
+    if len(mids) and stop < steps and aux_weight > 0:
+        rows = _to(device, mids)
+        logits = model.classify(features[rows])
+        loss = loss + aux_weight * nn.functional.cross_entropy(logits, y[rows], reduction="sum")
+    return loss
+
+
 def tbptt_batch(
     model: nn.Module,
     x: torch.Tensor,
@@ -68,18 +100,11 @@ def tbptt_batch(
     """Run TBPTT(k1, k2) over one padded batch (kept on the CPU). `after_chunk` is called after
     each chunk's backward pass (an optimiser step in training). Returns the mean loss over all
     (weighted) loss terms (a tensor on the device) and the final logits (for accuracy)."""
-    if k2 < 1 or k1 < 1:
-        raise ValueError("k1 and k2 must be >= 1")
-    if k2 < k1:
-        raise ValueError(f"tbptt: k2 ({k2}) < k1 ({k1}) is not supported; set k2 >= k1")
+    stride = _checked_stride(model, k1, k2)
     batch, steps = x.shape[0], x.shape[1]
-    stride = getattr(model, "stride", 1)
-    if k1 % stride or k2 % stride:
-        raise ValueError(f"tbptt: k1 ({k1}) and k2 ({k2}) must be multiples of the model's stride {stride}")
     lengths_cpu = lengths.cpu()
     lengths_dev = lengths.to(device)
     y = y.to(device)
-    ce = nn.CrossEntropyLoss(reduction="sum")
     # every loss term: chunk ends inside the sequence, plus its last valid step
     chunk_ends = [end - 1 for end in range(k1, steps + 1, k1)]
     n_terms = aux_weight * sum(e < int(n) - 1 for e in chunk_ends for n in lengths_cpu) + batch
@@ -99,19 +124,7 @@ def tbptt_batch(
         saved[stop] = _detach(state)
         acc = model.pool(acc, out[:, (start - window) // stride :], lengths_dev, start)  # each step once
         features = model.readout.read(acc)
-        last = lengths_cpu - 1  # which rows end or pass this chunk is known on the host
-        ends = ((last >= start) & (last < stop)).nonzero().squeeze(1)
-        mids = (last > stop - 1).nonzero().squeeze(1)
-        loss = out.new_zeros(())
-        if len(ends):
-            rows = _to(device, ends)
-            logits = model.classify(features[rows])
-            final_logits[rows] = logits.detach()
-            loss = loss + ce(logits, y[rows])
-        if len(mids) and stop < steps and aux_weight > 0:
-            rows = _to(device, mids)
-            logits = model.classify(features[rows])
-            loss = loss + aux_weight * ce(logits, y[rows])
+        loss = _chunk_loss(model, features, y, lengths_cpu - 1, start, stop, steps, aux_weight, final_logits)
         if loss.requires_grad:
             (loss / n_terms).backward()
             after_chunk()

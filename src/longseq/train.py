@@ -21,8 +21,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import kernels
-from .data import DataError, Dataset, Split, TrainingDiverged, atomic_write_bytes, dataset_digest
 from .batches import average_views, collate, length_batches, predict_proba, to_device
+from .data import DataError, Dataset, Split, TrainingDiverged, atomic_write_bytes, dataset_digest
 from .models import build_model
 from .models._front_end import layer_stride
 from .reducers import draw, draw_split
@@ -35,6 +35,7 @@ from .runtime import (
     seed_everything,
     uses_autocast,
 )
+from .saved import init_from_encoder
 from .settings import ModelConfig, TrainConfig, as_dict, check_run
 from .tbptt import last_k_batch, tbptt_batch
 
@@ -197,14 +198,8 @@ class Training:
     and what it has recorded. `train_model` drives it: set up, resume, epochs, summary."""
 
     def __init__(self, ds, model_cfg, cfg, seed, device, init_encoder, progress, where) -> None:
-        self.ds, self.model_cfg, self.cfg, self.seed, self.device, self.where = (
-            ds,
-            model_cfg,
-            cfg,
-            seed,
-            device,
-            where,
-        )
+        self.ds, self.model_cfg, self.cfg, self.seed, self.device = ds, model_cfg, cfg, seed, device
+        self.where = where
         flush_denormals()
         seed_everything(seed, device)
         run_data = draw(ds, seed, epoch=1)
@@ -220,8 +215,6 @@ class Training:
         check_memory(self.train, cfg, model_cfg, device, where)
         self.model.fit_normalisation(self.train)
         if init_encoder:
-            from .pretrain import init_from_encoder
-
             init_from_encoder(self.model, run_data, init_encoder)
         self.model.to(device)
         self.optimiser = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -238,11 +231,22 @@ class Training:
             "code": checkpoint_code_digest(),
             "init": str(init_encoder),
         }
-        self.history = {
+        self.history = self.first_history(steps, init_encoder)
+        self.best = {"valid_loss": np.inf, "valid_accuracy": -1.0, "update": 0, "state": None}
+        self.run = {"updates": 0, "epoch": 1, "batch": 0, "steps_read": 0, "seconds": 0.0, "stopped_by": None}
+        self.progress, self.quiet = progress, not sys.stderr.isatty()
+        self.window = self.fresh_window()
+        self.bound = explosion_bound(len(ds.classes))
+
+    def first_history(self, steps: int, init_encoder) -> dict:
+        """What the run records before its first update: its settings, its start, the CPU and
+        kernel settings its numbers came from."""
+        model_cfg, cfg, device = self.model_cfg, self.cfg, self.device
+        return {
             "evaluations": [],
-            "seed": seed,
+            "seed": self.seed,
             "device": str(device),
-            "kernels": kernels.record(),  # the CPU and kernel settings the numbers came from
+            "kernels": kernels.record(),
             "config": as_dict(cfg),
             "model": as_dict(model_cfg),
             "init": {
@@ -250,15 +254,10 @@ class Training:
                 "steps": steps,
                 "encoder": str(init_encoder) if init_encoder else None,
             },
-            "scaling": model_cfg.scaling if ds.kind == "signal" else None,
+            "scaling": model_cfg.scaling if self.ds.kind == "signal" else None,
             "precision": "bfloat16 autocast" if uses_autocast(cfg, device) else "float32",
             "resumed_at": [],
         }
-        self.best = {"valid_loss": np.inf, "valid_accuracy": -1.0, "update": 0, "state": None}
-        self.run = {"updates": 0, "epoch": 1, "batch": 0, "steps_read": 0, "seconds": 0.0, "stopped_by": None}
-        self.progress, self.quiet = progress, not sys.stderr.isatty()
-        self.window = self.fresh_window()
-        self.bound = explosion_bound(len(ds.classes))
 
     def start(self, checkpoint) -> None:
         """Resume from `checkpoint` if it holds this run, start the clock and the progress bar."""

@@ -142,14 +142,9 @@ def _encode_text(records: Records, rows: dict[str, np.ndarray], spec: dict) -> t
     return encode(records.sequences, vocab), {"vocab": vocab, "vocab_size": len(vocab)}
 
 
-def ingest(spec: dict, name: str = "dataset") -> Dataset:
-    """Build the data set one sheet row describes, with fixed train/valid/test splits."""
-    records = _reader(spec.get("reader"), name)(spec)
-    if spec.get("kind") and spec["kind"] != records.kind:
-        raise DataError(
-            f"data set {name!r}: the sheet's kind is {spec['kind']!r} but reader {spec['reader']!r} "
-            f"gives {records.kind!r} sequences; fix the kind column"
-        )
+def _kept_rows(records: Records, spec: dict, name: str) -> np.ndarray:
+    """The records the sheet keeps: empty ones refused or dropped, short ones dropped
+    (min_length), a stratified seeded subsample (max_records); the dropped are counted in meta."""
     keep = np.arange(len(records.labels))
     lengths = np.array([len(seq) for seq in records.sequences])
     empty = np.flatnonzero(lengths == 0)
@@ -172,6 +167,37 @@ def ingest(spec: dict, name: str = "dataset") -> Dataset:
             spec.get("split_seed", 0),
         )["take"]
         keep = keep[take]
+    return keep
+
+
+def _check_classes(sub: Records, splits: dict, policy: str, name: str) -> None:
+    """At least two classes, and every class present in train and valid."""
+    present = sorted(set(sub.labels.tolist()))
+    if len(present) < 2:
+        raise DataError(
+            f"data set {name!r}: every record has label {sub.classes[present[0]]!r}; a "
+            "classifier needs at least two classes: check the label column or the select option"
+        )
+    for split in ("train", "valid"):
+        missing = [sub.classes[c] for c in present if not (splits[split].labels == c).any()]
+        if missing:
+            counts = {sub.classes[c]: int((sub.labels == c).sum()) for c in present}
+            raise DataError(
+                f"data set {name!r}: classes {missing} have no {split} records under split policy "
+                f"{policy!r} (records per class: {counts}); add records of those classes, drop "
+                "the classes, or change the split"
+            )
+
+
+def ingest(spec: dict, name: str = "dataset") -> Dataset:
+    """Build the data set one sheet row describes, with fixed train/valid/test splits."""
+    records = _reader(spec.get("reader"), name)(spec)
+    if spec.get("kind") and spec["kind"] != records.kind:
+        raise DataError(
+            f"data set {name!r}: the sheet's kind is {spec['kind']!r} but reader {spec['reader']!r} "
+            f"gives {records.kind!r} sequences; fix the kind column"
+        )
+    keep = _kept_rows(records, spec, name)
     sub = Records(
         records.kind,
         [records.sequences[i] for i in keep],
@@ -194,21 +220,7 @@ def ingest(spec: dict, name: str = "dataset") -> Dataset:
         )
         for split in SPLITS
     }
-    present = sorted(set(sub.labels.tolist()))
-    if len(present) < 2:
-        raise DataError(
-            f"data set {name!r}: every record has label {records.classes[present[0]]!r}; a "
-            "classifier needs at least two classes: check the label column or the select option"
-        )
-    for split in ("train", "valid"):
-        missing = [records.classes[c] for c in present if not (splits[split].labels == c).any()]
-        if missing:
-            counts = {records.classes[c]: int((sub.labels == c).sum()) for c in present}
-            raise DataError(
-                f"data set {name!r}: classes {missing} have no {split} records under split policy "
-                f"{policy!r} (records per class: {counts}); add records of those classes, drop "
-                "the classes, or change the split"
-            )
+    _check_classes(sub, splits, policy, name)
     if spec.get("describe"):
         meta["source"] = spec["describe"]
     meta.setdefault("name", name)

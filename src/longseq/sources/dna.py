@@ -46,7 +46,9 @@ def encode_dna(seq: str, k: int = 1, stride: int | None = None, where: str = "se
     codes = _codes(seq)
     fault = _non_base(seq, codes)
     if fault:
-        raise DataError(f"{where}: {fault} is not a base (A, C, G, T, N or an IUPAC code); clean the sequence")
+        raise DataError(
+            f"{where}: {fault} is not a base (A, C, G, T, N or an IUPAC code); clean the sequence"
+        )
     return _token_ids(codes, k, stride)
 
 
@@ -89,6 +91,32 @@ def reverse_complement(bases: str) -> str:
     return bases.translate(_COMPLEMENT)[::-1]
 
 
+def _locus_windows(record, name: str, avoid: set, window: int, stride: int, add) -> int:
+    """Hand one locus's windows to `add(bases, label, name)`: coding (1) from each CDS, in the
+    order read, then non-coding (0) from the stretches no avoided feature touches. Returns the
+    number of CDS features."""
+    try:
+        bases = str(record.seq)
+    except Exception as exc:  # Biopython's UndefinedSequenceError: no ORIGIN section
+        raise DataError(f"{name} has no sequence (ORIGIN section); remove the entry") from exc
+    covered, n_cds = np.zeros(len(bases), dtype=bool), 0
+    for feature in record.features:
+        if feature.type in avoid:
+            for part in feature.location.parts:
+                covered[int(part.start) : int(part.end)] = True
+        if feature.type != "CDS":
+            continue
+        n_cds += 1
+        coding = str(feature.extract(record.seq))
+        for start in _windows(len(coding), window, stride):
+            add(coding[start : start + window], 1, name)
+    edges = np.flatnonzero(np.diff(np.r_[1, covered.astype(np.int8), 1]))
+    for lo, hi in zip(edges[::2], edges[1::2]):
+        for start in _windows(hi - lo, window, stride):
+            add(bases[lo + start : lo + start + window], 0, name)
+    return n_cds
+
+
 def genbank(spec: dict):
     """Fixed-length windows of annotated loci: coding windows are cut from each CDS as it is read
     (exons joined, reverse-complemented on the minus strand); non-coding windows from each
@@ -118,26 +146,14 @@ def genbank(spec: dict):
 
     n_cds = 0
     for locus, record in enumerate(_parse(raw, "genbank", where)):
-        name = f"{where}: locus {record.name}"
-        try:
-            bases = str(record.seq)
-        except Exception as exc:  # Biopython's UndefinedSequenceError: no ORIGIN section
-            raise DataError(f"{name} has no sequence (ORIGIN section); remove the entry") from exc
-        covered = np.zeros(len(bases), dtype=bool)
-        for feature in record.features:
-            if feature.type in avoid:
-                for part in feature.location.parts:
-                    covered[int(part.start) : int(part.end)] = True
-            if feature.type != "CDS":
-                continue
-            n_cds += 1
-            coding = str(feature.extract(record.seq))
-            for start in _windows(len(coding), window, stride):
-                add(coding[start : start + window], 1, locus, name)
-        edges = np.flatnonzero(np.diff(np.r_[1, covered.astype(np.int8), 1]))
-        for lo, hi in zip(edges[::2], edges[1::2]):  # stretches no avoided feature touches
-            for start in _windows(hi - lo, window, stride):
-                add(bases[lo + start : lo + start + window], 0, locus, name)
+        n_cds += _locus_windows(
+            record,
+            f"{where}: locus {record.name}",
+            avoid,
+            window,
+            stride,
+            lambda bases, label, name, locus=locus: add(bases, label, locus, name),
+        )
     if n_cds == 0:
         raise DataError(
             f"{where}: no CDS features, so no window can be labelled coding; is this annotated GenBank?"
@@ -190,6 +206,36 @@ def _refuse_records(where: str, records, faults: list, what: str, fix: str) -> N
         raise DataError(f"{where}: {what} in {some_rows(named, 'record', 'records')}; {fix}")
 
 
+def _header_label(pattern: re.Pattern, record) -> str | None:
+    match = pattern.search(record.description)
+    return match.group(1) if match else None
+
+
+def _header_group(pattern: re.Pattern, record) -> str:
+    match = pattern.search(record.description)
+    return match.group(1) if match else record.id
+
+
+def _base_tokens(records, where: str, k: int, kmer_stride) -> list[np.ndarray]:
+    """Each record's token ids, refusing records with characters that are not bases; one pass
+    reads each record's base codes for both the check and the ids."""
+    sequences, non_bases = [], []
+    for record in records:
+        seq = str(record.seq)
+        codes = _codes(seq)
+        non_bases.append(_non_base(seq, codes))
+        if not non_bases[-1]:
+            sequences.append(_token_ids(codes, k, kmer_stride))
+    _refuse_records(
+        where,
+        records,
+        non_bases,
+        "characters that are not bases",
+        "clean the sequences (A, C, G, T, N or an IUPAC code)",
+    )
+    return sequences
+
+
 def fasta(spec: dict):
     """One labelled sequence per FASTA record. The label comes from the header
     (`label_pattern`, default `label=<class>`) or from a label sheet (columns id, label);
@@ -202,13 +248,9 @@ def fasta(spec: dict):
     pattern = re.compile(spec.get("label_pattern", r"label=(\S+)"))
     group_pattern = re.compile(spec["group_pattern"]) if spec.get("group_pattern") else None
     k = spec.get("kmer", 1)
-    labels = []
-    for record in records:
-        if sheet is not None:
-            labels.append(sheet.get(record.id))
-        else:
-            match = pattern.search(record.description)
-            labels.append(match.group(1) if match else None)
+    labels = [
+        sheet.get(record.id) if sheet is not None else _header_label(pattern, record) for record in records
+    ]
     _refuse_records(
         where,
         records,
@@ -219,26 +261,8 @@ def fasta(spec: dict):
         else "add 'label=<class>' to their headers",
     )
     _refuse_records(where, records, [len(record.seq) == 0 for record in records], "no bases", "remove them")
-    # one pass reads each record's base codes for both the check and the token ids
-    sequences, non_bases = [], []
-    for record in records:
-        seq = str(record.seq)
-        codes = _codes(seq)
-        non_bases.append(_non_base(seq, codes))
-        if not non_bases[-1]:
-            sequences.append(_token_ids(codes, k, spec.get("kmer_stride")))
-    _refuse_records(
-        where,
-        records,
-        non_bases,
-        "characters that are not bases",
-        "clean the sequences (A, C, G, T, N or an IUPAC code)",
-    )
-    groups = []
-    if group_pattern:
-        for record in records:
-            match = group_pattern.search(record.description)
-            groups.append(match.group(1) if match else record.id)
+    sequences = _base_tokens(records, where, k, spec.get("kmer_stride"))
+    groups = [_header_group(group_pattern, record) for record in records] if group_pattern else []
     classes = sorted(set(labels))
     index = {c: i for i, c in enumerate(classes)}
     meta = {

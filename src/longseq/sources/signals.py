@@ -251,6 +251,26 @@ def edf(spec: dict):
 # --------------------------------------------------------------------------- NumPy
 
 
+def _npz_part(arrays, suffix: str, unlabeled: bool, path) -> tuple[list[np.ndarray], np.ndarray]:
+    """One part of the file (`x`, or `x_test` with suffix `_test`): its rows cut to their
+    lengths, and its labels."""
+    for key in (f"x{suffix}",) + (() if unlabeled else (f"y{suffix}",)):
+        if key not in arrays.files:
+            raise DataError(f"{path}: no array {key!r} (it has {arrays.files}); see the numpy reader's docs")
+    x = arrays[f"x{suffix}"]
+    y = np.full(len(x), "unlabeled") if unlabeled else arrays[f"y{suffix}"]
+    if len(x) != len(y):
+        raise DataError(f"{path}: x{suffix} has {len(x)} rows but y{suffix} has {len(y)}; one label per row")
+    given = f"lengths{suffix}" in arrays.files
+    lengths = arrays[f"lengths{suffix}"] if given else np.full(len(x), x.shape[1])
+    rows = [x[row, : int(lengths[row])] for row in range(len(x))]
+    if np.issubdtype(x.dtype, np.floating):
+        bad = [row for row, seq in enumerate(rows) if not np.isfinite(seq).all()]
+        if bad:
+            raise DataError(f"{path}: NaN or inf in x{suffix} {some_rows(bad)}; clean or impute them")
+    return rows, y
+
+
 def numpy_arrays(spec: dict):
     """An `.npz` with `x` ([N, T] integer tokens, [N, T] or [N, T, C] float signals), `y`
     (labels) and optionally `lengths` (valid steps per row, the rest is padding) and
@@ -270,28 +290,10 @@ def numpy_arrays(spec: dict):
     xs, ys, test = [], [], []
     unlabeled = bool(spec.get("unlabeled"))  # new records to label (longseq predict): no y
     for suffix, is_test in parts:
-        for key in (f"x{suffix}",) + (() if unlabeled else (f"y{suffix}",)):
-            if key not in arrays.files:
-                raise DataError(
-                    f"{path}: no array {key!r} (it has {arrays.files}); see the numpy reader's docs"
-                )
-        x = arrays[f"x{suffix}"]
-        y = np.full(len(x), "unlabeled") if unlabeled else arrays[f"y{suffix}"]
-        if len(x) != len(y):
-            raise DataError(
-                f"{path}: x{suffix} has {len(x)} rows but y{suffix} has {len(y)}; one label per row"
-            )
-        lengths = (
-            arrays[f"lengths{suffix}"] if f"lengths{suffix}" in arrays.files else np.full(len(x), x.shape[1])
-        )
-        rows = [x[row, : int(lengths[row])] for row in range(len(x))]
-        if np.issubdtype(x.dtype, np.floating):
-            bad = [row for row, seq in enumerate(rows) if not np.isfinite(seq).all()]
-            if bad:
-                raise DataError(f"{path}: NaN or inf in x{suffix} {some_rows(bad)}; clean or impute them")
+        rows, y = _npz_part(arrays, suffix, unlabeled, path)
         xs.extend(rows)
         ys.extend(y.tolist())
-        test.extend([is_test] * len(x))
+        test.extend([is_test] * len(rows))
     tokens = np.issubdtype(xs[0].dtype, np.integer)
     if tokens:
         low = min(int(s.min()) for s in xs if len(s))
