@@ -254,3 +254,16 @@ def test_the_reference_is_a_family_of_its_own_never_recommended_but_ranked(tmp_p
     assert "Reference (minirocket" in text and "Best LSTM-based arm: lstm" in text
     ranks, _ = verdict.across_datasets([g for _, g in table.groupby("dataset")])
     assert ranks.idxmin() == "reference"
+
+
+def test_intervals_of_a_tiny_study_stay_within_zero_and_one():
+    """Two seeds and twelve records: a t interval around 0.96 reaches past 1 unless bounded."""
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 2, 12)
+    arms = {
+        "near_perfect": [run("d", "near_perfect", s, labels, noisy(labels, 0.9 + 0.1 * s, rng)) for s in range(2)],
+        "poor": [run("d", "poor", s, labels, noisy(labels, 0.1 * s, rng)) for s in range(2)],
+    }
+    table = rank(arms, rng)
+    assert (table["interval_low"] >= 0).all() and (table["interval_high"] <= 1).all(), table
+    assert table["interval_high"].max() == 1.0 and table["interval_low"].min() == 0.0

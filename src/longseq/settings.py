@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 MODES = ("bptt", "tbptt", "last_k")
-# The budget is per data set: every arm of a data set gets the same one (see common.smk).
+# The budget is per data set: every arm of a data set gets the same one (longseq.study refuses an arm that sets it).
 BUDGET_KEYS = ("max_updates", "eval_every", "min_updates", "patience")
 
 

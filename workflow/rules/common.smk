@@ -62,7 +62,7 @@ CODE = {
     "reduce": lambda arm: step_digest(PACKAGE, "reducers/__init__.py", reducer_module(arm)),
     "pretrain": step_digest(PACKAGE, "pretrain.py", "models/lstm.py"),
     "train": lambda dataset, arm: step_digest(
-        PACKAGE, "train.py", "pretrain.py", reducer_module(arm), model_module(dataset, arm)
+        PACKAGE, "train.py", reducer_module(arm), model_module(dataset, arm)
     ),
     "evaluate": lambda dataset, arm: step_digest(
         PACKAGE, "evaluate.py", "predict.py", "train.py", reducer_module(arm), model_module(dataset, arm)
