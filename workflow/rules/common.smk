@@ -65,7 +65,7 @@ CODE = {
         PACKAGE, "train.py", reducer_module(arm), model_module(dataset, arm)
     ),
     "evaluate": lambda dataset, arm: step_digest(
-        PACKAGE, "evaluate.py", "predict.py", "train.py", reducer_module(arm), model_module(dataset, arm)
+        PACKAGE, "evaluate.py", "predict.py", reducer_module(arm), model_module(dataset, arm)
     ),
     "predict": lambda dataset, arm: step_digest(
         PACKAGE,
