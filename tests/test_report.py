@@ -314,6 +314,9 @@ def test_a_running_study_reads_its_finished_jobs_against_the_study_file_and_stam
     assert cli.main(["jobs", "results", "--study", str(study), "--stamp"]) == 0  # a second stamp replaces the first
     assert study.read_text().count(durations.BEGIN) == 1
     assert f"| `{study}` | 3 | 16 s | 0 min on " in durations.durations_table([study])
+    # no evaluation has finished: the estimate says it leaves them out rather than count them as 0 s
+    assert "evaluate 0 of 1" in text and "WITHOUT evaluate (no job of it measured)" in study.read_text()
+    assert "without evaluate (no job of it measured)" in durations.durations_table([study])
     line = durations.expected_line({"trained_model": 6, "test_metrics": 6, "total": 12}, [str(study)], cores=2)
     assert line.startswith("longseq: 12 jobs to run, about 60 s of job time") and "0 min on 2 cores" in line
     assert "(6 jobs of rules never measured not counted)" in line

@@ -140,8 +140,12 @@ def stamp_text(table: pd.DataFrame, wall: float, machine: str, cores: int, plann
         means = table.set_index("step").eval("seconds / jobs").to_dict()
         estimate = table["seconds"].sum() + sum((n - k) * means.get(step, 0) for step, (k, n) in short.items())
         missing = ", ".join(f"{step} {k} of {n}" for step, (k, n) in short.items())
+        unmeasured = [step for step, (k, _) in short.items() if k == 0]  # no mean to estimate them by
         lines.append(f"# Not all measured ({missing}): an ESTIMATE for the whole study, by the measured")
-        lines.append(f"# mean of each step, is {estimate:,.0f} s of job time, {estimate / cores / 60:.0f} min on {cores} cores.")
+        lines.append(
+            f"# mean of each step, is {estimate:,.0f} s of job time, {estimate / cores / 60:.0f} min on {cores} cores"
+            + (f", WITHOUT {', '.join(unmeasured)} (no job of it measured)." if unmeasured else ".")
+        )
     return "\n".join([*lines, f"# per rule, jobs x mean seconds: {per_rule}", END])
 
 
@@ -176,10 +180,14 @@ def durations_table(studies: list[str | Path]) -> str:
         text = Path(study).read_text()
         head = re.search(r"^# (\d+) jobs, ([\d,]+) s of job time; (\d+) min of wall time on (\d+) cores\n# \((.*)\)\.$", text, re.M)
         estimate = re.search(r"^# Not all measured \((.*)\): an ESTIMATE.*\n# mean of each step, is ([\d,]+) s", text, re.M)
+        unmeasured = re.search(r", WITHOUT ([^(]*) \(no job of it measured\)", text)
         if not head:
             rows.append(f"| `{study}` | | | | | not measured |")
             continue
-        note = f"partly measured ({estimate.group(1)}); the whole estimated at {estimate.group(2)} s" if estimate else ""
+        note = ""
+        if estimate:
+            without = f" without {unmeasured.group(1)} (no job of it measured)" if unmeasured else ""
+            note = f"partly measured ({estimate.group(1)}); the whole estimated at {estimate.group(2)} s{without}"
         rows.append(
             f"| `{study}` | {head.group(1)} | {head.group(2)} s | {head.group(3)} min on {head.group(4)} cores "
             f"| {head.group(5)} | {note} |"
