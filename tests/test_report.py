@@ -317,6 +317,9 @@ def test_a_running_study_reads_its_finished_jobs_against_the_study_file_and_stam
     # no evaluation has finished: the estimate says it leaves them out rather than count them as 0 s
     assert "evaluate 0 of 1" in text and "WITHOUT evaluate (no job of it measured)" in study.read_text()
     assert "without evaluate (no job of it measured)" in durations.durations_table([study])
+    searched = pd.DataFrame({"step": ["tuning"], "jobs": [4], "seconds": [40.0], "longest": [12.0]})
+    line = durations.stamp_text(searched, 40, "m", 2, {"train": 5, "tuning": 4}).splitlines()[4]
+    assert "is 90 s of job time" in line and "(train by the trials' mean)" in line and "WITHOUT" not in line
     line = durations.expected_line({"trained_model": 6, "test_metrics": 6, "total": 12}, [str(study)], cores=2)
     assert line.startswith("longseq: 12 jobs to run, about 60 s of job time") and "0 min on 2 cores" in line
     assert "(6 jobs of rules never measured not counted)" in line

@@ -138,12 +138,18 @@ def stamp_text(table: pd.DataFrame, wall: float, machine: str, cores: int, plann
     short = {step: (done.get(step, 0), n) for step, n in (planned or {}).items() if done.get(step, 0) < n}
     if short:
         means = table.set_index("step").eval("seconds / jobs").to_dict()
+        # a search trial is a training at drawn settings: with no final training measured yet,
+        # the trials' mean stands in for it (and says so)
+        stand_in = "train" in short and "train" not in means and "tuning" in means
+        if stand_in:
+            means["train"] = means["tuning"]
         estimate = table["seconds"].sum() + sum((n - k) * means.get(step, 0) for step, (k, n) in short.items())
         missing = ", ".join(f"{step} {k} of {n}" for step, (k, n) in short.items())
-        unmeasured = [step for step, (k, _) in short.items() if k == 0]  # no mean to estimate them by
+        unmeasured = [step for step, (k, _) in short.items() if step not in means]  # no mean to estimate them by
         lines.append(f"# Not all measured ({missing}): an ESTIMATE for the whole study, by the measured")
         lines.append(
             f"# mean of each step, is {estimate:,.0f} s of job time, {estimate / cores / 60:.0f} min on {cores} cores"
+            + (" (train by the trials' mean)" if stand_in else "")
             + (f", WITHOUT {', '.join(unmeasured)} (no job of it measured)." if unmeasured else ".")
         )
     return "\n".join([*lines, f"# per rule, jobs x mean seconds: {per_rule}", END])
@@ -187,7 +193,9 @@ def durations_table(studies: list[str | Path]) -> str:
         note = ""
         if estimate:
             without = f" without {unmeasured.group(1)} (no job of it measured)" if unmeasured else ""
-            note = f"partly measured ({estimate.group(1)}); the whole estimated at {estimate.group(2)} s{without}"
+            stand_in = " (trainings by the trials' mean)" if "(train by the trials' mean)" in text else ""
+            whole = f"the whole estimated at {estimate.group(2)} s{stand_in}{without}"
+            note = f"partly measured ({estimate.group(1)}); {whole}"
         rows.append(
             f"| `{study}` | {head.group(1)} | {head.group(2)} s | {head.group(3)} min on {head.group(4)} cores "
             f"| {head.group(5)} | {note} |"
