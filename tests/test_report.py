@@ -4,6 +4,7 @@ import json
 import os
 
 import pandas as pd
+from pathlib import Path
 import pytest
 
 from longseq import aggregate, cli, comparisons, durations, figures
@@ -340,3 +341,14 @@ def test_autocast_only_distinguishes_runs_on_cuda(tmp_path, device, same):
         path.write_text(json.dumps({"device": device, "model": {"hidden": 8}, "config": {"amp": amp, "lr": 0.1}}))
         keys.append(comparisons._run_settings(path, '{"reduce": "full"}', "8/1/1"))
     assert (keys[0] == keys[1]) == same
+
+
+def test_the_docs_durations_table_is_the_study_files_stamps(monkeypatch):
+    """docs/running.md's 'How long' table is generated (`longseq durations config/*.yaml`), never typed."""
+    from conftest import REPO
+
+    docs = (REPO / "docs" / "running.md").read_text()
+    table = docs.split("<!-- durations:start -->\n")[1].split("<!-- durations:end -->")[0]
+    monkeypatch.chdir(REPO)
+    studies = sorted(p.as_posix() for p in Path("config").glob("*.yaml"))
+    assert table.strip() == durations.durations_table(studies).strip()

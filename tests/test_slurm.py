@@ -21,7 +21,10 @@ from test_workflow import BARE_PATH, write_sheet
 
 BIN = str(Path(sys.executable).parent)
 NEEDED = ["slurmctld", "slurmd", "sbatch", "squeue", "scancel", "sinfo", "munged", "munge", "unmunge"]
-missing = [tool for tool in NEEDED if shutil.which(tool) is None]
+# Debian installs the daemons in /usr/sbin, which a user's PATH (or `env -i`'s) may lack
+SBIN = os.pathsep.join(["/usr/sbin", "/sbin"])
+WITH_SBIN = os.pathsep.join([os.environ.get("PATH", ""), SBIN])
+missing = [tool for tool in NEEDED if shutil.which(tool, path=WITH_SBIN) is None]
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="starting slurmctld/slurmd/munged needs root"),
     pytest.mark.skipif(
@@ -36,6 +39,7 @@ pytestmark = [
 
 
 def _run(*cmd, env=None, check=True, timeout=60):
+    env = env or dict(os.environ, PATH=WITH_SBIN)
     return subprocess.run(cmd, capture_output=True, text=True, env=env, check=check, timeout=timeout)
 
 
@@ -131,7 +135,7 @@ def cluster(tmp_path_factory):
     base = tmp_path_factory.mktemp("slurm")
     host = _run("hostname", "-s").stdout.strip()
     conf = _write_config(base, host)
-    env = dict(os.environ, SLURM_CONF=str(conf), PATH=BARE_PATH)
+    env = dict(os.environ, SLURM_CONF=str(conf), PATH=os.pathsep.join([BARE_PATH, SBIN]))
     started_munge = _start_munge()
     try:
         _run("slurmctld", "-c", "-f", str(conf), env=env)
