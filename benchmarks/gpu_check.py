@@ -31,9 +31,9 @@ from training_speed import make_split, optimiser_step, sync  # this folder's: ru
 
 from longseq.data import Split
 from longseq.models.lstm import LSTMClassifier
-from longseq.settings import ModelConfig, TrainConfig
 from longseq.runtime import flush_denormals, memory_record
-from longseq.train import _train_batch, host_batch
+from longseq.settings import ModelConfig, TrainConfig
+from longseq.train import host_batch, train_batch
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -81,7 +81,7 @@ def fused_kernel(device, precision: str) -> dict:
     batch = host_batch(split, np.arange(8), device.type == "cuda")
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
     with profile(activities=activities) as prof:
-        _train_batch(model, step, batch, cfg, device)
+        train_batch(model, step, batch, cfg, device)
         sync(device)
     names = sorted({e.key for e in prof.key_averages() if "rnn" in e.key.lower() or "lstm" in e.key.lower()})
     fused = (
@@ -102,11 +102,11 @@ def throughput(
     cfg = TrainConfig(amp=precision == "bf16")
     pin = device.type == "cuda"
     rows = [np.arange(i * batch, (i + 1) * batch) for i in range(updates)]
-    _train_batch(model, step, host_batch(split, rows[0], pin), cfg, device)
+    train_batch(model, step, host_batch(split, rows[0], pin), cfg, device)
     sync(device)
     start = time.perf_counter()
     for r in rows:
-        _train_batch(model, step, host_batch(split, r, pin), cfg, device)
+        train_batch(model, step, host_batch(split, r, pin), cfg, device)
     sync(device)
     seconds = time.perf_counter() - start
     return {
@@ -131,7 +131,7 @@ def memory(device, mode: str, batch: int, steps: int, hidden: int, k: int, preci
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()
-    _train_batch(model, step, batch_data, cfg, device)
+    train_batch(model, step, batch_data, cfg, device)
     sync(device)
     return {
         "mode": mode,

@@ -37,7 +37,7 @@ from longseq.kernels import cpu_model
 from longseq.models.lstm import LSTMClassifier
 from longseq.runtime import flush_denormals
 from longseq.settings import ModelConfig, TrainConfig
-from longseq.train import _train_batch, host_batch
+from longseq.train import host_batch, train_batch
 
 
 def make_split(n, min_len, max_len, vocab, seed=0) -> Split:
@@ -102,7 +102,7 @@ def throughput(args, device) -> dict:
     pin = device.type == "cuda"
 
     def ours_step(rows):
-        _train_batch(ours, ours_step_fn, host_batch(split, rows, pin), cfg, device)
+        train_batch(ours, ours_step_fn, host_batch(split, rows, pin), cfg, device)
 
     def timed(step):
         sync(device)
@@ -182,11 +182,11 @@ def one_mode(mode: str, args, device) -> dict:
     else:  # reset the resident set's high-water mark, so that only training counts
         base = reset_peak_rss()
     batch = host_batch(split, rows, device.type == "cuda")
-    _train_batch(model, opt, batch, cfg, device)  # warm-up (its memory counts, its time does not)
+    train_batch(model, opt, batch, cfg, device)  # warm-up (its memory counts, its time does not)
     sync(device)
     start = time.perf_counter()
     for _ in range(args.repeats):
-        _train_batch(model, opt, batch, cfg, device)
+        train_batch(model, opt, batch, cfg, device)
     sync(device)
     seconds = (time.perf_counter() - start) / args.repeats
     if device.type == "cuda":

@@ -78,7 +78,7 @@ def host_batch(train: Split, rows: np.ndarray, pin: bool):
     return rows, x, lengths, y.pin_memory() if pin else y
 
 
-def _train_batch(
+def train_batch(
     model, step, batch, cfg: TrainConfig, device
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One batch in the arm's training mode; `step` clips and applies the gradients (an
@@ -324,7 +324,7 @@ class Training:
         for index, batch in enumerate(prefetched(built) if pin else built, start=run["batch"]):
             rows = batch[0]
             before = run["updates"]
-            loss, logits, y = _train_batch(self.model, self.step, batch, cfg, device)
+            loss, logits, y = train_batch(self.model, self.step, batch, cfg, device)
             if device.type == "cpu" and not float(loss) <= self.bound:  # free on CPU: stop at once
                 raise diverged(self.where, float(loss), run, self.seed, cfg, self.bound)
             window["loss"] += loss.float() * len(rows)
