@@ -7,11 +7,10 @@ import torch
 from longseq import data, sources
 from longseq.evaluate import evaluate
 from longseq.pretrain import pretrain_encoder
-from longseq.saved import save_encoder
 from longseq.reducers import draw, draw_split, reduce_dataset
-from longseq.saved import save_model, write_history
-from longseq.train import learning_rate_factor, train_model
+from longseq.saved import save_encoder, save_model, write_history
 from longseq.settings import TrainConfig
+from longseq.train import learning_rate_factor, train_model
 
 CPU = torch.device("cpu")
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .data import atomic_write_bytes
-from .plotting import _save, plt
-
+from .plotting import plt, save_png
 
 METRIC_COLUMNS = [
     "train_mode",
@@ -142,7 +141,7 @@ def plot_accuracy_by_arm(table: pd.DataFrame, path: str | Path) -> None:
     fig.legend(*axes[0][0].get_legend_handles_labels(), loc="upper right", fontsize=8)
     fig.suptitle("Accuracy by arm (bars: mean ± std over seeds; dots: seeds)")
     fig.tight_layout(rect=(0, 0, 1, 0.95))  # room for the title and the legend above the panels
-    _save(fig, path, dpi=120)
+    save_png(fig, path, dpi=120)
 
 def aggregate(metric_files, summary_csv, overview_csv, figure, benchmark_files=()) -> pd.DataFrame:
     table = collect(metric_files, benchmark_files)

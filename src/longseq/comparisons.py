@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 
 
-
 def read_overview(path: str | Path) -> pd.DataFrame:
     """A study's overview table, from its results folder or the file itself."""
     path = Path(path)

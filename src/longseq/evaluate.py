@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 from . import kernels
 from .batches import average_views, predict_proba
 from .data import Dataset
 from .flops import costs
-from .scores import test_scores
 from .reducers import draw_split
 from .runtime import flush_denormals, pick_device
 from .saved import load_model
+from .scores import test_scores
 
 
 def evaluate(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from .data import atomic_write_bytes
-from .plotting import _arm_colours, _panels, _plain_log_x, _save, plt
+from .plotting import arm_colours, panels, plain_log_x, plt, save_png
 
 
 def results_table_html(overview: pd.DataFrame, path: str | Path) -> None:
@@ -54,7 +54,7 @@ def plot_accuracy_vs_steps(table: pd.DataFrame, path: str | Path) -> None:
     """Accuracy against the steps the LSTM reads: arms of one strategy (truncate first/last,
     sampled steps/windows) form a line over their lengths; every other arm is one point."""
     datasets = list(table["dataset"].cat.categories)
-    fig, axes = _panels(len(datasets))
+    fig, axes = panels(len(datasets))
     means = table.groupby(["dataset", "arm"], observed=True).agg(
         acc=("accuracy", "mean"), steps=("mean_steps", "mean"), params=("arm_params", "first")
     )
@@ -68,7 +68,7 @@ def plot_accuracy_vs_steps(table: pd.DataFrame, path: str | Path) -> None:
             else:
                 ax.plot(group["steps"], group["acc"], "o-", label=name, markersize=4)
         ax.axhline(table[table["dataset"] == ds]["majority_baseline"].iloc[0], color="grey", ls="--", lw=1)
-        _plain_log_x(ax)
+        plain_log_x(ax)
         ax.set_xlabel("steps the model reads (mean per sequence)")
         ax.set_ylabel("test accuracy")
         ax.set_ylim(0, 1.05)
@@ -76,7 +76,7 @@ def plot_accuracy_vs_steps(table: pd.DataFrame, path: str | Path) -> None:
     handles = {label: h for ax in axes for h, label in zip(*ax.get_legend_handles_labels())}
     fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=min(6, len(handles)), fontsize=8)
     fig.tight_layout(rect=(0, 0, 1, 0.88))
-    _save(fig, path)
+    save_png(fig, path)
 
 def _strategy(params: str) -> str:
     """The length sweep an arm belongs to, as its reducer declares it (`family`)."""
@@ -88,7 +88,7 @@ def plot_accuracy_vs_cost(overview: pd.DataFrame, path: str | Path) -> None:
     """The Pareto view: accuracy against training time (top) and peak memory (bottom) per data
     set; arms on the front (no other arm is both cheaper and more accurate) are ringed and joined."""
     datasets = list(dict.fromkeys(overview["dataset"]))
-    colours = _arm_colours(list(dict.fromkeys(overview["arm"])))
+    colours = arm_colours(list(dict.fromkeys(overview["arm"])))
     fig, axes = plt.subplots(2, len(datasets), figsize=(4.2 * len(datasets), 7.2), squeeze=False)
     for col, ds in enumerate(datasets):
         part = overview[overview["dataset"] == ds]
@@ -107,14 +107,14 @@ def plot_accuracy_vs_cost(overview: pd.DataFrame, path: str | Path) -> None:
                 front[cost], front["accuracy_mean"], s=110, facecolors="none", edgecolors="black", zorder=4
             )
             if row == 0:
-                _plain_log_x(ax)
+                plain_log_x(ax)
             ax.set_xlabel(label)
             ax.set_ylabel("test accuracy")
             ax.set_title(ds if row == 0 else "")
     handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels())}
     fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=min(8, len(handles)), fontsize=8)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
-    _save(fig, path)
+    save_png(fig, path)
 
 def collect_histories(files: list[str | Path]) -> pd.DataFrame:
     """Every valid evaluation of every run (results/models/<data set>/<arm>/seed<N>/history.json)."""
@@ -138,7 +138,7 @@ def plot_learning_curves(
     mean over the seeds still training at that point (early stopping ends runs at different
     updates); the budget's end is dashed: a curve still falling there was cut short."""
     datasets = datasets or list(dict.fromkeys(histories["dataset"]))
-    colours = _arm_colours(arms)
+    colours = arm_colours(arms)
     fig, axes = plt.subplots(
         2, len(datasets), figsize=(4.2 * len(datasets), 6.6), squeeze=False, sharex="col"
     )
@@ -162,7 +162,7 @@ def plot_learning_curves(
     handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels())}
     fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=min(8, len(handles)), fontsize=8)
     fig.tight_layout(rect=(0, 0, 1, 0.91))
-    _save(fig, path)
+    save_png(fig, path)
 
 def plot_confusions(metric_files: list[str | Path], dataset: str, path: str | Path) -> None:
     """One confusion matrix per arm of one data set, test records summed over seeds, rows
@@ -202,7 +202,7 @@ def plot_confusions(metric_files: list[str | Path], dataset: str, path: str | Pa
         f"{dataset}: confusion matrices (rows: true class, columns: predicted; all seeds)", fontsize=9
     )
     fig.tight_layout()
-    _save(fig, path)
+    save_png(fig, path)
 
 def tuning_table(chosen_files: list[str | Path], out_csv: str | Path) -> pd.DataFrame:
     """Per data set x arm (results/tuning/<data set>/<arm>/chosen.json): the chosen settings
@@ -238,7 +238,7 @@ def plot_tuning(trial_files: list[str | Path], path: str | Path) -> None:
     trials = pd.concat(frames)
     datasets = list(dict.fromkeys(trials["dataset"]))
     arms = list(dict.fromkeys(trials["arm"]))
-    fig, axes = _panels(len(datasets), width=max(4.2, 0.55 * len(arms) + 1.5))
+    fig, axes = panels(len(datasets), width=max(4.2, 0.55 * len(arms) + 1.5))
     for ax, ds in zip(axes, datasets):
         part = trials[trials["dataset"] == ds]
         for x, arm in enumerate(arms):
@@ -255,4 +255,4 @@ def plot_tuning(trial_files: list[str | Path], path: str | Path) -> None:
         ax.set_ylabel("best valid loss of the trial")
     fig.suptitle("Search: every trial (grey), untuned settings (×), chosen (red ring)", fontsize=9)
     fig.tight_layout()
-    _save(fig, path)
+    save_png(fig, path)

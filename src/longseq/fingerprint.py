@@ -36,11 +36,12 @@ def imported(path: Path) -> list[Path]:
 
 def import_graph() -> dict[str, set[str]]:
     """Every module of the package (its path inside it) -> the package modules it imports."""
+
+    def name(path: Path) -> str:
+        return path.relative_to(PACKAGE).as_posix()
+
     return {
-        path.relative_to(PACKAGE).as_posix(): {p.relative_to(PACKAGE).as_posix() for p in imported(path)} - {
-            path.relative_to(PACKAGE).as_posix()
-        }
-        for path in sorted(PACKAGE.rglob("*.py"))
+        name(path): {name(p) for p in imported(path)} - {name(path)} for path in sorted(PACKAGE.rglob("*.py"))
     }
 
 

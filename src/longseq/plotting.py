@@ -13,18 +13,20 @@ import matplotlib.pyplot as plt  # noqa: E402
 from .data import atomic_write_bytes  # noqa: E402
 
 
-def _save(fig, path, dpi: int = 110) -> None:
+def save_png(fig, path, dpi: int = 110) -> None:
     """A figure as PNG, written atomically."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     plt.close(fig)
     atomic_write_bytes(path, buffer.getvalue())
 
-def _panels(n: int, width: float = 4.2, height: float = 3.8):
+
+def panels(n: int, width: float = 4.2, height: float = 3.8):
     fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
     return fig, list(axes[0])
 
-def _plain_log_x(ax) -> None:
+
+def plain_log_x(ax) -> None:
     """Log x scale with plain numbers on the major ticks and no crowded minor labels."""
     from matplotlib.ticker import NullFormatter, ScalarFormatter
 
@@ -34,6 +36,7 @@ def _plain_log_x(ax) -> None:
     ax.xaxis.set_major_formatter(formatter)
     ax.xaxis.set_minor_formatter(NullFormatter())
 
-def _arm_colours(arms: list[str]) -> dict[str, tuple]:
+
+def arm_colours(arms: list[str]) -> dict[str, tuple]:
     cmap = plt.get_cmap("tab20")
     return {arm: cmap(i % 20) for i, arm in enumerate(arms)}

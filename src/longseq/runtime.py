@@ -19,11 +19,13 @@ def pick_device(requested: str = "auto") -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(requested)
 
+
 def flush_denormals() -> None:
     """Treat subnormal floats as zero on CPU. Gradients that fade over thousands of steps
     become subnormal, and x86 arithmetic on them is ~100x slower: measured here, a full-BPTT
     batch of 32 x 1,800 steps took 1.4 s with them and 0.23 s without."""
     torch.set_flush_denormal(True)
+
 
 def seed_everything(seed: int, device: torch.device | None = None) -> None:
     """Seed every generator. Deterministic kernels only on CPU, where they cost nothing and buy
@@ -33,11 +35,13 @@ def seed_everything(seed: int, device: torch.device | None = None) -> None:
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(device is None or device.type == "cpu", warn_only=True)
 
+
 def peak_memory_mb(device: torch.device) -> float:
     """Peak GPU memory allocated on CUDA; peak resident memory of this process on CPU."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 
 def memory_record(device: torch.device) -> dict:
     """Peak memory as it is on the device: on CUDA what tensors held (allocated) and what the
@@ -48,10 +52,12 @@ def memory_record(device: torch.device) -> dict:
         record["peak_reserved_mb"] = torch.cuda.max_memory_reserved(device) / 2**20
     return record
 
+
 def uses_autocast(cfg: TrainConfig, device: torch.device) -> bool:
     """bfloat16 autocast on CUDA (cuDNN's LSTM runs it on tensor cores; unlike float16 it needs
     no loss scaling); CPU runs stay in float32 (the determinism tests' numbers)."""
     return cfg.amp and device.type == "cuda"
+
 
 def prefetched(batches, depth: int = 2):
     """Build the next host batches in a thread while the device works on the current one."""
@@ -69,6 +75,7 @@ def prefetched(batches, depth: int = 2):
     threading.Thread(target=fill, daemon=True).start()
     while (item := ready.get()) is not done:
         yield item
+
 
 def available_bytes(device: torch.device) -> int:
     if device.type == "cuda":

@@ -34,7 +34,9 @@ class Study:
     # ------------------------------------------------------------ the checks, before any job
     def _check_names(self) -> None:
         if REFERENCE in self.arms:
-            raise ValueError(f"config arms: {REFERENCE!r} names the study's reference runs; give the arm another name")
+            raise ValueError(
+                f"config arms: {REFERENCE!r} names the study's reference runs; give the arm another name"
+            )
         for name in self.config.get("datasets", {}):
             if name not in self.sheet:
                 raise ValueError(
@@ -42,7 +44,11 @@ class Study:
                     f"{self.config['dataset_sheet']} (it has {self.datasets})"
                 )
         for name, job in self.predict.items():
-            if job["dataset"] not in self.sheet or job["arm"] not in [*self.arms, REFERENCE] or int(job["seed"]) not in self.seeds:
+            if (
+                job["dataset"] not in self.sheet
+                or job["arm"] not in [*self.arms, REFERENCE]
+                or int(job["seed"]) not in self.seeds
+            ):
                 raise ValueError(
                     f"predict {name!r}: dataset {job['dataset']!r}, arm {job['arm']!r}, seed {job['seed']} "
                     f"is not a run of this study (data sets {self.datasets}, arms {self.arms}, seeds {self.seeds})"
@@ -93,7 +99,9 @@ class Study:
                 )
             budget = sorted({n.split(".", 1)[1] for n in space if n.startswith("train.")} & set(BUDGET_KEYS))
             if budget:
-                raise ValueError(f"tune: {budget} is the budget, the same for every trial and arm; not a setting to search")
+                raise ValueError(
+                    f"tune: {budget} is the budget, the same for every trial and arm; not a setting to search"
+                )
             self.trials[arm] = tuning.draw_trials(tune, arm, self.model_options(arm))
             for dataset in self.datasets:
                 for number, params in enumerate(self.trials[arm]):
@@ -102,16 +110,23 @@ class Study:
                         if number == 0:
                             self.untuned[dataset, arm] = tuning.untuned_values(space, merged)
                     except ValueError as exc:
-                        raise ValueError(f"data set {dataset!r}, arm {arm!r}, trial {number}: {exc}") from None
+                        raise ValueError(
+                            f"data set {dataset!r}, arm {arm!r}, trial {number}: {exc}"
+                        ) from None
 
     # ------------------------------------------------------------ settings
+    def _shared(self, section: str, dataset: str) -> dict:
+        """Study-wide settings, overridden per data set: what every arm of the data set starts from."""
+        return {
+            **self.config.get(section, {}),
+            **self.config.get("datasets", {}).get(dataset, {}).get(section, {}),
+        }
+
     def settings(self, section: str, dataset: str, arm: str) -> dict:
-        """Study-wide settings, overridden per data set, then per arm. Model options that an arm's
-        type does not take are dropped unless the arm sets them itself (then they are refused)."""
-        merged = dict(self.config.get(section, {}))
-        merged.update(self.config.get("datasets", {}).get(dataset, {}).get(section, {}))
+        """The data set's shared settings, overridden per arm. Model options that an arm's type
+        does not take are dropped unless the arm sets them itself (then they are refused)."""
         own = self.config["arms"][arm].get(section, {})
-        merged.update(own)
+        merged = {**self._shared(section, dataset), **own}
         return ModelConfig.inherit(merged, own) if section == "model" else merged
 
     def model_type(self, dataset: str, arm: str) -> str:
@@ -133,7 +148,7 @@ class Study:
 
     def encoder_settings(self, dataset: str) -> dict:
         """A pretrained encoder is shared by the arms of a data set: study and data set sizes only."""
-        return {**self.config.get("model", {}), **self.config.get("datasets", {}).get(dataset, {}).get("model", {})}
+        return self._shared("model", dataset)
 
     # ------------------------------------------------------------ reductions and the search
     def tunes_reduction(self, arm: str) -> bool:

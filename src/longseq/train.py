@@ -59,7 +59,8 @@ def diverged(where: str, loss: float, run: dict, seed: int, cfg: TrainConfig, bo
     what = "not finite" if not math.isfinite(loss) else f"above {bound:.3g} ({EXPLODED} x a uniform guess's)"
     return TrainingDiverged(
         f"{where}: training diverged: the loss is {loss}, {what}, at update {run['updates']} (epoch {run['epoch']}, "
-        f"seed {seed}); no model was written (a search trial is recorded as failed). Try a lower lr (now {cfg.lr}), a smaller "
+        f"seed {seed}); no model was written (a search trial is recorded as failed). Try a lower lr "
+        f"(now {cfg.lr}), a smaller "
         f"grad_clip (now {cfg.grad_clip}), or, for signals spanning orders of magnitude, "
         "model: {scaling: robust} or {scaling: log}"
     )

@@ -151,8 +151,8 @@ def reference_row(dataset: str, reference: list[dict], arms: dict[str, list[dict
         "metric": metric,
         "mean": v["mean"][0],
         "std": v["per_seed"][0].std(ddof=1) if values.shape[1] > 1 else np.nan,
-        "interval_low": max(0.0, v["mean"][0] - half),
-        "interval_high": min(1.0, v["mean"][0] + half),
+        "interval_low": float(np.clip(v["mean"][0] - half, 0, 1)),
+        "interval_high": float(np.clip(v["mean"][0] + half, 0, 1)),
         "alpha": alpha,
         "inference_flops": np.mean([m["inference_flops"] for m in reference]),
         "train_seconds": np.mean([m["train_seconds"] for m in reference]),
@@ -320,7 +320,7 @@ def plot_critical_difference(
 ) -> None:
     import scikit_posthocs as sp
 
-    from .plotting import _save, plt  # the report's Agg backend and atomic PNG writer
+    from .plotting import plt, save_png  # the report's Agg backend and atomic PNG writer
 
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.28 * len(ranks)))
     sp.critical_difference_diagram(ranks, sig, alpha=alpha, ax=ax)
@@ -330,7 +330,7 @@ def plot_critical_difference(
         fontsize=8,
     )
     fig.tight_layout()
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def as_rst(text: str) -> str:
