@@ -225,3 +225,18 @@ def test_empty_records_are_dropped_and_counted_with_drop_empty(tmp_path, ts_file
     ds = sources.ingest(spec, "e")
     assert ds.meta["dropped_empty"] == 8
     assert len(ds.splits["train"]) + len(ds.splits["valid"]) == 12
+
+
+def test_text_as_bytes_reads_every_utf8_byte_and_cuts_at_max_bytes(tmp_path):
+    long_review = "é" * 3000 + "x"  # 6,001 bytes: cut after 4,096
+    rows = [(f"film {i} <br />was fine", i % 2, "imdb") for i in range(20)] + [(long_review, 1, "imdb")]
+    path, digest = write_review_wheel(tmp_path / "r.whl", rows)
+    ds = sources.ingest(imdb_spec(path, digest, units="bytes", max_bytes=4096))
+    by_origin = {
+        int(o): np.asarray(split[i]) for split in ds.splits.values() for i, o in enumerate(split.origin)
+    }
+    for origin, record in by_origin.items():  # a review's bytes, written independently: ids are byte + 2
+        expected = list(rows[origin][0].encode("utf-8"))[:4096]
+        assert (record - 2).tolist() == expected
+    assert len(by_origin[20]) == 4096 and ds.meta["cut_records"] == 1
+    assert ds.meta["vocab_size"] == 258 and ds.meta["vocab"][2 + ord("f")] == "f"

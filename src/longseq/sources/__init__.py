@@ -44,6 +44,7 @@ READERS = {
     "text": "text:text",
     "fasta": "dna:fasta",
     "genbank": "dna:genbank",
+    "listops": "listops:listops",
 }
 SPLIT_POLICIES = ("stratified", "group", "given")
 

@@ -1,6 +1,8 @@
 """Text documents from a CSV, TSV or Parquet table (read by pandas; pyarrow for Parquet) with a
 text column and a label column, optionally inside a zip or wheel archive. Words become tokens
-here; their vocabulary is counted on the train split only, after splitting (see `ingest`)."""
+here; their vocabulary is counted on the train split only, after splitting (see `ingest`). With
+`units: bytes` each record's UTF-8 bytes are its tokens instead (the Long Range Arena's Text
+task): a fixed vocabulary of 256 bytes that nothing is fitted to, cut at `max_bytes`."""
 
 from __future__ import annotations
 
@@ -27,6 +29,20 @@ def build_vocab(token_lists, max_size: int, min_count: int) -> list[str]:
     counts = Counter(tok for toks in token_lists for tok in toks)
     kept = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
     return ["<pad>", "<unk>"] + kept[: max(0, max_size - 2)]
+
+
+BYTE_OFFSET = 2  # byte b is token id b + 2: ids 0 and 1 stay padding and unknown
+
+
+def byte_vocab() -> list[str]:
+    """The 256 bytes as readable names (printable ASCII as itself, else its hex), after <pad>, <unk>."""
+    return ["<pad>", "<unk>"] + [chr(b) if 32 < b < 127 else f"0x{b:02x}" for b in range(256)]
+
+
+def byte_tokens(text: str, max_bytes: int | None) -> np.ndarray:
+    """A text's UTF-8 bytes as token ids, cut after `max_bytes` (a character may be split)."""
+    raw = text.encode("utf-8")[:max_bytes]
+    return np.frombuffer(raw, dtype=np.uint8).astype(np.int32) + BYTE_OFFSET
 
 
 def encode(token_lists, vocab: list[str]) -> list[np.ndarray]:
@@ -143,13 +159,14 @@ def text(spec: dict):
                 f"{where}: no {column!r} column to select {value!r} rows (it has {list(table.columns)})"
             )
         table = table[table[column] == value]
-    tokens = {
-        row: tokenize(value) if isinstance(value, str) else [] for row, value in table[text_col].items()
-    }
-    empty = [row for row, words in tokens.items() if not words]
+    as_bytes, max_bytes = spec.get("units", "words") == "bytes", spec.get("max_bytes")
+    split_up = (lambda t: byte_tokens(t, max_bytes)) if as_bytes else tokenize
+    tokens = {row: split_up(value) if isinstance(value, str) else [] for row, value in table[text_col].items()}
+    empty = [row for row, words in tokens.items() if not len(words)]
     if empty and not spec.get("drop_empty"):
         raise DataError(
-            f"{where}: no words in {text_col!r} in {_data_rows([row + 1 for row in empty])}; "
+            f"{where}: no {'text' if as_bytes else 'words'} in {text_col!r} in "
+            f"{_data_rows([row + 1 for row in empty])}; "
             "fill them in or remove them, or set the sheet option drop_empty: true to drop them"
         )
     table = table.drop(index=empty)
@@ -166,4 +183,9 @@ def text(spec: dict):
         meta["dropped_empty"] = len(empty)
     if spec.get("unlabeled"):
         meta["unlabeled"] = True
+    if as_bytes:
+        meta.update(vocab=byte_vocab(), vocab_size=BYTE_OFFSET + 256, units="bytes")
+        if max_bytes:  # how many were cut, measured on the uncut text (LRA cuts at 4,096)
+            full = table[text_col].map(lambda t: len(t.encode("utf-8")))
+            meta.update(max_bytes=max_bytes, cut_records=int((full > max_bytes).sum()))
     return Records("tokens", documents, labels, classes, meta)
