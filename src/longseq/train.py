@@ -218,7 +218,9 @@ class Training:
         if init_encoder:
             init_from_encoder(self.model, run_data, init_encoder)
         self.model.to(device)
-        self.optimiser = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        groups = getattr(self.model, "parameter_groups", None)  # e.g. s4d: its A and dt at their own rate
+        params = groups(cfg.lr, cfg.weight_decay) if groups else self.model.parameters()
+        self.optimiser = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimiser, lambda u: learning_rate_factor(u, cfg)
         )
