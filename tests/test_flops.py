@@ -114,3 +114,14 @@ def test_learned_summarizer_counts_what_the_profiler_counts(steps):
         model.head(model.readout.pool(out, torch.ones(out.shape[:2], dtype=torch.bool)))
 
     assert flops.forward_flops(model, steps) == profiled(reference) > 0
+
+
+def test_s4d_counts_what_the_profiler_counts_plus_its_ffts():
+    from longseq.models.s4d import S4DClassifier
+
+    cfg = ModelConfig.from_dict(dict(type="s4d", hidden=6, layers=2, state=4, embedding=5))
+    model = S4DClassifier("tokens", 30, 3, cfg).eval()
+    profiled_matmuls = profiled(lambda: model(torch.randint(1, 30, (1, 64)), torch.tensor([64])))
+    kernels = profiled(lambda: [layer.kernel(64) for layer in model.layers])  # once per batch: left out
+    ffts = 2 * 6 * 2 * 2.5 * 128 * 7  # layers x channels x (there and back) x 2.5 n log2 n, n = 2 x 64
+    assert kernels > 0 and flops.forward_flops(model, 64) == profiled_matmuls - kernels + ffts

@@ -31,8 +31,19 @@ def test_the_fft_convolution_equals_the_step_recurrence(init):
     torch.manual_seed(0)
     kernel = s4d.S4DKernel(channels=3, state=8, init=init)
     u = torch.randn(2, 3, 57, dtype=torch.float64)
-    fast = s4d.causal_convolution(u, kernel(57).double())
+    fast = s4d.convolution(u, kernel(57).double())
     np.testing.assert_allclose(fast.detach().numpy(), recurrence(kernel, u.numpy()), rtol=1e-4, atol=1e-4)
+
+
+def test_the_two_way_kernel_reads_the_past_and_the_future_as_a_naive_double_sum():
+    rng = np.random.default_rng(0)
+    forward, backward, u = rng.normal(size=(2, 9)), rng.normal(size=(2, 9)), rng.normal(size=(3, 2, 9))
+    naive = np.zeros_like(u)
+    for t in range(9):
+        for s in range(9):
+            naive[:, :, t] += (forward[:, t - s] if s <= t else backward[:, s - t - 1]) * u[:, :, s]
+    k = s4d.two_way_kernel(torch.from_numpy(forward), torch.from_numpy(backward))
+    np.testing.assert_allclose(s4d.convolution(torch.from_numpy(u), k).numpy(), naive, atol=1e-10)
 
 
 def test_published_initialisation():
@@ -51,7 +62,7 @@ def classifier(**options):
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_padding_is_never_read(bidirectional):
     torch.manual_seed(1)
-    model = classifier(width=8, layers=2, state=4, bidirectional=bidirectional)
+    model = classifier(hidden=8, layers=2, state=4, bidirectional=bidirectional)
     lengths = torch.tensor([37, 20])
     x = torch.randint(2, 20, (2, 37))
     x[1, 20:] = torch.randint(2, 20, (17,))  # junk past the end, not padding ids: must not matter
@@ -75,7 +86,7 @@ def test_it_learns_evidence_hundreds_of_steps_before_the_end():
 
     spec = {"reader": "synthetic", "n": 240, "length": 400, "evidence": "start", "evidence_count": 4}
     ds = sources.ingest(spec | {"split": "stratified", "valid_fraction": 0.2, "test_fraction": 0.25})
-    settings = {"type": "s4d", "width": 16, "layers": 1, "state": 8, "embedding": 16, "bidirectional": False}
+    settings = {"type": "s4d", "hidden": 16, "layers": 1, "state": 8, "embedding": 16, "bidirectional": False}
     budget = {"max_updates": 300, "eval_every": 50, "min_updates": 300, "warmup": 5, "batch_size": 16, "lr": 0.01}
     model, _ = train_model(ds, settings, budget, seed=0, device=torch.device("cpu"), progress=False)
     test = ds.splits["test"]

@@ -152,7 +152,7 @@ ARMS = {
     "parallel": ({"reduce": "parallel", "pieces": 3}, {}, {}),
     "project": ({"reduce": "project", "ngram": 2, "buckets": 30, "window": 4, "dims": 3}, {}, {}),
     "bag": ({"reduce": "full"}, {"type": "bag"}, {}),
-    "s4d": ({"reduce": "full"}, {"type": "s4d", "width": 8, "layers": 1, "state": 4}, {}),
+    "s4d": ({"reduce": "full"}, {"type": "s4d", "hidden": 8, "layers": 1, "state": 4}, {}),
     "segments": ({"reduce": "parallel", "pieces": 2}, {"type": "segments"}, {}),
     "chunk_encoder": ({"reduce": "full"}, {"type": "chunk_encoder", "chunk": 5}, {}),
     "seq2seq": ({"reduce": "full"}, {"type": "seq2seq"}, {"mode": "last_k", "k": 6}),

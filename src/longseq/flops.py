@@ -55,6 +55,23 @@ def readout(pooling, steps) -> np.ndarray:
     return (0 if pooling.score is None else linear(pooling.score)) * np.asarray(steps, dtype=np.float64)
 
 
+def fft_convolution(channels: int, steps) -> np.ndarray:
+    """A convolution by FFT over 2L points per channel: a real transform there and back, 2.5 n
+    log2 n each (the split-radix count; PyTorch's counter does not count FFTs); the kernel's
+    own transform is shared by the batch and left out."""
+    n = 2 * np.maximum(np.asarray(steps, dtype=np.float64), 1)
+    return channels * 2 * 2.5 * n * np.log2(n)
+
+
+def state_space(m, steps) -> np.ndarray:
+    """S4D: the input projection, then per layer its convolution and GLU mix at every step."""
+    steps = np.asarray(steps, dtype=np.float64)
+    total = linear(m.encode) * steps
+    for layer in m.layers:
+        total = total + fft_convolution(layer.mix.in_features, steps) + linear(layer.mix) * steps
+    return total + linear(m.head)
+
+
 def recurrent(m, steps) -> np.ndarray:
     """An LSTM classifier: its front end (if any), the LSTM over what it makes, the readout."""
     if m.front is None:
@@ -73,6 +90,7 @@ COUNTS = {
     "BagClassifier": lambda m, steps: np.zeros(np.shape(steps)) + linear(m.hidden[0]) + linear(m.head),
     "SegmentClassifier": lambda m, steps: sum(lstm(piece, steps) + readout(r, steps) for piece, r in zip(m.lstms, m.readouts))
     + linear(m.head),
+    "S4DClassifier": state_space,
     # the encoder reads every window, padded to `chunk` steps; the classifier one step a window
     "ChunkEncoderClassifier": lambda m, steps: lstm(m.encoder.lstm, _chunks(steps, m.chunk) * m.chunk)
     + lstm(m.lstm, _chunks(steps, m.chunk))

@@ -164,7 +164,10 @@ def check_memory(train: Split, cfg: TrainConfig, model_cfg: ModelConfig, device:
     options = model_cfg.options
     recurrent = 5 * options.get("hidden", 0) * options.get("layers", 1) / options.get("stride", 1)
     front = 3 * options["channels"] / layer_stride(options["stride"], options["conv_layers"]) if "channels" in options else 0
-    per_step = 4 * (recurrent + front + model_cfg.embedding)
+    # s4d: every layer keeps its normalised input, convolution, GELU, dropout and GLU outputs at
+    # full resolution, about 13 x hidden floats per step and row (1.7 GB at B 32, T 4,096, hidden 64, 4 layers)
+    ssm = 13 * options["hidden"] * options["layers"] if "state" in options else 0
+    per_step = 4 * (recurrent + front + ssm + model_cfg.embedding)
     need = min(cfg.batch_size, len(train)) * steps * per_step
     have = available_bytes(device)
     if need > 0.8 * have:

@@ -23,9 +23,10 @@ from torch import nn
 from ..data import Dataset, Split
 from ..settings import ModelConfig
 from ._blocks import StepInputs
+from ._options import HIDDEN
 
 OPTIONS = {
-    "width": {"type": "integer", "minimum": 1, "default": 64, "description": "channels of each layer (d_model)"},
+    **HIDDEN,  # the width of every layer (d_model), as an LSTM's hidden size
     "layers": {"type": "integer", "minimum": 1, "default": 4, "description": "stacked S4D layers"},
     "state": {"type": "integer", "minimum": 2, "default": 64, "description": "state size N per channel"},
     "state_init": {"enum": ["lin", "inv"], "default": "lin", "description": "S4D-Lin or S4D-Inv init of A"},
@@ -60,56 +61,70 @@ class S4DKernel(nn.Module):
         return dt_a, torch.view_as_complex(self.c) * (torch.exp(dt_a) - 1) / a, a
 
     def forward(self, length: int) -> torch.Tensor:
+        """K [H, length]. z^l for l = i S + j is z^(i S) z^j: the Vandermonde sum becomes one
+        batched matrix product, with exponentials of H N (L / S + S) entries instead of H N L
+        (measured at L = 4,096 on 2 cores: forward and backward 8x faster)."""
         dt_a, cb, _ = self.discrete()
-        powers = torch.exp(dt_a[..., None] * torch.arange(length, device=dt_a.device))  # [H, N/2, L]
-        return 2 * torch.einsum("hn,hnl->hl", cb, powers).real
+        step = max(1, math.isqrt(length))
+        rows, device = -(-length // step), dt_a.device
+        outer = torch.exp(dt_a[..., None] * (step * torch.arange(rows, device=device)))  # [H, N/2, I]
+        inner = torch.exp(dt_a[..., None] * torch.arange(step, device=device))  # [H, N/2, S]
+        k = torch.matmul((cb[..., None] * outer).transpose(1, 2), inner)  # [H, I, S]
+        return 2 * k.real.flatten(1)[:, :length]
 
 
-def causal_convolution(u: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    """y[..., t] = sum_{s <= t} k[..., t - s] u[..., s] by FFT, zero-padded to 2L (no wrap)."""
-    length = u.shape[-1]
-    y = torch.fft.irfft(torch.fft.rfft(u, n=2 * length) * torch.fft.rfft(k, n=2 * length), n=2 * length)
-    return y[..., :length]
+def two_way_kernel(forward: torch.Tensor, backward: torch.Tensor) -> torch.Tensor:
+    """One kernel of length 2L, read circularly, for y_t = sum_{s <= t} f[t - s] u_s +
+    sum_{s > t} b[s - t - 1] u_s: lag -m sits at index 2L - m. One FFT convolution reads both
+    directions (as the S4 code does), instead of two, one over the flipped sequence."""
+    return torch.cat([forward, backward.flip(-1)], -1)
+
+
+def convolution(u: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """u [B, H, L] convolved by FFT over 2L steps (no wrap-around into the past) with a kernel
+    of length L (causal) or 2L (two-way, see `two_way_kernel`)."""
+    n = 2 * u.shape[-1]
+    return torch.fft.irfft(torch.fft.rfft(u, n=n) * torch.fft.rfft(k, n=n), n=n)[..., : u.shape[-1]]
 
 
 class S4DLayer(nn.Module):
     """S4D convolution (+ D skip) -> GELU -> dropout -> position-wise linear with GLU ->
-    residual, LayerNorm (pre-norm)."""
+    residual; LayerNorm before (pre-norm)."""
 
     def __init__(self, width: int, state: int, init: str, bidirectional: bool, dropout: float) -> None:
         super().__init__()
         self.norm = nn.LayerNorm(width)
-        self.kernels = nn.ModuleList(S4DKernel(width, state, init) for _ in range(1 + bidirectional))
-        self.d = nn.Parameter(torch.randn(len(self.kernels), width))
+        self.bidirectional = bidirectional
+        self.kernel = S4DKernel(width * (1 + bidirectional), state, init)  # bidirectional: two per channel
+        self.d = nn.Parameter(torch.randn(width))
         self.dropout = nn.Dropout(dropout)
-        self.mix = nn.Linear(width * len(self.kernels), 2 * width)
+        self.mix = nn.Linear(width, 2 * width)
 
     def forward(self, h: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """h [B, L, H] -> [B, L, H]; `valid` [B, L, 1] zeroes padding before anything reads it."""
         u = (self.norm(h) * valid).transpose(1, 2).float()  # [B, H, L]
-        outputs = []
         with torch.autocast(u.device.type, enabled=False):  # FFTs in float32: no bfloat16 FFT
-            for direction, kernel in enumerate(self.kernels):
-                x = u if direction == 0 else u.flip(-1)  # backward: padding, zeroed, comes first
-                y = causal_convolution(x, kernel(u.shape[-1])) + self.d[direction][:, None] * x
-                outputs.append(y if direction == 0 else y.flip(-1))
-        y = self.dropout(nn.functional.gelu(torch.cat(outputs, 1).transpose(1, 2)))
+            k = self.kernel(u.shape[-1])
+            if self.bidirectional:
+                k = two_way_kernel(*k.chunk(2))
+            y = convolution(u, k) + self.d[:, None] * u
+        y = self.dropout(nn.functional.gelu(y.transpose(1, 2)))
         return h + self.dropout(nn.functional.glu(self.mix(y), dim=-1))
 
 
 class S4DClassifier(nn.Module):
-    """Step inputs -> linear to `width` -> S4D layers -> LayerNorm -> mean over valid steps -> linear."""
+    """Step inputs -> linear to `hidden` -> S4D layers -> LayerNorm -> mean over valid steps -> linear."""
 
     def __init__(self, kind: str, n_inputs: int, n_classes: int, cfg: ModelConfig, streams: int = 1) -> None:
         super().__init__()
         self.inputs = StepInputs(kind, n_inputs, cfg.embedding, streams, cfg.scaling)
-        self.encode = nn.Linear(self.inputs.width, cfg.width)
+        self.encode = nn.Linear(self.inputs.width, cfg.hidden)
         self.layers = nn.ModuleList(
-            S4DLayer(cfg.width, cfg.state, cfg.state_init, cfg.bidirectional, cfg.dropout)
+            S4DLayer(cfg.hidden, cfg.state, cfg.state_init, cfg.bidirectional, cfg.dropout)
             for _ in range(cfg.layers)
         )
-        self.norm = nn.LayerNorm(cfg.width)
-        self.head = nn.Linear(cfg.width, n_classes)
+        self.norm = nn.LayerNorm(cfg.hidden)
+        self.head = nn.Linear(cfg.hidden, n_classes)
 
     def fit_normalisation(self, train: Split) -> None:
         self.inputs.fit(train)
