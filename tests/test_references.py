@@ -112,3 +112,27 @@ def test_longseq_predict_uses_a_references_state(folders, kind, method):
     classes = metrics["classes"]
     assert [classes.index(c) for c in rows["predicted"]] == metrics["predicted"]
     assert [classes.index(c) for c in rows["label"]] == metrics["labels"]
+
+
+def test_tfidf_on_bytes_counts_character_ngrams_within_words(tmp_path):
+    """Reviews as bytes: 'superb' and 'awful' tell the class; as byte ids joined into words
+    ('117 112 ...') the 1-2-grams of single bytes could not spell them."""
+    from longseq.sources.text import BYTE_OFFSET
+
+    rng = np.random.default_rng(1)
+    filler = ["the", "film", "was", "a", "and", "plot", "actor", "scene"]
+
+    def split(n):
+        labels = rng.integers(0, 2, size=n)
+        texts = [" ".join([*rng.choice(filler, 20), "superb" if y else "awful"]) for y in labels]
+        return Split.from_sequences(
+            [np.frombuffer(t.encode(), np.uint8).astype(np.int32) + BYTE_OFFSET for t in texts], labels
+        )
+
+    ds = Dataset("tokens", ["neg", "pos"], {s: split(n) for s, n in (("train", 80), ("valid", 40), ("test", 60))},
+                 {"vocab_size": 258, "units": "bytes"})
+    data.save(ds, tmp_path / "bytes")
+    metrics = references.run(tmp_path / "bytes", "tfidf", seed=0, threads=1, state_path=tmp_path / "s.npz")
+    assert metrics["accuracy"] == 1.0
+    terms = set(references.load_state(tmp_path / "s.npz")["terms"].tolist())
+    assert {" supe", "perb ", " awfu", "awful"} <= terms  # character 5-grams, padded at word bounds

@@ -6,7 +6,8 @@ token 1-2-grams with logistic regression for tokens (text words and DNA k-mers a
 reference module is found by its file name, like the reducers, and declares:
 
 - `KIND`: the data kind it reads ("signal" or "tokens"); `PRECISION`, what it computes in;
-- `fit(train, valid, seed, threads) -> (state, info)`: fitted on train and valid only, its
+- `fit(train, valid, seed, threads, meta) -> (state, info)` (`meta`: the data set's, e.g. its
+  units, words or bytes): fitted on train and valid only, its
   regularisation chosen on them; `state` is a dict of arrays (saved with NumPy, never pickle),
   `info` what it chose;
 - `decide(state, split) -> (scores [n, classes or 1], inference FLOPs per record)`: its
@@ -93,7 +94,7 @@ def run(data: str | Path, name: str, seed: int, threads: int, state_path: str | 
     if ds.kind != mod.KIND:
         raise DataError(f"{data}: reference {name!r} reads {mod.KIND} data sets, this one holds {ds.kind}")
     started = time.perf_counter()
-    state, info = mod.fit(ds.splits["train"], ds.splits["valid"], seed, threads)
+    state, info = mod.fit(ds.splits["train"], ds.splits["valid"], seed, threads, ds.meta)
     seconds = time.perf_counter() - started
     state["classes"] = json.dumps(ds.classes)
     state["reference"], state["seed"] = name, seed

@@ -49,7 +49,7 @@ def _features(transform, x: np.ndarray) -> np.ndarray:
     return np.asarray(transform.transform(x), dtype=np.float64)
 
 
-def fit(train: Split, valid: Split, seed: int, threads: int) -> tuple[dict, dict]:
+def fit(train: Split, valid: Split, seed: int, threads: int, meta: dict) -> tuple[dict, dict]:
     from sklearn.linear_model import RidgeClassifierCV
     from sklearn.preprocessing import StandardScaler
 
