@@ -93,3 +93,44 @@ def test_a_nan_valid_loss_in_pretraining_stops_with_a_clear_error_not_a_crash_on
         TrainingDiverged, match=r"d/syn: pretraining diverged: .* no encoder was written\. Try a lower lr"
     ):
         pretrain_encoder(token_dataset, MODEL, settings, torch.device("cpu"), progress=False, where="d/syn")
+
+
+def test_next_token_self_pretraining_learns_what_follows_and_is_one_job_at_its_own_seed(tmp_path):
+    """Records count up by one (mod 10) from a random start: the next token is certain given
+    the last, while the unigram entropy is log 10 = 2.30 nats."""
+    from longseq.data import Dataset, Split
+
+    rng = np.random.default_rng(0)
+
+    def split(n):
+        starts, lengths = rng.integers(0, 10, n), rng.integers(20, 40, n)
+        seqs = [(2 + (s + np.arange(t)) % 10).astype(np.int32) for s, t in zip(starts, lengths)]
+        return Split.from_sequences(seqs, rng.integers(0, 2, n))
+
+    ds = Dataset("tokens", ["a", "b"], {s: split(n) for s, n in (("train", 64), ("valid", 16), ("test", 8))},
+                 {"vocab_size": 12, "vocab": [str(i) for i in range(12)]})
+    settings = {"objective": "next_token", "window": 40, "max_epochs": 15, "patience": 15, "lr": 0.03,
+                "batch_size": 8, "seed": 7}
+    runs = [pretrain_encoder(ds, MODEL, settings, CPU, progress=False, seed=s) for s in (0, 1)]
+    assert runs[0][1]["best_valid_loss"] < 0.5 < np.log(10)
+    assert runs[0][1]["seed"] == runs[1][1]["seed"] == 7  # the pretraining's seed, not the run's
+    torch.testing.assert_close(runs[0][0], runs[1][0])
+    assert runs[0][1]["steps_read"] == 15 * int(ds.splits["train"].lengths.sum())  # whole records
+
+
+def test_a_pretrained_runs_cost_counts_its_pretraining(tmp_path, token_dataset):
+    from longseq.evaluate import evaluate
+    from longseq.saved import save_model, write_history
+
+    settings = {"objective": "next_token", "window": 30, "max_epochs": 2, "batch_size": 4}
+    state, pretrained = pretrain_encoder(token_dataset, MODEL, settings, CPU, progress=False)
+    save_encoder(state, token_dataset, MODEL, tmp_path / "encoder.pt")
+    write_history(pretrained, tmp_path / "history.json")
+    budget = {"max_updates": 4, "eval_every": 2, "min_updates": 4, "warmup": 1, "batch_size": 4}
+    model, history = train_model(token_dataset, MODEL, budget, 0, CPU, False, init_encoder=tmp_path / "encoder.pt")
+    save_model(model, token_dataset, MODEL, tmp_path / "m.pt")
+    write_history(history, tmp_path / "h.json")
+    metrics = evaluate(tmp_path / "m.pt", tmp_path / "h.json", token_dataset, CPU)
+    assert metrics["pretrain_seconds"] == pretrained["train_seconds"] > 0
+    assert metrics["train_seconds"] == pytest.approx(history["train_seconds"] + pretrained["train_seconds"])
+    assert metrics["steps_read"] == history["steps_read"] + pretrained["steps_read"] > history["steps_read"]

@@ -55,11 +55,15 @@ def _study_runs(studies: list[str | Path]) -> tuple[set, set, dict]:
     reference = [REFERENCE] if len(studies) == 1 or "reference" in arms else []
     pretrains = {config["arms"][a]["pretrain"] for a in arms if "pretrain" in config["arms"][a]}
     trials = [f"trial{n}" for n in range(config.get("tune", {}).get("trials", 0))]
+    # a pretraining with a seed of its own is one job for all seeds
+    shared = {p: f"seed{config['pretrain'][p]['seed']}" for p in pretrains if "seed" in config["pretrain"][p]}
     kept = {(d, run, s) for d in datasets for run in [*arms, *reference, *pretrains] for s in seeds}
+    kept |= {(d, p, s) for d in datasets for p, s in shared.items()}
     kept |= {(d, arm, t) for d in datasets for arm in arms for t in trials}
     n = len(datasets)
+    pretrain_jobs = sum(1 if p in shared else len(seeds) for p in pretrains)
     planned = {"train": n * len(arms) * len(seeds), "evaluate": n * len(arms) * len(seeds),
-               "reference": n * len(reference) * len(seeds), "pretrain": n * len(pretrains) * len(seeds),
+               "reference": n * len(reference) * len(seeds), "pretrain": n * pretrain_jobs,
                "tuning": n * len(arms) * len(trials)}  # fmt: skip
     return datasets, kept, {step: jobs for step, jobs in planned.items() if jobs}
 

@@ -29,16 +29,19 @@ def evaluate(
     model = load_model(model_path, Dataset(ds.kind, ds.classes, {split: data}, ds.meta), device)
     probs, labels = average_views(predict_proba(model, data), data)
     predicted = probs.argmax(1)
+    pretrained = history.get("pretraining") or {"seconds": 0.0, "steps_read": 0}
     return {
         **test_scores(labels, predicted, ds),
         "mean_steps": float(data.lengths.mean()),
         "train_mode": history["config"]["mode"],
-        "train_seconds": history["train_seconds"],
+        # a pretrained run's cost includes its pretraining's (longseq.train.pretraining_cost)
+        "train_seconds": history["train_seconds"] + pretrained["seconds"],
+        "pretrain_seconds": pretrained["seconds"],
         "updates": history["updates"],
         "max_updates": history["config"]["max_updates"],
-        "steps_read": history["steps_read"],
+        "steps_read": history["steps_read"] + pretrained["steps_read"],
         # the verdict's cost: FLOPs counted from the model's shapes (longseq.flops)
-        **costs(model, data.lengths, len(labels), history["steps_read"]),
+        **costs(model, data.lengths, len(labels), history["steps_read"] + pretrained["steps_read"]),
         "epochs": history["epochs"],
         "best_update": history["best_update"],
         "best_valid_accuracy": history["best_valid_accuracy"],

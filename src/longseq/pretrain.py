@@ -1,6 +1,6 @@
-"""Unsupervised sequence-autoencoder pretraining (Dai & Le 2015), fitted on the train split only.
+"""Unsupervised pretraining on the train split only, two objectives (`objective:`).
 
-An encoder (the classifier's own embedding/normalisation and LSTM) reads a window of a
+autoencoder, the sequence autoencoder of Dai & Le (2015): an encoder (the classifier's own embedding/normalisation and LSTM) reads a window of a
 sequence; a decoder LSTM, started from the encoder's last valid output, reconstructs the window
 step by step from the previous element (teacher forcing): cross-entropy for tokens, mean squared
 error on normalised values for signals. The encoder's weights then initialise a classifier.
@@ -8,6 +8,13 @@ error on normalised values for signals. The encoder's weights then initialise a 
 Windows of `window` steps are cut at random from every training record (`windows_per_record`
 of them, seeded), so pretraining cost does not grow with the full sequence length; the valid
 split gets one window per record and picks the best epoch.
+
+next_token, self-pretraining as Amos, Berant & Gupta (2024) do it: the classifier's own
+embedding (or scaling) and LSTM read the whole record (a window at least as long as the
+longest) and a linear layer predicts each next token from the outputs so far (the next
+normalised value, by squared error, for signals); they found next-token and masked objectives
+about equally good, and a causal LSTM has next-token for free. With a `seed` in its settings a
+pretraining is one job that every seed of its arms starts from.
 """
 
 from __future__ import annotations
@@ -63,6 +70,31 @@ class SequenceAutoencoder(nn.Module):
         return ((predicted - target)[valid] ** 2).mean()
 
 
+class NextStep(nn.Module):
+    """The encoder's LSTM outputs at steps 0..T-2 predict steps 1..T-1 of the same record."""
+
+    def __init__(self, encoder: LSTMClassifier, n_inputs: int, target_of: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.register_buffer(
+            "target_of", target_of if target_of is not None else torch.zeros(0, dtype=torch.long)
+        )
+        outputs = int(self.target_of.max()) + 1 if target_of is not None else n_inputs
+        self.out = nn.Linear(encoder.lstm.hidden_size, outputs)
+
+    def loss(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        h = self.encoder.inputs(x)
+        out, _ = self.encoder.lstm(h)
+        valid = torch.arange(x.shape[1] - 1, device=x.device)[None, :] < (lengths - 1)[:, None]
+        predicted = self.out(out[:, :-1][valid])
+        if self.encoder.kind == "tokens":
+            return nn.functional.cross_entropy(predicted, self.target_of[x[:, 1:][valid]])
+        return ((predicted - h[:, 1:][valid]) ** 2).mean()
+
+
+OBJECTIVES = {"autoencoder": SequenceAutoencoder, "next_token": NextStep}
+
+
 def cut_windows(split: Split, window: int, per_record: int, rng: np.random.Generator) -> Split:
     """`per_record` random windows of at most `window` steps from every record, in order."""
     pieces, labels = [], []
@@ -86,8 +118,8 @@ def _mean_loss(model: SequenceAutoencoder, split: Split, batch_size: int, device
     return total / seen
 
 
-def autoencoder(ds: Dataset, model_config: dict, cfg: dict, train: Split) -> SequenceAutoencoder:
-    """The encoder is a plain LSTM classifier, its last output the summary, of the study's sizes
+def autoencoder(ds: Dataset, model_config: dict, cfg: dict, train: Split) -> nn.Module:
+    """The model the objective trains around its encoder. The encoder is a plain LSTM classifier, its last output the summary, of the study's sizes
     (study-wide options of other types dropped); its normalisation and token targets are fitted
     on the train windows."""
     settings = ModelConfig.inherit({**model_config, "type": "lstm", "readout": "last"}, {})
@@ -98,7 +130,7 @@ def autoencoder(ds: Dataset, model_config: dict, cfg: dict, train: Split) -> Seq
     if ds.kind == "tokens":  # frequency ranks on the train windows; rarer tokens share a class
         ranks = torch.from_numpy(token_ranks(train, ds.vocab_size))
         target_of = ranks.clamp(max=min(cfg["target_vocab"], ds.vocab_size) - 1)
-    return SequenceAutoencoder(encoder, n_inputs, target_of)
+    return OBJECTIVES[cfg["objective"]](encoder, n_inputs, target_of)
 
 
 def _train_epoch(model, optimiser, train: Split, cfg: dict, rng, device) -> tuple[torch.Tensor, int]:
@@ -130,6 +162,7 @@ def pretrain_encoder(
     The seed is the run's: it draws the windows and the encoder's start, so every seed of a
     pretrained arm starts from an encoder of its own."""
     cfg = {**PRETRAIN_DEFAULTS, **pretrain_config}
+    seed = cfg.get("seed", seed)  # a shared pretraining: its own seed, whichever run asks
     flush_denormals()
     seed_everything(seed, device)
     rng = np.random.default_rng(seed)
@@ -138,11 +171,12 @@ def pretrain_encoder(
     model = autoencoder(ds, model_config, cfg, train).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     history = {"epochs": [], "config": cfg, "seed": seed, "device": str(device), "kernels": kernels.record()}
-    history["train_windows"] = len(train)
+    history.update(train_windows=len(train), steps_read=0)
     best = {"loss": np.inf, "epoch": 0, "state": None}
     started = time.perf_counter()
     for epoch in range(1, cfg["max_epochs"] + 1):
         total, seen = _train_epoch(model, optimiser, train, cfg, rng, device)
+        history["steps_read"] += int(train.lengths.sum())
         valid_loss = _mean_loss(model, valid, cfg["batch_size"] * 2, device)
         if not (torch.isfinite(total) and np.isfinite(valid_loss)):  # else no best state to save
             raise TrainingDiverged(

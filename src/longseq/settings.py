@@ -106,6 +106,7 @@ class TrainConfig:
 
 
 PRETRAIN_DEFAULTS = {  # a named pretraining's settings that the study file leaves out
+    "objective": "autoencoder",
     "window": 100,
     "windows_per_record": 1,
     "target_vocab": 2000,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import math
 import os
 import random
@@ -152,6 +153,17 @@ def _save_checkpoint(path, identity, model, optimiser, scheduler, run, history, 
     atomic_write_bytes(path, buffer.getvalue())
 
 
+def pretraining_cost(init_encoder) -> dict | None:
+    """What the encoder this run starts from cost (its history beside it): counted in the run's
+    own cost, whole, even when its seeds share it, since a user running one seed pays it all."""
+    history = Path(init_encoder).with_name("history.json") if init_encoder else None
+    if history is None or not history.exists():
+        return None
+    saved = json.loads(history.read_text())
+    objective = saved.get("config", {}).get("objective", "autoencoder")
+    return {"objective": objective, "seconds": saved["train_seconds"], "steps_read": saved.get("steps_read", 0)}
+
+
 def check_memory(train: Split, cfg: TrainConfig, model_cfg: ModelConfig, device: torch.device, where: str) -> None:
     """Refuse, before training, a batch whose activations cannot fit: full BPTT keeps every
     step's gates and outputs (about 5 x hidden + the input width floats per step and row; a
@@ -260,6 +272,7 @@ class Training:
                 "steps": steps,
                 "encoder": str(init_encoder) if init_encoder else None,
             },
+            "pretraining": pretraining_cost(init_encoder),
             "scaling": model_cfg.scaling if self.ds.kind == "signal" else None,
             "precision": "bfloat16 autocast" if uses_autocast(cfg, device) else "float32",
             "resumed_at": [],

@@ -107,13 +107,16 @@ def get_reduced_data(wildcards):
 
 
 def get_encoder(wildcards):
-    """Each seed of a pretrained arm starts from an encoder pretrained with that seed."""
+    """Each seed of a pretrained arm starts from an encoder pretrained with that seed, or all
+    from one, where the pretraining names its own seed."""
     return encoder_path(wildcards.dataset, wildcards.arm, wildcards.seed)
 
 
 def encoder_path(dataset, arm, seed):
     name = config["arms"][arm].get("pretrain")
-    return f"results/pretrained/{dataset}/{name}/seed{seed}/encoder.pt" if name else []
+    if not name:
+        return []
+    return f"results/pretrained/{dataset}/{name}/seed{PRETRAIN[name].get('seed', seed)}/encoder.pt"
 
 
 def init_encoder_option(wildcards, input):
