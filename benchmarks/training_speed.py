@@ -5,10 +5,14 @@
 1. Throughput of the project's training step (bucketed padded batches, LSTMClassifier, the
    train loop's batch function) against a bare nn.Embedding + nn.LSTM + nn.Linear loop on the
    very same padded batches. Goal: >= 0.95x.
-2. For T = 4,000 steps and k2 = 200: step time and peak memory of truncated BPTT (both forms)
-   as ratios of full BPTT. Goals: memory <= 0.2x for both; time <= 0.35x for last-k (TBPTT
-   still backpropagates through every step once, in pieces, so it has no time goal). Each variant runs in its own
-   process so that peak memory (resident set on CPU, allocated on CUDA) is its own.
+2. For T = 4,096 and 16,384 steps (the long study's byte-level documents and four times
+   that) and k2 = 200: step time and peak memory of truncated BPTT (both forms) as ratios of
+   full BPTT. Goals: memory <= 0.2x for both; time <= 0.35x for last-k (TBPTT still
+   backpropagates through every step once, in pieces, so it has no time goal). Each variant
+   runs in its own process so that peak memory (resident set on CPU, allocated on CUDA) is its own.
+3. At the same T: one S4D layer (the ssm_baseline's layer, bidirectional, state 64) against
+   one LSTM layer of equal width, time per training step (full backward pass) and peak memory;
+   no goal: it says what the state-space baseline costs per layer beside the LSTM.
 
 Every ratio is the median of --pairs interleaved pairs (A, B, A, B, ...), given with its
 min-max spread: one pair alone moved by a factor of 2.7 between two runs minutes apart on an
@@ -165,15 +169,25 @@ def _status_bytes(field: str) -> int:
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
+def long_model(kind: str, args, device) -> nn.Module:
+    """An LSTM classifier, or an S4D classifier of one layer of the same width."""
+    options = dict(hidden=args.hidden, embedding=args.embedding)
+    if kind == "s4d":
+        from longseq.models.s4d import S4DClassifier
+
+        config = ModelConfig.from_dict(dict(options, type="s4d", layers=1, state=64, bidirectional=True))
+        return S4DClassifier("tokens", 5000, 2, config).to(device)
+    return LSTMClassifier("tokens", 5000, 2, ModelConfig.from_dict(options)).to(device)
+
+
 def one_mode(mode: str, args, device) -> dict:
     """Time and peak memory of training steps in one mode; run in a fresh process."""
     flush_denormals()
     torch.manual_seed(0)
-    split = make_split(args.long_batch, args.long_steps, args.long_steps, 5000)
+    steps = int(args.long_steps)
+    split = make_split(args.long_batch, steps, steps, 5000)
     rows = np.arange(args.long_batch)
-    model = LSTMClassifier(
-        "tokens", 5000, 2, ModelConfig.from_dict(dict(hidden=args.hidden, embedding=args.embedding))
-    ).to(device)
+    model = long_model(args.model, args, device)
     opt = optimiser_step(model, torch.optim.Adam(model.parameters(), 1e-3))
     cfg = TrainConfig(mode=mode, k1=args.k2, k2=args.k2, k=args.k2)
     if device.type == "cuda":
@@ -193,7 +207,7 @@ def one_mode(mode: str, args, device) -> dict:
         peak = torch.cuda.max_memory_allocated(device) - base
     else:
         peak = peak_rss() - base
-    return {"mode": mode, "seconds_per_step": seconds, "peak_bytes": peak, "base": base}
+    return {"mode": mode, "model": args.model, "seconds_per_step": seconds, "peak_bytes": peak, "base": base}
 
 
 def main() -> None:
@@ -206,7 +220,8 @@ def main() -> None:
     parser.add_argument("--embedding", type=int, default=64)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--batches", type=int, default=12)
-    parser.add_argument("--long-steps", type=int, default=4000)
+    parser.add_argument("--long-steps", default="4096,16384", help="comma-separated T of parts 2 and 3")
+    parser.add_argument("--model", default="lstm", help=argparse.SUPPRESS)
     parser.add_argument("--long-batch", type=int, default=16)
     parser.add_argument("--k2", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
@@ -243,6 +258,15 @@ def main() -> None:
     print(f"   bare nn.LSTM loop   {t['bare_steps_per_s']:>12,.0f} steps/s (median)")
     print(f"   ratio longseq/bare steps/s  {judged(t['ratio'], 0.95, at_least=True)}")
 
+    report = {"throughput": t}
+    for steps in [int(v) for v in str(args.long_steps).split(",")]:
+        report[f"T={steps}"] = long_rows(argparse.Namespace(**dict(vars(args), long_steps=steps)), device)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+
+
+def long_rows(args, device) -> dict:
+    """Parts 2 and 3 at one T, printed as they are measured."""
     modes = mode_ratios(args, device)
     what = "peak resident" if device.type == "cpu" else "peak allocated"
     print(
@@ -254,13 +278,37 @@ def main() -> None:
         timed = judged(time_ratio, 0.35, at_least=False) if mode == "last_k" else judged(time_ratio)
         print(f"   {label:<20} time   x{timed}")
         print(f"   {'':<20} memory x{judged(modes[mode]['memory'], 0.2, at_least=False)}")
-    full = modes["bptt"]["runs"]
-    print(
-        f"   full BPTT: {np.median([r['seconds_per_step'] for r in full]):.3f} s per step, "
-        f"{np.median([r['peak_bytes'] for r in full]) / 2**20:.1f} MiB (medians)"
-    )
-    if args.json:
-        args.json.write_text(json.dumps({"throughput": t, "modes": modes}, indent=1))
+    print(f"   full BPTT: {medians(modes['bptt']['runs'])}")
+    layers = layer_ratios(args, device)
+    print(f"\n3. T={args.long_steps}, B={args.long_batch}, width {args.hidden}: one S4D layer against one LSTM layer")
+    print(f"   LSTM layer: {medians(layers['lstm']['runs'])}")
+    print(f"   S4D layer:  {medians(layers['s4d']['runs'])}")
+    print(f"   S4D/LSTM    time   x{judged(layers['s4d']['time'])}")
+    print(f"   {'':<11} memory x{judged(layers['s4d']['memory'])}")
+    return {"modes": modes, "layers": layers}
+
+
+def medians(runs: list[dict]) -> str:
+    seconds = np.median([r["seconds_per_step"] for r in runs])
+    return f"{seconds:.3f} s per step, {np.median([r['peak_bytes'] for r in runs]) / 2**20:.1f} MiB (medians)"
+
+
+def layer_ratios(args, device) -> dict:
+    """Rounds of (LSTM, S4D), full BPTT, each in a fresh process: one ratio pair per round."""
+    runs = {kind: [] for kind in ("lstm", "s4d")}
+    for _ in range(args.pairs):
+        for kind in runs:
+            runs[kind].append(one_mode_process("bptt", args, device, kind))
+    return {"lstm": {"runs": runs["lstm"]}, "s4d": ratios_to(runs["lstm"], runs["s4d"])}
+
+
+def ratios_to(base: list[dict], other: list[dict]) -> dict:
+    pairs = list(zip(base, other))
+    return {
+        "runs": other,
+        "time": spread([m["seconds_per_step"] / f["seconds_per_step"] for f, m in pairs]),
+        "memory": spread([m["peak_bytes"] / f["peak_bytes"] for f, m in pairs]),
+    }
 
 
 def mode_ratios(args, device) -> dict:
@@ -270,20 +318,12 @@ def mode_ratios(args, device) -> dict:
     for _ in range(args.pairs):
         for mode in runs:
             runs[mode].append(one_mode_process(mode, args, device))
-    out = {"bptt": {"runs": runs["bptt"]}}
-    for mode in ("tbptt", "last_k"):
-        pairs = list(zip(runs["bptt"], runs[mode]))
-        out[mode] = {
-            "runs": runs[mode],
-            "time": spread([m["seconds_per_step"] / f["seconds_per_step"] for f, m in pairs]),
-            "memory": spread([m["peak_bytes"] / f["peak_bytes"] for f, m in pairs]),
-        }
-    return out
+    return {"bptt": {"runs": runs["bptt"]}} | {m: ratios_to(runs["bptt"], runs[m]) for m in ("tbptt", "last_k")}
 
 
-def one_mode_process(mode: str, args, device) -> dict:
+def one_mode_process(mode: str, args, device, model: str = "lstm") -> dict:
     options = ("threads", "hidden", "embedding", "long_steps", "long_batch", "k2", "repeats")
-    cmd = [sys.executable, __file__, "--only-mode", mode, "--device", str(device)]
+    cmd = [sys.executable, __file__, "--only-mode", mode, "--model", model, "--device", str(device)]
     for name in options:
         cmd += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
