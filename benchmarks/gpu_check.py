@@ -8,7 +8,11 @@ longseq, in one short run, written to a folder.
    GPU in float32 and bfloat16 autocast; the GPU/CPU ratio.
 3. Peak memory of one training update at T = 20,000 (B = 16): full BPTT, TBPTT (k1 = k2 = 200)
    and last-k (k = 200), allocated and reserved on CUDA (resident set on CPU).
-4. A tiny study end to end through Snakemake on the device, with every job's time.
+4. The long study's models on its shape (B = 32, T = 4,096 tokens of 258, width 64): seconds
+   per training update of the plain LSTM (`full`), the learned summarizer (`learned_summary`)
+   and the S4D stack (`ssm_baseline`), on the device in float32: what a run of 3,000 updates
+   costs there (on 2 CPU cores the S4D stack takes about 8 s per update).
+5. A tiny study end to end through Snakemake on the device, with every job's time.
 
 `--device cpu` runs every part on the CPU (the test suite does, with `--quick` sizes), so
 that the script works the first time on a GPU machine.
@@ -140,6 +144,42 @@ def memory(device, mode: str, batch: int, steps: int, hidden: int, k: int, preci
         "k": k,
         "seconds": time.perf_counter() - start,
     } | memory_record(device)
+
+
+LONG_MODELS = {  # the long study's arms (config/long.yaml) and their model settings
+    "full": {"type": "lstm"},
+    "learned_summary": {"type": "conv_lstm", "readout": "max"},
+    "ssm_baseline": {"type": "s4d", "layers": 4, "state": 64},
+}
+
+
+def long_models(device, batch: int, steps: int, updates: int) -> list[dict]:
+    """Seconds per training update (full backward pass) of each long-study model, after one
+    warm-up update, and the peak memory of those updates."""
+    from longseq.data import Dataset
+    from longseq.models import build_model
+
+    split = make_split(batch, steps, steps, 258)
+    ds = Dataset("tokens", ["a", "b"], {"train": split}, {"vocab_size": 258})
+    out = []
+    for arm, options in LONG_MODELS.items():
+        torch.manual_seed(0)
+        model = build_model(ds, dict(options, hidden=64, embedding=64), steps=steps).to(device)
+        if hasattr(model, "fit_normalisation"):
+            model.fit_normalisation(split)
+        step = optimiser_step(model, torch.optim.Adam(model.parameters(), 1e-3))
+        batch_data = host_batch(split, np.arange(batch), device.type == "cuda")
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        train_batch(model, step, batch_data, TrainConfig(), device)
+        sync(device)
+        start = time.perf_counter()
+        for _ in range(updates):
+            train_batch(model, step, batch_data, TrainConfig(), device)
+        sync(device)
+        seconds = (time.perf_counter() - start) / updates
+        out.append({"arm": arm, "batch": batch, "steps": steps, "seconds_per_update": seconds} | memory_record(device))
+    return out
 
 
 def tiny_study(folder: Path, device, cores: int) -> dict:
@@ -302,6 +342,15 @@ def main() -> None:
         say(
             f"  {mode:<7} {m['peak_memory_mb']:>10,.0f} MB "
             f"({'allocated' if device.type == 'cuda' else 'resident'}{reserved}), {m['seconds']:.2f} s"
+        )
+
+    long_batch, long_steps = (4, 256) if quick else (32, 4096)
+    report["long_models"] = long_models(device, long_batch, long_steps, updates=2 if quick else 10)
+    say(f"\nthe long study's models, B={long_batch} T={long_steps:,} width 64, {device} float32:")
+    for m in report["long_models"]:
+        say(
+            f"  {m['arm']:<16} {m['seconds_per_update']:8.3f} s/update "
+            f"({m['seconds_per_update'] * 3000 / 60:6.1f} min per 3,000), {m['peak_memory_mb']:,.0f} MB"
         )
 
     study = tiny_study(args.out, device, cores=os.cpu_count() or 2)

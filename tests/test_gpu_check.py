@@ -24,6 +24,8 @@ def test_the_gpu_check_runs_on_the_cpu_and_writes_its_figures(tmp_path):
     assert report["fused"][0]["fused"], report["fused"]  # oneDNN's LSTM ran, not a cell loop
     assert report["throughput"][0]["steps_per_s"] > 0
     assert [m["mode"] for m in report["memory"]] == ["bptt", "tbptt", "last_k"]
+    assert [m["arm"] for m in report["long_models"]] == ["full", "learned_summary", "ssm_baseline"]
+    assert all(m["seconds_per_update"] > 0 for m in report["long_models"])
     study = report["tiny_study"]
     assert study["train_devices"] == ["cpu"] and study["precisions"] == ["float32"]
     assert any(job["job"].startswith("train/") for job in study["jobs"])
