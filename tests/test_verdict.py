@@ -237,13 +237,13 @@ def test_an_arm_with_a_collapsed_seed_keeps_its_spread_to_itself():
 
 def test_the_reference_is_a_family_of_its_own_never_recommended_but_ranked(tmp_path):
     """A reference far above every arm: the recommendation stays among the arms (the bag
-    included), its line names the best LSTM-based arm (not the bag) and the gap's paired
+    included), its line names the best LSTM-based arm (not the bag, not S4D) and the gap's paired
     interval, and the ranks across data sets place it first."""
     def extra(arm):
-        model = {"model": {"type": "bag"}} if arm == "bag" else {}
+        model = {"model": {"type": arm}} if arm in ("bag", "s4d") else {}
         return {"arm_params": {"reduce": "full", **model}} | ({"reference": "minirocket"} if arm == "reference" else {})
 
-    accuracy = {"reference": 0.97, "bag": 0.85, "lstm": 0.75}
+    accuracy = {"reference": 0.97, "bag": 0.85, "s4d": 0.8, "lstm": 0.75}  # S4D: no LSTM either
     files = write_runs(tmp_path, accuracy, datasets=3, records=300, seeds=3, rng=np.random.default_rng(1), extra=extra)
     text = verdict.write_verdict(files, tmp_path / "arms.csv", tmp_path / "verdict.md", tmp_path / "cd.png")
     table = pd.read_csv(tmp_path / "arms.csv")

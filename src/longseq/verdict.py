@@ -125,11 +125,11 @@ def rank_dataset(
 
 
 def has_lstm(run: dict) -> bool:
-    """Whether a run's model has an LSTM (its type takes `layers`): the bag and the conv
-    ablation do not."""
+    """Whether a run's model has an LSTM (its type takes the LSTM's `forget_bias`): the bag,
+    the conv ablation and the S4D stack do not (S4D takes `layers` too: not the mark)."""
     from .models import options
 
-    return "layers" in options(run.get("arm_params", {}).get("model", {}).get("type", "lstm"))
+    return "forget_bias" in options(run.get("arm_params", {}).get("model", {}).get("type", "lstm"))
 
 
 def reference_row(dataset: str, reference: list[dict], arms: dict[str, list[dict]], table: pd.DataFrame,
