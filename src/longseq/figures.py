@@ -74,8 +74,7 @@ def plot_accuracy_vs_steps(table: pd.DataFrame, path: str | Path) -> None:
         ax.set_ylim(0, 1.05)
         ax.set_title(ds)
     handles = {label: h for ax in axes for h, label in zip(*ax.get_legend_handles_labels())}
-    fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=min(6, len(handles)), fontsize=8)
-    fig.tight_layout(rect=(0, 0, 1, 0.88))
+    fig.tight_layout(rect=(0, 0, 1, figure_legend(fig, handles)))
     save_png(fig, path)
 
 def _strategy(params: str) -> str:
@@ -112,9 +111,19 @@ def plot_accuracy_vs_cost(overview: pd.DataFrame, path: str | Path) -> None:
             ax.set_ylabel("test accuracy")
             ax.set_title(ds if row == 0 else "")
     handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels())}
-    fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=min(8, len(handles)), fontsize=8)
-    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    fig.tight_layout(rect=(0, 0, 1, figure_legend(fig, handles)))
     save_png(fig, path)
+
+def figure_legend(fig, handles: dict) -> float:
+    """One legend above the panels, in as many columns as fit the figure's width (a fixed count
+    cut the long study's legend off at both sides); returns where the panels' area must end."""
+    width, height = fig.get_size_inches()
+    per_column = 0.06 * max(len(label) for label in handles) + 0.5  # inches, at 8 pt
+    ncol = max(1, min(len(handles), int(width / per_column)))
+    rows = -(-len(handles) // ncol)
+    fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=ncol, fontsize=8)
+    return 1 - (0.15 + 0.17 * rows) / height
+
 
 def collect_histories(files: list[str | Path]) -> pd.DataFrame:
     """Every valid evaluation of every run (results/models/<data set>/<arm>/seed<N>/history.json)."""
@@ -160,8 +169,7 @@ def plot_learning_curves(
         axes[1][col].set_ylabel("valid loss")
         axes[1][col].set_xlabel("optimiser updates")
     handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels())}
-    fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=min(8, len(handles)), fontsize=8)
-    fig.tight_layout(rect=(0, 0, 1, 0.91))
+    fig.tight_layout(rect=(0, 0, 1, figure_legend(fig, handles)))
     save_png(fig, path)
 
 def plot_confusions(metric_files: list[str | Path], dataset: str, path: str | Path) -> None:
