@@ -30,6 +30,7 @@ def evaluate(
     probs, labels = average_views(predict_proba(model, data), data)
     predicted = probs.argmax(1)
     pretrained = history.get("pretraining") or {"seconds": 0.0, "steps_read": 0}
+    steps_read = history["steps_read"] + pretrained["steps_read"]
     return {
         **test_scores(labels, predicted, ds),
         "mean_steps": float(data.lengths.mean()),
@@ -39,9 +40,9 @@ def evaluate(
         "pretrain_seconds": pretrained["seconds"],
         "updates": history["updates"],
         "max_updates": history["config"]["max_updates"],
-        "steps_read": history["steps_read"] + pretrained["steps_read"],
+        "steps_read": steps_read,
         # the verdict's cost: FLOPs counted from the model's shapes (longseq.flops)
-        **costs(model, data.lengths, len(labels), history["steps_read"] + pretrained["steps_read"]),
+        **costs(model, data.lengths, len(labels), steps_read),
         "epochs": history["epochs"],
         "best_update": history["best_update"],
         "best_valid_accuracy": history["best_valid_accuracy"],

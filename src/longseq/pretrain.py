@@ -107,7 +107,7 @@ def cut_windows(split: Split, window: int, per_record: int, rng: np.random.Gener
     return Split.from_sequences(pieces, labels, dtype=split.values.dtype)
 
 
-def _mean_loss(model: SequenceAutoencoder, split: Split, batch_size: int, device) -> float:
+def _mean_loss(model: nn.Module, split: Split, batch_size: int, device) -> float:
     model.eval()
     total, seen = 0.0, 0
     with torch.no_grad():
@@ -118,8 +118,8 @@ def _mean_loss(model: SequenceAutoencoder, split: Split, batch_size: int, device
     return total / seen
 
 
-def autoencoder(ds: Dataset, model_config: dict, cfg: dict, train: Split) -> nn.Module:
-    """The model the objective trains around its encoder. The encoder is a plain LSTM classifier, its last output the summary, of the study's sizes
+def objective_model(ds: Dataset, model_config: dict, cfg: dict, train: Split) -> nn.Module:
+    """The objective's model around its encoder: a plain LSTM classifier of the study's sizes
     (study-wide options of other types dropped); its normalisation and token targets are fitted
     on the train windows."""
     settings = ModelConfig.inherit({**model_config, "type": "lstm", "readout": "last"}, {})
@@ -168,7 +168,7 @@ def pretrain_encoder(
     rng = np.random.default_rng(seed)
     train = cut_windows(ds.splits["train"], cfg["window"], cfg["windows_per_record"], rng)
     valid = cut_windows(ds.splits["valid"], cfg["window"], 1, rng)
-    model = autoencoder(ds, model_config, cfg, train).to(device)
+    model = objective_model(ds, model_config, cfg, train).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     history = {"epochs": [], "config": cfg, "seed": seed, "device": str(device), "kernels": kernels.record()}
     history.update(train_windows=len(train), steps_read=0)
