@@ -1,5 +1,5 @@
 """The long study's rows beside the published Long Range Arena table (docs/results.md, "Long
-sequences"), from the aggregate of its runs: python docs/lra_table.py results/long
+sequences"), from the aggregate of its runs: .venv/bin/python docs/lra_table.py results/long
 
 The published rows are the papers' own figures (test accuracy %); every longseq row is read
 from overview.csv and summary.csv, never typed."""
