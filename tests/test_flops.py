@@ -89,14 +89,15 @@ def test_a_model_without_a_count_is_refused_by_name():
         flops.forward_flops(Unknown(), 10)
 
 
-@pytest.mark.parametrize("steps", [64, 70])
-def test_learned_summarizer_counts_what_the_profiler_counts(steps):
-    """The conv ablation's own forward (convolutions, attention scores, head) and the conv_lstm
-    on a reference whose LSTM is unrolled; 70 steps are padded to a multiple of the stride (72)."""
+@pytest.mark.parametrize("steps, blocks", [(64, 0), (70, 0), (70, 2)])
+def test_learned_summarizer_counts_what_the_profiler_counts(steps, blocks):
+    """The conv ablation's own forward (residual blocks, convolutions, attention scores, head) and
+    the conv_lstm on a reference whose LSTM is unrolled; 70 steps are padded to a multiple of the
+    stride (72)."""
     from longseq.models.conv import ConvClassifier
     from longseq.models.conv_lstm import build
 
-    options = dict(readout="attention", conv_layers=2, channels=8, stride=4, kernel=3, norm="none")
+    options = dict(readout="attention", conv_layers=2, channels=8, stride=4, kernel=3, norm="none", blocks=blocks)
     conv = ConvClassifier("signal", 3, 2, ModelConfig.from_dict(dict(type="conv", **options)))
     x = torch.randn(1, steps, 3)
     assert flops.forward_flops(conv, steps) == profiled(lambda: conv(x, torch.tensor([steps]))) > 0

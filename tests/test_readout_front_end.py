@@ -26,10 +26,10 @@ def lstm_model(readout, seed=0):
     return LSTMClassifier("tokens", 15, 3, cfg).eval().double()
 
 
-def conv_lstm_model(readout="max", norm="layer", stride=4, kernel=3, seed=0, layers=2):
+def conv_lstm_model(readout="max", norm="layer", stride=4, kernel=3, seed=0, layers=2, blocks=0):
     torch.manual_seed(seed)
     settings = dict(type="conv_lstm", hidden=5, readout=readout, conv_layers=layers, channels=6, stride=stride, dropout=0.0)
-    cfg = ModelConfig.from_dict({**settings, "kernel": kernel, "norm": norm})
+    cfg = ModelConfig.from_dict({**settings, "kernel": kernel, "norm": norm, "blocks": blocks, "block_kernel": 3})
     return build_conv_lstm(_Signals(), cfg, 2, 1, None).double()
 
 
@@ -141,11 +141,13 @@ def test_tbptt_gradients_with_a_pooled_readout_match_a_naive_reference(readout):
         torch.testing.assert_close(p.grad if p.grad is not None else torch.zeros_like(w), w)
 
 
+@pytest.mark.parametrize("blocks", [0, 2])
 @pytest.mark.parametrize("norm, train", [("layer", True), ("none", True), ("batch", False)])
-def test_the_front_end_never_reads_padding_through_its_strides(norm, train):
+def test_the_front_end_never_reads_padding_through_its_strides(norm, train, blocks):
     """A padded batch (padding huge) gives what each record alone gives: layer norm and no norm
-    also in training (no batch statistics), batch norm in evaluation (its running statistics)."""
-    model = conv_lstm_model(norm=norm).train(train)
+    also in training (no batch statistics), batch norm in evaluation (its running statistics);
+    through the residual blocks too."""
+    model = conv_lstm_model(norm=norm, blocks=blocks).train(train)
     x, lengths = signal_batch()
     got = model(x, lengths)
     for i, n in enumerate(lengths.tolist()):
@@ -195,9 +197,33 @@ def test_a_convolution_equals_a_loop_over_its_causal_windows():
         assert got[i, -(-n // s) :].abs().sum() == 0  # summaries past the end are zeros
 
 
+def test_a_residual_block_equals_a_loop_over_its_dilated_causal_windows():
+    """Block 1 (dilation 2, kernel 3) written out per step: out[t] = relu(c2(y)[t] + skip x[t]),
+    y[t] = relu(c1(x)[t]), c(v)[t] = b + sum_j W_j v[t - (k - 1 - j) d], zeros before the start."""
+    model = conv_lstm_model(norm="none", blocks=2).eval()
+    block, k, d = model.front.blocks[1], 3, 2
+    x = torch.randn(11, 6, dtype=torch.double)
+
+    def conv(c, v):
+        out = []
+        for t in range(len(v)):
+            total = c.bias.clone()
+            for j in range(k):
+                s = t - (k - 1 - j) * d
+                if s >= 0:
+                    total = total + c.weight[:, :, j] @ v[s]
+            out.append(total)
+        return torch.stack(out)
+
+    want = torch.relu(conv(block.convs[1], torch.relu(conv(block.convs[0], x))) + x)  # equal widths: identity skip
+    got, _ = block(x[None], torch.ones(1, 11, dtype=torch.bool), None)
+    torch.testing.assert_close(got[0], want)
+
+
+@pytest.mark.parametrize("blocks", [0, 2])
 @pytest.mark.parametrize("readout", ["last", "max", "attention"])
-def test_front_end_carries_its_context_across_chunks(readout):
-    model = conv_lstm_model(readout=readout).eval()
+def test_front_end_carries_its_context_across_chunks(readout, blocks):
+    model = conv_lstm_model(readout=readout, blocks=blocks).eval()
     x, lengths = signal_batch(lengths=(37, 9, 30, 16))
     y = torch.tensor([0, 1, 2, 0])
     with torch.no_grad():

@@ -42,8 +42,11 @@ def _chunks(steps, chunk: int) -> np.ndarray:
 
 
 def front_end(front, steps) -> np.ndarray:
-    """Every strided convolution over the summaries it makes (the input padded to the stride)."""
+    """Every residual block's convolutions at every step, then every strided convolution over the
+    summaries it makes (the input padded to the stride)."""
     total, n = 0.0, _chunks(steps, front.stride) * front.stride
+    for conv in (c for block in front.blocks for c in [*block.convs, block.skip] if isinstance(c, nn.Conv1d)):
+        total = total + 2 * n * conv.in_channels * conv.out_channels * conv.kernel_size[0]
     for conv in front.convs:
         n = -(-n // front.step)
         total = total + 2 * n * conv.in_channels * conv.out_channels * conv.kernel_size[0]

@@ -46,6 +46,48 @@ class MaskedBatchNorm(nn.BatchNorm1d):
         return (h - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
 
 
+def _norm(kind: str, channels: int) -> nn.Module | None:
+    return {"layer": lambda: nn.LayerNorm(channels), "batch": lambda: MaskedBatchNorm(channels)}.get(kind, lambda: None)()
+
+
+def _normed(norm: nn.Module | None, h: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    if norm is None:
+        return h
+    return norm(h, valid) if isinstance(norm, MaskedBatchNorm) else norm(h)
+
+
+def _causal(conv: nn.Conv1d, h: torch.Tensor, valid: torch.Tensor, keep: int, before):
+    """conv over h [B, T, C] with its padding set to zero and `keep` steps of left context
+    (zeros at a record's start, else the previous chunk's last input steps); and the context to
+    carry on."""
+    h = h.masked_fill(~valid[..., None], 0)
+    before = h.new_zeros(h.shape[0], keep, h.shape[2]) if before is None else before
+    h = torch.cat([before, h], dim=1)
+    return conv(h.transpose(1, 2)).transpose(1, 2), h[:, h.shape[1] - keep :]
+
+
+class ResidualBlock(nn.Module):
+    """Two causal convolutions of one kernel and dilation, each normalised, and a skip connection
+    (a 1 x 1 convolution where the widths differ): Wang et al.'s ResNet block, made causal and
+    dilated as in temporal convolutional networks (Bai et al. 2018), so that blocks of dilation
+    1, 2, 4, ... see a window that doubles per block at every step."""
+
+    def __init__(self, a: int, b: int, kernel: int, dilation: int, norm: str) -> None:
+        super().__init__()
+        self.keep = (kernel - 1) * dilation
+        self.convs = nn.ModuleList([nn.Conv1d(a, b, kernel, dilation=dilation), nn.Conv1d(b, b, kernel, dilation=dilation)])
+        self.norms = nn.ModuleList([_norm(norm, b), _norm(norm, b)]) if norm != "none" else [None, None]
+        self.skip = nn.Conv1d(a, b, 1) if a != b else nn.Identity()
+
+    def forward(self, h: torch.Tensor, valid: torch.Tensor, context: list | None):
+        context = context or [None, None]
+        y, first = _causal(self.convs[0], h, valid, self.keep, context[0])
+        y = torch.relu(_normed(self.norms[0], y, valid))
+        y, second = _causal(self.convs[1], y, valid, self.keep, context[1])
+        skip = self.skip(h.masked_fill(~valid[..., None], 0).transpose(1, 2)).transpose(1, 2)
+        return torch.relu(_normed(self.norms[1], y, valid) + skip), [first, second]
+
+
 class FrontEnd(nn.Module):
     def __init__(self, width: int, cfg) -> None:
         super().__init__()
@@ -58,12 +100,15 @@ class FrontEnd(nn.Module):
                 "would never be read; set kernel >= stride per layer"
             )
         self.kernel, self.stride, self.width = cfg.kernel, cfg.stride, cfg.channels
-        widths = [width] + [cfg.channels] * cfg.conv_layers
+        self.blocks = nn.ModuleList(
+            ResidualBlock(width if i == 0 else cfg.channels, cfg.channels, cfg.block_kernel, 2**i, cfg.norm)
+            for i in range(cfg.blocks)
+        )
+        widths = [width if not cfg.blocks else cfg.channels] + [cfg.channels] * cfg.conv_layers
         self.convs = nn.ModuleList(
             nn.Conv1d(a, b, cfg.kernel, stride=self.step) for a, b in zip(widths[:-1], widths[1:])
         )
-        norm = {"layer": lambda: nn.LayerNorm(cfg.channels), "batch": lambda: MaskedBatchNorm(cfg.channels)}
-        self.norms = nn.ModuleList(norm[cfg.norm]() for _ in self.convs) if cfg.norm != "none" else None
+        self.norms = nn.ModuleList(_norm(cfg.norm, cfg.channels) for _ in self.convs) if cfg.norm != "none" else None
         self.dropout = nn.Dropout(cfg.conv_dropout)
 
     def valid_steps(self, lengths: torch.Tensor | None, layer: int, h: torch.Tensor) -> torch.Tensor:
@@ -82,17 +127,15 @@ class FrontEnd(nn.Module):
         if pad:
             h = torch.cat([h, h.new_zeros(h.shape[0], pad, h.shape[2])], dim=1)
         keep = self.kernel - self.step  # input steps of the previous chunk each convolution reads again
+        context = context or [None] * (len(self.blocks) + len(self.convs))
         carried = []
         valid = self.valid_steps(lengths, 0, h)
+        for block, before in zip(self.blocks, context):
+            h, tails = block(h, valid, before)
+            carried.append(tails)
         for layer, conv in enumerate(self.convs):
-            h = h.masked_fill(~valid[..., None], 0)
-            before = h.new_zeros(h.shape[0], keep, h.shape[2]) if context is None else context[layer]
-            h = torch.cat([before, h], dim=1)
-            carried.append(h[:, h.shape[1] - keep :])
-            h = conv(h.transpose(1, 2)).transpose(1, 2)
+            h, tail = _causal(conv, h, valid, keep, context[len(self.blocks) + layer])
+            carried.append(tail)
             valid = self.valid_steps(lengths, layer + 1, h)
-            if self.norms is not None:
-                norm = self.norms[layer]
-                h = norm(h, valid) if isinstance(norm, MaskedBatchNorm) else norm(h)
-            h = self.dropout(torch.relu(h))
+            h = self.dropout(torch.relu(_normed(self.norms[layer] if self.norms is not None else None, h, valid)))
         return h.masked_fill(~valid[..., None], 0), carried

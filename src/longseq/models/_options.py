@@ -29,6 +29,14 @@ READOUT = {
 }
 
 FRONT_END = {
+    "blocks": {
+        "type": "integer",
+        "minimum": 0,
+        "default": 0,
+        "description": "residual blocks at full resolution before the strided convolutions (block i "
+        "dilated 2^i: a window of 1 + 2 (block_kernel - 1)(2^blocks - 1) steps)",
+    },
+    "block_kernel": {"type": "integer", "minimum": 1, "default": 7, "description": "steps each block convolution reads"},
     "conv_layers": {"type": "integer", "minimum": 1, "default": 4, "description": "strided convolutions"},
     "channels": {"type": "integer", "minimum": 1, "default": 64, "description": "channels of every layer"},
     "kernel": {

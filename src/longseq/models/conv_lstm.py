@@ -1,5 +1,6 @@
-"""A learned summarizer in front of the LSTM: strided convolutions turn T steps into T / stride
-summaries, which the LSTM reads (the summarize reduction, learned end to end)."""
+"""A learned summarizer in front of the LSTM: residual blocks at full resolution (`blocks`, none
+by default) and strided convolutions turn T steps into T / stride summaries, which the LSTM
+reads (the summarize reduction, learned end to end)."""
 
 from __future__ import annotations
 
