@@ -40,6 +40,7 @@ localrules:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/resources.smk"
 include: "workflow/rules/ingest.smk"
+include: "workflow/rules/scaling.smk"
 include: "workflow/rules/reduce.smk"
 include: "workflow/rules/tune.smk"
 include: "workflow/rules/train.smk"

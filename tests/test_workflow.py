@@ -598,6 +598,7 @@ def test_your_own_data_in_three_commands(tmp_path):
     default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     assert study["arms"] == default["arms"] and study["dataset_sheet"] == "my.tsv" and sheet.exists()
     assert study["datasets"]["mine"]["train"] == default["datasets"]["acsf1"]["train"]  # 12 train records
+    assert study["model"]["scaling"] == "auto"  # a new user's signals get their scaling chosen on valid
     # every arm plans; one runs to its test score, its budget cut for the test's sake
     study_file = str(tmp_path / "my_study.yaml")  # make study runs from the repo: there, my_study.yaml
     plan = job_counts(snakemake(tmp_path, "-n", "--configfile", study_file))
@@ -607,6 +608,8 @@ def test_your_own_data_in_three_commands(tmp_path):
     target = "results/metrics/mine/truncate_first_200/seed0.json"
     snakemake(tmp_path, target, "--configfile", study_file, str(short))
     assert 0 <= json.loads((tmp_path / target).read_text())["accuracy"] <= 1
+    chosen = json.loads((tmp_path / "results" / "scaling" / "mine.json").read_text())["chosen"]
+    assert json.loads((tmp_path / target).read_text())["scaling"] == chosen
     # its measured job times go into the file, and the next run's first line reads them back
     stamped = subprocess.run(
         [f"{BIN}/longseq", "jobs", "results", "--study", "my_study.yaml", "--stamp"],

@@ -14,6 +14,7 @@ from .plotting import plt, save_png
 
 METRIC_COLUMNS = [
     "train_mode",
+    "scaling",
     "accuracy",
     "macro_f1",
     "majority_baseline",

@@ -49,6 +49,7 @@ RUN_SEED = arg("--seed", type=int, required=True, help="the run's seed, recorded
 THREADS = arg("--threads", type=int, default=1, help="torch's threads (Snakemake's threads for the job)")
 DEVICE = arg("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
 TUNED = arg("--tuned", type=Path, help="chosen.json of a search: its settings override the study's")
+SCALING = arg("--scaling", type=Path, help="the data set's scaling choice (longseq choose-scaling), for scaling auto")
 MODEL_SETTINGS = arg("--model", type=_json, default={}, help="model settings, as JSON")
 METRICS = arg("metrics", nargs="+", type=Path, help="runs' metrics (JSON)")
 
@@ -93,20 +94,57 @@ def cmd_ingest(args) -> None:
         print(f"{args.name} {name}: {data.length_summary(split)}", file=sys.stderr)
 
 
+def _scaling_choice(path: Path | None) -> dict | None:
+    return json.loads(path.read_text()) if path else None
+
+
+@command(
+    "choose-scaling",
+    "pick a signal data set's scaling by the valid loss of a short probe per candidate",
+    DATA,
+    MODEL_SETTINGS,
+    arg("--train", type=_json, default={}, help="the data set's training settings, as JSON"),
+    THREADS,
+    DEVICE,
+    _out("the choice (JSON)"),
+)
+def cmd_choose_scaling(args) -> None:
+    from . import data
+    from .runtime import pick_device
+    from .scaling import choose
+    from .train import train_model
+
+    _threads(args.threads)
+    ds = data.load(args.data, splits=("train", "valid"))
+    device, where = pick_device(args.device), str(args.data)
+
+    def fit(probe_ds, model, train, seed):
+        return train_model(probe_ds, model, train, seed, device, False, where=where)[1]
+
+    choice = choose(ds, args.model, args.train, fit, where)
+    data.atomic_write_json(args.out, choice)
+    losses = ", ".join(f"{k} {v:.4f}" for k, v in choice["valid_loss"].items())
+    print(f"{args.data}: scaling {choice['chosen']} (valid loss {losses})", file=sys.stderr)
+
+
 @command(
     "reduce",
     "apply one arm's reduction to a data set folder",
     DATA,
     arg("--arm", required=True, type=_json, help="the arm's config entry, as JSON"),
     TUNED,
+    SCALING,
     _out("the reduced data set folder"),
 )
 def cmd_reduce(args) -> None:
     from . import data
     from .reducers import reduce_dataset
+    from .scaling import resolved
     from .tuning import apply, chosen_overrides
 
     arm = apply(args.arm, chosen_overrides(args.tuned), "reduce")
+    if "model" in arm:
+        arm = {**arm, "model": resolved(arm["model"], _scaling_choice(args.scaling))}
     ds = reduce_dataset(data.load(args.data), arm, str(args.data))
     data.save(ds, args.out)
     for name, split in ds.splits.items():
@@ -126,6 +164,7 @@ def cmd_reduce(args) -> None:
     arg("--checkpoint", type=Path, help="save the training state here after every epoch; resume from it"),
     arg("--init-encoder", type=Path, help="start from this pretrained encoder (longseq pretrain)"),
     TUNED,
+    SCALING,
     arg("--out-model", type=Path, help="the trained model (a search trial needs none)"),
     arg("--trial", action="store_true", help="a search trial: if it diverges, its history says so, exit 0"),
     arg("--out-history", required=True, type=Path),
@@ -134,13 +173,15 @@ def cmd_train(args) -> None:
     from . import data
     from .runtime import pick_device
     from .saved import save_model, write_history
+    from .scaling import resolved
     from .train import train_model
     from .tuning import apply, chosen_overrides
 
     _threads(args.threads)
     ds = data.load(args.data, splits=("train", "valid"))
-    tuned = chosen_overrides(args.tuned)
-    model_settings, train_settings = apply(args.model, tuned, "model"), apply(args.train, tuned, "train")
+    tuned, choice = chosen_overrides(args.tuned), _scaling_choice(args.scaling)
+    model_settings = resolved(apply(args.model, tuned, "model"), choice)
+    train_settings = apply(args.train, tuned, "train")
     try:
         model, history = train_model(
             ds,
@@ -161,6 +202,8 @@ def cmd_train(args) -> None:
         write_history({"failed": str(exc), "seed": args.seed}, args.out_history)
         return
     history["tuned"] = tuned or None
+    history["scaling"] = model_settings.get("scaling", "standard") if ds.kind == "signal" else None
+    history["scaling_choice"] = choice  # None: the study's own, not chosen on valid
     if args.out_model:
         save_model(model, ds, model_settings, args.out_model, seed=args.seed)
     write_history(history, args.out_history)

@@ -25,6 +25,7 @@ STEP_RULE = {
     "tuning": "trial_history",
     "ingest": "ingested_dataset",
     "reduce": "reduced_dataset",
+    "scaling": "chosen_scaling",
 }
 BEGIN = "# -- measured job times"
 END = "# --"

@@ -57,6 +57,8 @@ def evaluate(
         "kernels": history.get("kernels"),  # the training's CPU and kernel settings
         "evaluation_kernels": kernels.record(),
         "tuned": history.get("tuned"),
+        "scaling": history.get("scaling"),  # a signal run's scaling; scaling_choice: chosen on valid (auto)
+        "scaling_choice": history.get("scaling_choice"),
         # per test record, in the split's order: the verdict's variances over records and seeds
         "labels": labels.tolist(),
         "predicted": predicted.tolist(),

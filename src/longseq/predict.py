@@ -166,6 +166,7 @@ def model_card(saved: dict, metrics: dict, command: list[str]) -> dict:
         "arm_settings": metrics.get("arm_params"),
         "reduction": saved["data"].get("arm"),
         "model": saved["model_config"],
+        "scaling_choice": metrics.get("scaling_choice"),  # where the scaling was chosen on valid (auto)
         "seed": saved["seed"],
         "classes": saved["classes"],
         "test": {k: metrics[k] for k in ("accuracy", "macro_f1", "majority_baseline", "n_test_records")},

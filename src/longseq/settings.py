@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 MODES = ("bptt", "tbptt", "last_k")
 # The budget is per data set: every arm of a data set gets the same one (longseq.study refuses an arm that sets it).
 BUDGET_KEYS = ("max_updates", "eval_every", "min_updates", "patience")
+SCALINGS = ("standard", "robust", "log", "instance")  # of signals; `auto` picks one per data set
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,8 @@ class ModelConfig:
     embedding: int = 32  # tokens: embedding width
     dropout: float = 0.1
     # signals: standard (mean, std), robust (median, IQR) or log (sign * log1p |x|, then
-    # standard), fitted on the train split only; instance: each record by its own statistics
+    # standard), fitted on the train split only; instance: each record by its own statistics;
+    # auto: the one with the lowest valid loss in a short probe per data set (longseq.scaling)
     scaling: str = "standard"
     options: dict = field(default_factory=dict)
 
@@ -45,6 +47,8 @@ class ModelConfig:
         shared = cls.shared()
         kind = settings.get("type", cls.type)
         options = check_options(kind, {k: v for k, v in settings.items() if k not in shared})
+        if settings.get("scaling", cls.scaling) not in (*SCALINGS, "auto"):
+            raise ValueError(f"model scaling {settings['scaling']!r}: use one of {[*SCALINGS, 'auto']}")
         return cls(**{k: v for k, v in settings.items() if k in shared}, options=options)
 
     @classmethod

@@ -92,10 +92,11 @@ class Study:
             )
         for arm in self.arms:
             space = self.spaces[arm] = tuning.arm_space(tune, arm, self.model_options(arm))
-            if "instance" in getattr(space.get("model.scaling"), "choices", ()):
+            searched = {"instance", "auto"} & set(getattr(space.get("model.scaling"), "choices", ()))
+            if searched:
                 raise ValueError(
-                    f"tune: arm {arm!r} searches model.scaling over 'instance', which scales records before "
-                    "they are reduced; give instance scaling an arm of its own instead"
+                    f"tune: arm {arm!r} searches model.scaling over {sorted(searched)}, which decide how records "
+                    "are scaled before they are reduced; give that scaling an arm of its own instead"
                 )
             budget = sorted({n.split(".", 1)[1] for n in space if n.startswith("train.")} & set(BUDGET_KEYS))
             if budget:
@@ -127,7 +128,19 @@ class Study:
         does not take are dropped unless the arm sets them itself (then they are refused)."""
         own = self.config["arms"][arm].get(section, {})
         merged = {**self._shared(section, dataset), **own}
-        return ModelConfig.inherit(merged, own) if section == "model" else merged
+        if section != "model":
+            return merged
+        if merged.get("scaling") == "auto" and self.sheet[dataset]["kind"] == "tokens":
+            merged = {k: v for k, v in merged.items() if k != "scaling"}  # tokens have no scaling to choose
+        return ModelConfig.inherit(merged, own)
+
+    def auto_scaled(self, dataset: str, arm: str) -> bool:
+        """The arm's scaling is the data set's choice on valid (`scaling: auto`, longseq.scaling)."""
+        return self.settings("model", dataset, arm).get("scaling") == "auto"
+
+    def scaling_probe(self, dataset: str) -> dict:
+        """What the scaling choice of a data set starts from: its shared model and train settings."""
+        return {"model": self._shared("model", dataset), "train": self._shared("train", dataset)}
 
     def model_type(self, dataset: str, arm: str) -> str:
         return self.settings("model", dataset, arm).get("type", ModelConfig.type)
@@ -157,10 +170,12 @@ class Study:
     def reduction(self, arm: str, dataset: str) -> dict:
         """The arm's reduction only: editing its model, training or pretraining must not re-reduce.
         With `scaling: instance` each record is scaled by its own statistics before it is reduced
-        (a view keeps its record's scaling), so that is part of the reduction."""
+        (a view keeps its record's scaling), so that is part of the reduction; with `auto`, the
+        data set's choice decides whether it is."""
         spec = {k: v for k, v in self.config["arms"][arm].items() if k not in ("model", "train", "pretrain")}
-        if self.settings("model", dataset, arm).get("scaling") == "instance":
-            spec["model"] = {"scaling": "instance"}
+        scaling = self.settings("model", dataset, arm).get("scaling")
+        if scaling in ("instance", "auto"):
+            spec["model"] = {"scaling": scaling}
         return spec
 
     def reduction_name(self, arm: str, dataset: str) -> str:
@@ -168,7 +183,7 @@ class Study:
         (every 'reduce: full' arm reads results/reduced/<ds>/full); an arm whose reduction is
         searched has its own, since its chosen trial is its own."""
         spec = self.reduction(arm, dataset)
-        scaled = "_instance" if "model" in spec else ""
+        scaled = f"_{spec['model']['scaling']}" if "model" in spec else ""
         if self.tunes_reduction(arm):
             return f"{arm}-tuned{scaled}"
         options = [f"{k}-{_flat(v)}" for k, v in sorted(spec.items()) if k not in ("reduce", "model")]

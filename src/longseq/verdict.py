@@ -347,6 +347,19 @@ def as_rst(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def scaling_text(arms: dict[str, list[dict]]) -> str:
+    """The data set's scaling where arms took it from the choice on valid (`scaling: auto`)."""
+    chosen = {arm: runs[0]["scaling_choice"] for arm, runs in arms.items() if runs[0].get("scaling_choice")}
+    if not chosen:
+        return ""
+    choice = next(iter(chosen.values()))
+    losses = ", ".join(f"{name} {loss:.3f}" for name, loss in choice["valid_loss"].items())
+    return (
+        f"Scaling chosen on valid (auto): **{choice['chosen']}** (probe valid loss: {losses}), "
+        f"for {len(chosen)} of {len(arms)} arms."
+    )
+
+
 def write_verdict(
     metric_files,
     table_csv,
@@ -365,6 +378,8 @@ def write_verdict(
         reference = arms.pop(REFERENCE, None)
         table = rank_dataset(dataset, arms, alpha, margin, metric).assign(family="arm")
         text = recommendation(table)
+        if scaling_text(arms):
+            text += "\n" + scaling_text(arms)
         if reference:
             row = reference_row(dataset, reference, arms, table, alpha, metric)
             text += "\n" + reference_text(row, table)

@@ -78,6 +78,7 @@ CODE = {
     "aggregate": step_digest(PACKAGE, "aggregate.py"),
     "figures": step_digest(PACKAGE, "figures.py"),
     "choose": step_digest(PACKAGE, "tuning.py"),
+    "scaling": step_digest(PACKAGE, "scaling.py", "models/conv.py"),
     "verdict": step_digest(PACKAGE, "verdict.py"),
 }
 
@@ -125,6 +126,19 @@ def init_encoder_option(wildcards, input):
 
 def tuned_option(wildcards, input):
     return f"--tuned {input.tuned}" if input.tuned else ""
+
+
+def scaling_choice_path(dataset, arm):
+    """An arm with `scaling: auto` reads its data set's choice (scaling.smk)."""
+    return f"results/scaling/{dataset}.json" if STUDY.auto_scaled(dataset, arm) else []
+
+
+def get_scaling_choice(wildcards):
+    return scaling_choice_path(wildcards.dataset, wildcards.arm)
+
+
+def scaling_option(wildcards, input):
+    return f"--scaling {input.scaling}" if input.scaling else ""
 
 
 def expected_time():

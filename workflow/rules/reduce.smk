@@ -5,6 +5,7 @@ rule reduced_dataset:
     input:
         data="results/ingested/{dataset}",
         tuned=get_chosen_reduction,
+        scaling=get_reduction_scaling_choice,
     output:
         directory("results/reduced/{dataset}/{reduction}"),
     log:
@@ -18,6 +19,8 @@ rule reduced_dataset:
     params:
         arm=reduce_spec,
         tuned=tuned_option,
+        scaling=scaling_option,
         code=reduce_code,
     shell:
-        "longseq reduce --data {input.data} --arm {params.arm:q} {params.tuned} --out {output} 2> {log}"
+        "longseq reduce --data {input.data} --arm {params.arm:q} {params.tuned} {params.scaling}"
+        " --out {output} 2> {log}"

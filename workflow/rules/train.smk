@@ -34,6 +34,7 @@ rule trained_model:
         data=get_reduced_data,
         encoder=get_encoder,
         tuned=get_chosen,
+        scaling=get_scaling_choice,
     output:
         model="results/models/{dataset}/{arm}/seed{seed}/model.pt",
         history="results/models/{dataset}/{arm}/seed{seed}/history.json",
@@ -55,10 +56,11 @@ rule trained_model:
         checkpoint=checkpoint_path,
         init=init_encoder_option,
         tuned=tuned_option,
+        scaling=scaling_option,
         code=train_code,
         kernels=KERNELS,
     shell:
         "longseq train --data {input.data} --model {params.model:q} --train {params.train:q}"
         " --seed {wildcards.seed} --threads {threads} --no-progress"
-        " --checkpoint {params.checkpoint} {params.init} {params.tuned}"
+        " --checkpoint {params.checkpoint} {params.init} {params.tuned} {params.scaling}"
         " --out-model {output.model} --out-history {output.history} 2> {log}"

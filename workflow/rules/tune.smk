@@ -7,7 +7,8 @@ include: "inputs/tune.smk"
 
 rule trial_reduction:
     input:
-        "results/ingested/{dataset}",
+        data="results/ingested/{dataset}",
+        scaling=get_scaling_choice,
     output:
         directory("results/tuning/{dataset}/{arm}/trial{trial}/reduced"),
     log:
@@ -18,15 +19,17 @@ rule trial_reduction:
         disk_mb=input_disk_mb,
     params:
         arm=trial_reduce_spec,
+        scaling=scaling_option,
         code=trial_reduce_code,
     shell:
-        "longseq reduce --data {input} --arm {params.arm:q} --out {output} 2> {log}"
+        "longseq reduce --data {input.data} --arm {params.arm:q} {params.scaling} --out {output} 2> {log}"
 
 
 rule trial_history:
     input:
         data=get_trial_data,
         encoder=get_trial_encoder,
+        scaling=get_scaling_choice,
     output:
         history="results/tuning/{dataset}/{arm}/trial{trial}/history.json",
     log:
@@ -46,11 +49,12 @@ rule trial_history:
         train=trial_train_settings,
         seed=TUNE["train_seed"] if TUNE else 0,
         init=init_encoder_option,
+        scaling=scaling_option,
         code=train_code,
         kernels=KERNELS,
     shell:
         "longseq train --data {input.data} --model {params.model:q} --train {params.train:q}"
-        " --seed {params.seed} --threads {threads} --no-progress {params.init}"
+        " --seed {params.seed} --threads {threads} --no-progress {params.init} {params.scaling}"
         " --trial --out-history {output.history} 2> {log}"
 
 

@@ -13,3 +13,7 @@ def reduce_spec(wildcards):
 
 def reduce_code(wildcards):
     return CODE["reduce"](STUDY.reductions[wildcards.reduction][0])
+
+
+def get_reduction_scaling_choice(wildcards):
+    return scaling_choice_path(wildcards.dataset, STUDY.reductions[wildcards.reduction][0])
