@@ -347,6 +347,47 @@ def as_rst(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+LSTM_OPTIONS = {"type", "hidden", "layers", "init", "forget_bias"}
+
+
+def ablation_pairs(arms: dict[str, list[dict]]) -> list[tuple[str, str]]:
+    """(learned summarizer, its ablation): a conv_lstm arm and a conv arm whose settings are the
+    same but for the LSTM (front end, readout, scaling, reduction)."""
+
+    def rest(arm):
+        params = arms[arm][0].get("arm_params", {})
+        model = {k: v for k, v in params.get("model", {}).items() if k not in LSTM_OPTIONS}
+        return json.dumps({**params, "model": model}, sort_keys=True)
+
+    def kind(arm):
+        return arms[arm][0].get("arm_params", {}).get("model", {}).get("type")
+
+    return [
+        (a, b) for a in arms if kind(a) == "conv_lstm" for b in arms if kind(b) == "conv" and rest(a) == rest(b)
+    ]
+
+
+def lstm_text(dataset: str, arms: dict[str, list[dict]], alpha: float, metric: str) -> str:
+    """Whether the LSTM earns its place over its own front end: the summarizer and its ablation
+    compared alone (the verdict's simultaneous intervals for two arms, paired by seed and record)."""
+    lines = []
+    for lstm, ablation in ablation_pairs(arms):
+        pair = {lstm: arms[lstm], ablation: arms[ablation]}
+        values, _ = record_values(pair, dataset, metric)
+        stats = mcb.compare_with_best(values, alpha)
+        means = dict(zip(pair, stats["mean"]))
+        better, other = (lstm, ablation) if means[lstm] >= means[ablation] else (ablation, lstm)
+        low = dict(zip(pair, stats["gap_low"]))[other]
+        scores = f"{lstm} {means[lstm]:.3f}, {ablation} {means[ablation]:.3f}"
+        if not dict(zip(pair, stats["worse"]))[other]:
+            lines.append(f"The LSTM adds nothing measurable over its convolutional front end here ({scores}).")
+        elif better == lstm:
+            lines.append(f"The LSTM adds at least {low:.3f} over its convolutional front end ({scores}).")
+        else:
+            lines.append(f"The LSTM makes its convolutional front end worse here, by at least {low:.3f} ({scores}).")
+    return "\n".join(lines)
+
+
 def scaling_text(arms: dict[str, list[dict]]) -> str:
     """The data set's scaling where arms took it from the choice on valid (`scaling: auto`)."""
     chosen = {arm: runs[0]["scaling_choice"] for arm, runs in arms.items() if runs[0].get("scaling_choice")}
@@ -378,8 +419,8 @@ def write_verdict(
         reference = arms.pop(REFERENCE, None)
         table = rank_dataset(dataset, arms, alpha, margin, metric).assign(family="arm")
         text = recommendation(table)
-        if scaling_text(arms):
-            text += "\n" + scaling_text(arms)
+        for extra in (lstm_text(dataset, arms, alpha, metric), scaling_text(arms)):
+            text += "\n" + extra if extra else ""
         if reference:
             row = reference_row(dataset, reference, arms, table, alpha, metric)
             text += "\n" + reference_text(row, table)
