@@ -4,13 +4,12 @@ sequences"), from the aggregate of its runs: .venv/bin/python docs/lra_table.py 
 The published rows are the papers' own figures (test accuracy %); every longseq row is read
 from overview.csv and summary.csv, never typed."""
 
-import json
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from longseq.verdict import has_lstm
+from longseq.comparisons import best_lstm_based
 
 PUBLISHED = [  # test accuracy %, ListOps / Text (issue 30; ../shared/REFERENCE.md)
     ("Transformer", 36.37, 64.27, "Tay et al. 2021, Table 1"),
@@ -22,12 +21,6 @@ PUBLISHED = [  # test accuracy %, ListOps / Text (issue 30; ../shared/REFERENCE.
 ]
 folder = Path(sys.argv[1] if len(sys.argv) > 1 else "results/long")
 over = pd.read_csv(folder / "overview.csv")
-summary = pd.read_csv(folder / "summary.csv")
-params = {
-    (r.dataset, r.arm): json.loads(r.arm_params)
-    for r in summary.itertuples()
-    if isinstance(r.arm_params, str)
-}
 
 
 def cell(dataset, arm):
@@ -41,11 +34,7 @@ def cell(dataset, arm):
 
 
 def best_lstm(dataset):
-    rows = over[
-        (over.dataset == dataset)
-        & over.arm.map(lambda a: a != "reference" and has_lstm({"arm_params": params.get((dataset, a), {})}))
-    ]
-    return rows.sort_values("accuracy_mean").iloc[-1].arm
+    return best_lstm_based(folder, dataset).arm
 
 
 lines = ["| model | ListOps | Text (bytes) | source |", "|---|---|---|---|"]

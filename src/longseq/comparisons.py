@@ -20,6 +20,21 @@ def read_overview(path: str | Path) -> pd.DataFrame:
         raise DataError(f"{path}: no overview table; give a results folder or its overview.csv")
     return pd.read_csv(path)
 
+def best_lstm_based(folder: str | Path, dataset: str) -> pd.Series | None:
+    """The overview row of the data set's most accurate arm whose model has an LSTM (the docs'
+    tables beside published figures), or None."""
+    from .verdict import has_lstm
+
+    over = read_overview(folder)
+    summary = pd.read_csv(Path(folder) / "summary.csv")
+    params = {(r.dataset, r.arm): json.loads(r.arm_params) for r in summary.itertuples() if isinstance(r.arm_params, str)}
+    rows = over[
+        (over.dataset == dataset)
+        & over.arm.map(lambda a: a != "reference" and has_lstm({"arm_params": params.get((dataset, a), {})}))
+    ]
+    return rows.sort_values("accuracy_mean").iloc[-1] if len(rows) else None
+
+
 def compare_text(diff: pd.DataFrame) -> str:
     """`compare`'s table as the terminal shows it: mean ± std per side, the change (starred
     beyond the seeds' combined spread) and the time ratio."""
