@@ -618,3 +618,27 @@ def test_your_own_data_in_three_commands(tmp_path):
     assert stamped.returncode == 0, stamped.stderr
     again = snakemake(tmp_path, target.replace("seed0", "seed1"), "--configfile", study_file, str(short))
     assert re.search(r"longseq: \d+ jobs to run, about [\d,]+ s of job time by the measured means of .*my_study.yaml.*: about \d+ min on 2 cores", again)
+
+
+def test_a_failed_job_shows_its_reason_in_the_terminal(tmp_path):
+    """A .ts file cut after its header: the ingest job fails, and the reader's message (from the
+    job's log) is printed under Snakemake's error, not only kept in logs/ingest/."""
+    config = tiny_config(tmp_path)
+    header = [line for line in (tmp_path / "data" / "tiny_TRAIN.ts").read_text().splitlines() if line.startswith("@")]
+    (tmp_path / "data" / "cut_TRAIN.ts").write_text("\n".join(header) + "\n")
+    write_sheet(
+        tmp_path / "config" / "datasets.tsv",
+        ["cut", "signal", "ucr", "", "", "", "given",
+         "{train_file: data/cut_TRAIN.ts, test_file: data/tiny_TEST.ts, valid_fraction: 0.25}"],
+    )
+    config["arms"] = {"full": config["arms"]["full"]}
+    del config["predict"]
+    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    result = subprocess.run(
+        [f"{BIN}/snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "1",
+         "results/ingested/cut"],
+        capture_output=True, text=True, env=dict(os.environ, PATH=BARE_PATH), timeout=300,
+    )
+    assert result.returncode != 0
+    log = (tmp_path / "logs" / "ingest" / "cut.log").read_text().strip().splitlines()[-1]
+    assert "cut_TRAIN.ts" in log and log in result.stdout + result.stderr, (log, result.stderr[-2000:])
