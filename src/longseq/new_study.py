@@ -57,15 +57,21 @@ def _arms_text(template: str) -> list[str]:
 
 
 def train_records(spec: dict, name: str) -> int | None:
-    """How many records the data set's train split holds, or None where its file is not here yet
-    (a row that downloads its data on the first run)."""
+    """How many records the data set's train split holds, or None where the row fetches its
+    archive on the first run and it is not here yet. A row that cannot be read is refused with
+    its reader's message (file, record, fix): a missing file that no fetch recipe will download,
+    or a file that is here and unreadable, would fail the study's first job instead."""
     from . import sources
     from .data import DataError
 
+    if spec.get("fetch") and spec.get("path") and not Path(spec["path"]).exists():
+        return None
     try:
         return len(sources.ingest(spec, name).splits["train"].labels)
-    except (DataError, FileNotFoundError):
-        return None
+    except (DataError, FileNotFoundError) as exc:
+        missing = "file not found" in str(exc)  # the readers' words for a path that is not there
+        fix = " (the row has no fetch recipe: nothing will download it; fix the path)" if missing and not spec.get("fetch") else ""
+        raise DataError(f"sheet row {name!r}: {exc}{fix}; no study file written") from None
 
 
 def study_file(sheet: str, template: Path, schema: dict, counts: dict) -> str:
