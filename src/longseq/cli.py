@@ -174,6 +174,7 @@ def cmd_train(args) -> None:
     from .runtime import pick_device
     from .saved import save_model, write_history
     from .scaling import resolved
+    from .settings import ModelConfig
     from .train import train_model
     from .tuning import apply, chosen_overrides
 
@@ -202,7 +203,7 @@ def cmd_train(args) -> None:
         write_history({"failed": str(exc), "seed": args.seed}, args.out_history)
         return
     history["tuned"] = tuned or None
-    history["scaling"] = model_settings.get("scaling", "standard") if ds.kind == "signal" else None
+    history["scaling"] = model_settings.get("scaling", ModelConfig.scaling) if ds.kind == "signal" else None
     history["scaling_choice"] = choice  # None: the study's own, not chosen on valid
     if args.out_model:
         save_model(model, ds, model_settings, args.out_model, seed=args.seed)

@@ -375,13 +375,12 @@ def lstm_text(dataset: str, arms: dict[str, list[dict]], alpha: float, metric: s
         pair = {lstm: arms[lstm], ablation: arms[ablation]}
         values, _ = record_values(pair, dataset, metric)
         stats = mcb.compare_with_best(values, alpha)
-        means = dict(zip(pair, stats["mean"]))
-        better, other = (lstm, ablation) if means[lstm] >= means[ablation] else (ablation, lstm)
-        low = dict(zip(pair, stats["gap_low"]))[other]
-        scores = f"{lstm} {means[lstm]:.3f}, {ablation} {means[ablation]:.3f}"
-        if not dict(zip(pair, stats["worse"]))[other]:
+        (lstm_mean, ablation_mean), lower = stats["mean"], int(stats["mean"][0] >= stats["mean"][1])
+        low = stats["gap_low"][lower]  # how far the lower arm is at least below the other
+        scores = f"{lstm} {lstm_mean:.3f}, {ablation} {ablation_mean:.3f}"
+        if not stats["worse"][lower]:
             lines.append(f"The LSTM adds nothing measurable over its convolutional front end here ({scores}).")
-        elif better == lstm:
+        elif lower == 1:
             lines.append(f"The LSTM adds at least {low:.3f} over its convolutional front end ({scores}).")
         else:
             lines.append(f"The LSTM makes its convolutional front end worse here, by at least {low:.3f} ({scores}).")
