@@ -32,7 +32,8 @@ def best_lstm_based(folder: str | Path, dataset: str) -> pd.Series | None:
         (over.dataset == dataset)
         & over.arm.map(lambda a: a != "reference" and has_lstm({"arm_params": params.get((dataset, a), {})}))
     ]
-    return rows.sort_values("accuracy_mean").iloc[-1] if len(rows) else None
+    # a tie (two arms that ran the same, e.g. auto scaling choosing standard) goes to the first in the study's order
+    return rows.loc[rows["accuracy_mean"].idxmax()] if len(rows) else None
 
 
 def compare_text(diff: pd.DataFrame) -> str:
