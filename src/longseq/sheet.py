@@ -37,16 +37,20 @@ def _rows(path: Path) -> list[dict]:
 
     try:
         lines = path.read_text().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read the data set sheet ({exc}); it is a tab-separated table") from exc
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found; give the path of the data set sheet") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte at offset {exc.start}); save the sheet as UTF-8") from exc
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the data set sheet ({exc.strerror.lower()})") from exc
     numbers = [i for i, line in enumerate(lines, start=1) if line.strip() and not line.lstrip().startswith("#")]
     text = "\n".join(lines[i - 1] for i in numbers)
     try:
         table = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError(
-            f"{path}: cannot read the data set sheet ({exc}); it is a tab-separated table"
-        ) from exc
+        from .sources.text import table_problem
+
+        raise DataError(f"{path}: cannot read the data set sheet: {table_problem(exc, 'tsv')}") from exc
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise DataError(
@@ -64,9 +68,10 @@ def row_spec(row: dict, where: str) -> dict:
     try:
         options = yaml.safe_load(text) if text else {}
     except yaml.YAMLError as exc:
-        raise DataError(
-            f"{where}: options are not valid YAML ({exc}); write them as {{key: value, ...}}"
-        ) from exc
+        mark = getattr(exc, "problem_mark", None)
+        problem = str(exc.problem).replace("'<stream end>'", "the end")
+        at = f" at character {mark.column + 1}: {problem}" if mark is not None else ""
+        raise DataError(f"{where}: options are not valid YAML{at}; write them as {{key: value, ...}}") from exc
     if not isinstance(options, dict):
         raise DataError(f"{where}: options must be a mapping such as {{window: 1000}}, not {text!r}")
     clash = set(options) & set(COLUMNS)

@@ -21,7 +21,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from ..data import DataError
+from ..data import DataError, MissingFile
 
 
 def sha256_of(path: str | Path) -> str:
@@ -35,7 +35,7 @@ def sha256_of(path: str | Path) -> str:
 def check_sha256(path: str | Path, expected: str | None) -> None:
     """Refuse a missing, truncated or altered file, saying how to get a good one."""
     if not Path(path).exists():
-        raise DataError(f"{path}: file not found; run the workflow's download rule or place it there")
+        raise MissingFile(path, "run the workflow's download rule or place it there")
     if expected and sha256_of(path) != expected:
         raise DataError(
             f"{path}: sha256 {sha256_of(path)} does not match the pinned {expected}; the file is "
@@ -115,7 +115,7 @@ def read_member(path: str | Path, member: str | None) -> bytes:
     itself when no member is named."""
     path = Path(path)
     if not path.exists():
-        raise DataError(f"{path}: file not found; run the workflow's download rule or fix the sheet's path")
+        raise MissingFile(path, "run the workflow's download rule or fix the sheet's path")
     raw = path.read_bytes()
     if not member:
         return raw
@@ -144,7 +144,7 @@ def read_member(path: str | Path, member: str | None) -> bytes:
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, ValueError) as exc:
         if isinstance(exc, DataError):
             raise
-        raise DataError(f"{path}: damaged archive ({exc}); delete it and fetch it again") from exc
+        raise DataError(f"{path}: damaged archive (cut short or altered); delete it and fetch it again") from exc
     raise DataError(f"{path}: not a zip, tar or .deb archive, but the sheet names member {member!r}")
 
 

@@ -11,7 +11,7 @@ from itertools import product
 
 import numpy as np
 
-from ..data import UNK_ID, DataError, some_rows
+from ..data import UNK_ID, DataError, MissingFile, some_rows
 
 BASES = "ACGTN"
 AMBIGUOUS = "RYKMSWBDHV"  # IUPAC codes: read as N
@@ -73,7 +73,11 @@ def _parse(raw: bytes, fmt: str, where: str) -> list:
             warnings.simplefilter("ignore", BiopythonParserWarning)
             records = list(SeqIO.parse(io.StringIO(raw.decode("utf-8", "replace")), fmt))
     except ValueError as exc:
-        raise DataError(f"{where}: cannot parse as {fmt} ({exc})") from exc
+        layout = {
+            "fasta": "each record is a line '>id label=<class>' followed by its sequence lines",
+            "genbank": "each entry runs from its LOCUS line to a line '//' (is the file cut short?)",
+        }
+        raise DataError(f"{where}: cannot parse as {fmt}: {layout.get(fmt, 'check the file')}") from exc
     if not records:
         what = "LOCUS ... // entries" if fmt == "genbank" else "records (lines starting with '>')"
         raise DataError(f"{where}: no {what} found; is this a {fmt} file?")
@@ -175,10 +179,12 @@ def _label_sheet(path: str) -> dict[str, str]:
 
     try:
         table = pd.read_csv(path, sep=None, engine="python", dtype=str)
+    except FileNotFoundError:
+        raise MissingFile(path, "give the label sheet's path (columns id and label)") from None
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError(
-            f"{path}: cannot read the label sheet ({exc}); it needs columns id and label"
-        ) from exc
+        from .text import table_problem
+
+        raise DataError(f"{path}: cannot read the label sheet: {table_problem(exc)}; it needs columns id and label") from exc
     for column in ("id", "label"):
         if column not in table.columns:
             raise DataError(

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import DataError, some_rows
+from ..data import DataError, MissingFile, some_rows
+from .ts_layout import layout_problem
 
 # --------------------------------------------------------------------------- UCR / UEA
 
@@ -63,7 +64,7 @@ def read_ts(path: str | Path) -> tuple[list[np.ndarray], list[str]]:
 
     path = Path(path)
     if not path.exists():
-        raise DataError(f"{path}: file not found")
+        raise MissingFile(path, "fix the sheet's train_file or test_file")
     if path.suffix.lower() == ".tsv":
         return read_ucr_tsv(path)
     try:
@@ -71,11 +72,9 @@ def read_ts(path: str | Path) -> tuple[list[np.ndarray], list[str]]:
             X, y = load_from_arff_to_dataframe(str(path))
         else:
             X, y = load_from_tsfile(str(path), return_data_type="nested_univ")
-    except Exception as exc:  # sktime raises many types for malformed files
-        raise DataError(
-            f"{path}: cannot read as a UCR/UEA {path.suffix or '.ts'} file ({exc}); check the header lines "
-            "and that every series line ends with its class label"
-        ) from exc
+    except Exception as exc:  # sktime raises many types for malformed files, in its own terms
+        problem = layout_problem(path) if path.suffix.lower() != ".arff" else "check its @attribute lines and @data"
+        raise DataError(f"{path}: cannot read as a UCR/UEA {path.suffix or '.ts'} file: {problem}") from exc
     channels = range(X.shape[1])
     uneven = [row + 1 for row in range(len(X)) if len({len(X.iloc[row, c]) for c in channels}) != 1]
     if uneven:  # checked on the lengths alone, before any series is copied
@@ -178,7 +177,10 @@ def _read_edf(path: Path, wanted: list[str] | None):
     try:
         reader = pyedflib.EdfReader(str(path))
     except OSError as exc:
-        raise DataError(f"{path}: cannot read as EDF/EDF+ ({exc}); is the file complete?") from exc
+        raise DataError(
+            f"{path}: cannot read as EDF/EDF+: its header is not an EDF header, or the file is cut short "
+            "(its size differs from what the header declares); is the file complete?"
+        ) from exc
     try:
         names = [label.strip() for label in reader.getSignalLabels()]
         wanted = wanted or names
@@ -283,7 +285,10 @@ def numpy_arrays(spec: dict):
     try:
         arrays = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read as a NumPy .npz ({exc}); save it with np.savez") from exc
+        import zipfile
+
+        what = "it holds pickled objects or damaged arrays" if zipfile.is_zipfile(path) else "not a .npz archive"
+        raise DataError(f"{path}: cannot read as a NumPy .npz: {what}; save plain arrays with np.savez") from exc
     if not hasattr(arrays, "files"):
         raise DataError(f"{path}: a single array; save x and y together with np.savez(path, x=..., y=...)")
     parts = [("", False)] + ([("_test", True)] if "x_test" in arrays.files else [])

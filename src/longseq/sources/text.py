@@ -81,9 +81,27 @@ def read_table(raw: bytes, fmt: str, where: str, encoding: str = "utf-8"):
     except LookupError as exc:
         raise DataError(f"{where}: unknown encoding {encoding!r}; use e.g. utf-8 or latin-1") from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as exc:
-        raise DataError(
-            f"{where}: cannot parse as {fmt} ({exc}); check the file or the format option"
-        ) from exc
+        raise DataError(f"{where}: cannot parse as {fmt}: {table_problem(exc, fmt)}") from exc
+
+
+def table_problem(exc: Exception, fmt: str = "csv") -> str:
+    """pandas' parse failure in the file's terms (its line), with the fix; not its C tokenizer's words."""
+    text = str(exc)
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if fields:
+        expected, line, saw = fields.groups()
+        return (
+            f"line {line} has {saw} fields where the header has {expected}; quote a field that holds the "
+            "separator, or remove the extra ones"
+        )
+    quote = re.search(r"EOF inside string starting at row (\d+)", text)
+    if quote:
+        return f"a quote opened on line {int(quote.group(1)) + 1} is never closed; close it or remove it"
+    if "No columns to parse" in text:
+        return "no header line (the file is empty or blank); the first line names the columns"
+    if fmt == "parquet":
+        return "not a Parquet file, or one cut short (its footer is missing); write it again"
+    return "check the file, or the format option (csv, tsv or parquet)"
 
 
 def _data_rows(rows) -> str:
