@@ -47,3 +47,20 @@ def test_no_function_is_longer_than_a_screen():
                 if lines > 60:
                     long.append(f"{path.relative_to(fingerprint.PACKAGE)}:{node.lineno} {node.name} ({lines})")
     assert long == []
+
+
+def test_a_digest_reads_what_the_code_does_not_how_it_is_written(tmp_path):
+    """Reformatting, comments and docstrings rerun no job; a changed constant or statement does."""
+    original = 'def f(x):\n    """Why."""\n    return {"a": x,\n            "b": 2}\n'
+    same = [
+        "def f( x ):\n    # a comment\n    return {'a': x, 'b': 2}\n",  # layout, quotes, a comment
+        'def f(x):\n    """Another docstring."""\n    return {"a": x, "b": 2,}\n',
+    ]
+    other = ['def f(x):\n    return {"a": x, "b": 3}\n', 'def f(x):\n    return {"a": x}\n']
+
+    def digest(text):
+        (tmp_path / "m.py").write_text(text)
+        return fingerprint.step_digest.__wrapped__(tmp_path, "m.py")
+
+    assert {digest(t) for t in [original, *same]} == {digest(original)}
+    assert digest(original) not in {digest(t) for t in other}

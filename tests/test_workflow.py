@@ -389,7 +389,7 @@ def test_a_code_change_in_one_step_reruns_that_steps_jobs(finished_study, tmp_pa
     copy = copy_of_repo(tmp_path)
     assert "Nothing to be done" in snakemake(tmp, "-n", "--snakefile", str(copy / "Snakefile"))
     edited = copy / "src" / "longseq" / module
-    edited.write_text(edited.read_text() + "\n# an edit\n")
+    edited.write_text(edited.read_text() + "\n_EDITED = 1  # a statement: a comment alone reruns nothing\n")
     output = snakemake(tmp, "-n", "--snakefile", str(copy / "Snakefile"))
     assert (job_counts(output) if expected else "Nothing to be done" in output) == (expected or True)
 

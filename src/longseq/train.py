@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from . import kernels
 from .batches import average_views, collate, length_batches, predict_proba, to_device
 from .data import DataError, Dataset, Split, TrainingDiverged, atomic_write_bytes, dataset_digest
+from .fingerprint import code_of
 from .models import build_model
 from .models._front_end import layer_stride
 from .reducers import draw, draw_split
@@ -195,12 +196,13 @@ def check_memory(train: Split, cfg: TrainConfig, model_cfg: ModelConfig, device:
 
 def checkpoint_code_digest() -> str:
     """A digest of the package code this process runs (every longseq module loaded), so that a
-    checkpoint written by other code is not resumed."""
+    checkpoint written by other code is not resumed (read as `fingerprint.code_of`: a reformatted
+    module is the same code)."""
     digest = hashlib.sha256()
     for name in sorted(n for n in sys.modules if n == "longseq" or n.startswith("longseq.")):
         path = getattr(sys.modules[name], "__file__", None)
         if path:
-            digest.update(name.encode() + Path(path).read_bytes())
+            digest.update(name.encode() + code_of(Path(path)))
     return digest.hexdigest()[:16]
 
 
