@@ -147,13 +147,7 @@ def tuned_vs_untuned(tuned: str | Path, untuned: str | Path) -> pd.DataFrame:
     rows = []
     for c in chosen.itertuples():
         start = settings(tuned, c.dataset, c.arm, tuned / "tuning" / c.dataset / c.arm / "trial0" / "history.json")
-        counterpart = None
-        candidates = runs[untuned][runs[untuned]["dataset"] == c.dataset].groupby("arm")["seed"].min()
-        for arm, seed in candidates.items():
-            history = untuned / "models" / c.dataset / arm / f"seed{seed}" / "history.json"
-            if history.exists() and settings(untuned, c.dataset, arm, history) == start:
-                counterpart = arm
-                break
+        counterpart = _counterpart(untuned, runs[untuned], c.dataset, start, settings)
         t = overviews[tuned].loc[(c.dataset, c.arm)]
         row = {
             "dataset": c.dataset,
@@ -196,6 +190,15 @@ def _same_seeds_agree(a: pd.DataFrame, dataset: str, arm_a: str, b: pd.DataFrame
     x, y = accuracies(a, arm_a), accuracies(b, arm_b)
     common = x.index.intersection(y.index)
     return f"{int((x[common] == y[common]).sum())} of {len(common)}"
+
+def _counterpart(untuned: Path, runs: pd.DataFrame, dataset: str, start, settings) -> str | None:
+    """The untuned study's arm of `dataset` whose run has exactly the settings `start`, if any."""
+    for arm, seed in runs[runs["dataset"] == dataset].groupby("arm")["seed"].min().items():
+        history = untuned / "models" / dataset / arm / f"seed{seed}" / "history.json"
+        if history.exists() and settings(untuned, dataset, arm, history) == start:
+            return arm
+    return None
+
 
 def tuned_vs_untuned_markdown(table: pd.DataFrame) -> str:
     def settings(text):
