@@ -30,6 +30,10 @@ def write_reviews(path: Path) -> None:
 
 if __name__ == "__main__":
     HERE.mkdir(exist_ok=True)
-    write_ts(HERE / "tiny_TRAIN.ts", [[float((i * j) % 7) for j in range(30)] for i in range(16)], ["a", "b"] * 8)
-    write_ts(HERE / "tiny_TEST.ts", [[float((i * j) % 5) for j in range(30)] for i in range(6)], ["a", "b"] * 3)
+    write_ts(
+        HERE / "tiny_TRAIN.ts", [[float((i * j) % 7) for j in range(30)] for i in range(16)], ["a", "b"] * 8
+    )
+    write_ts(
+        HERE / "tiny_TEST.ts", [[float((i * j) % 5) for j in range(30)] for i in range(6)], ["a", "b"] * 3
+    )
     write_reviews(HERE / "reviews.zip")

@@ -178,7 +178,10 @@ def long_models(device, batch: int, steps: int, updates: int) -> list[dict]:
             train_batch(model, step, batch_data, TrainConfig(), device)
         sync(device)
         seconds = (time.perf_counter() - start) / updates
-        out.append({"arm": arm, "batch": batch, "steps": steps, "seconds_per_update": seconds} | memory_record(device))
+        out.append(
+            {"arm": arm, "batch": batch, "steps": steps, "seconds_per_update": seconds}
+            | memory_record(device)
+        )
     return out
 
 

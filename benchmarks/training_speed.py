@@ -280,7 +280,9 @@ def long_rows(args, device) -> dict:
         print(f"   {'':<20} memory x{judged(modes[mode]['memory'], 0.2, at_least=False)}")
     print(f"   full BPTT: {medians(modes['bptt']['runs'])}")
     layers = layer_ratios(args, device)
-    print(f"\n3. T={args.long_steps}, B={args.long_batch}, width {args.hidden}: one S4D layer against one LSTM layer")
+    print(
+        f"\n3. T={args.long_steps}, B={args.long_batch}, width {args.hidden}: one S4D layer against one LSTM layer"
+    )
     print(f"   LSTM layer: {medians(layers['lstm']['runs'])}")
     print(f"   S4D layer:  {medians(layers['s4d']['runs'])}")
     print(f"   S4D/LSTM    time   x{judged(layers['s4d']['time'])}")
@@ -318,7 +320,9 @@ def mode_ratios(args, device) -> dict:
     for _ in range(args.pairs):
         for mode in runs:
             runs[mode].append(one_mode_process(mode, args, device))
-    return {"bptt": {"runs": runs["bptt"]}} | {m: ratios_to(runs["bptt"], runs[m]) for m in ("tbptt", "last_k")}
+    return {"bptt": {"runs": runs["bptt"]}} | {
+        m: ratios_to(runs["bptt"], runs[m]) for m in ("tbptt", "last_k")
+    }
 
 
 def one_mode_process(mode: str, args, device, model: str = "lstm") -> dict:

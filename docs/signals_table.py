@@ -44,18 +44,19 @@ for dataset in dict.fromkeys(over.dataset):
     best, reference = best_lstm_based(folder, dataset), row(dataset, "reference")
     steps = row(dataset, "full")
     gap = "–" if best is None or reference is None else f"{best.accuracy_mean - reference.accuracy_mean:+.3f}"
-    lines.append(
-        f"| {dataset} ({steps.mean_steps:,.0f}) | " if steps is not None else f"| {dataset} | "
+    lines.append(f"| {dataset} ({steps.mean_steps:,.0f}) | " if steps is not None else f"| {dataset} | ")
+    lines[-1] += (
+        " | ".join(
+            [
+                "–" if best is None else f"`{best.arm}` {cell(best)}",
+                cell(row(dataset, "learned_summary")),
+                cell(row(dataset, "learned_summary_no_lstm")),
+                cell(row(dataset, "learned_summary_standard")),
+                scaling(dataset),
+                cell(reference),
+                gap,
+            ]
+        )
+        + " |"
     )
-    lines[-1] += " | ".join(
-        [
-            "–" if best is None else f"`{best.arm}` {cell(best)}",
-            cell(row(dataset, "learned_summary")),
-            cell(row(dataset, "learned_summary_no_lstm")),
-            cell(row(dataset, "learned_summary_standard")),
-            scaling(dataset),
-            cell(reference),
-            gap,
-        ]
-    ) + " |"
 print("\n".join(lines))

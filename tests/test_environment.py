@@ -14,7 +14,9 @@ def test_environment_matches_pyproject(env_file, with_tests):
     """One list, pyproject.toml: the top-level file for conda users is it plus the test tools;
     the workflow's (`snakemake --use-conda`) is what the rules run, no test or lint tools."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    wanted = set(project["dependencies"]) | (set(project["optional-dependencies"]["test"]) if with_tests else set())
+    wanted = set(project["dependencies"]) | (
+        set(project["optional-dependencies"]["test"]) if with_tests else set()
+    )
     env = yaml.safe_load((REPO / env_file).read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     package = {"-e .", "-e ../.."}
@@ -41,5 +43,8 @@ def test_make_says_what_is_missing_before_installing_anything(tmp_path):
         ["make", "install", "PYTHON=python3.99"], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert result.returncode != 0
-    assert "python3.99 not found. Install Python 3.11 (Debian/Ubuntu: apt-get install python3.11" in result.stdout
+    assert (
+        "python3.99 not found. Install Python 3.11 (Debian/Ubuntu: apt-get install python3.11"
+        in result.stdout
+    )
     assert not (tmp_path / ".venv").exists()

@@ -34,13 +34,29 @@ def easy_tokens():
 
 @pytest.fixture(scope="module")
 def easy_signals():
-    spec = {"reader": "synthetic", "kind": "signal", "n": 160, "length": 120, "channels": 2, "evidence": "middle",
-            "evidence_span": 0.4, "amplitude": 3.0, "noise": 0.3}
+    spec = {
+        "reader": "synthetic",
+        "kind": "signal",
+        "n": 160,
+        "length": 120,
+        "channels": 2,
+        "evidence": "middle",
+        "evidence_span": 0.4,
+        "amplitude": 3.0,
+        "noise": 0.3,
+    }
     return sources.ingest(spec, "easy_signals")
 
 
-FAST = {"max_updates": 160, "eval_every": 20, "min_updates": 100, "patience": 3, "warmup": 10, "batch_size": 16,
-        "lr": 0.01}
+FAST = {
+    "max_updates": 160,
+    "eval_every": 20,
+    "min_updates": 100,
+    "patience": 3,
+    "warmup": 10,
+    "batch_size": 16,
+    "lr": 0.01,
+}
 MODEL = {"hidden": 16, "embedding": 8, "dropout": 0.0}
 
 # arm name: (reduction, model settings, train settings)
@@ -49,13 +65,25 @@ TOKEN_ARMS = {
     "truncate_first": ({"reduce": "truncate", "keep": "first", "length": 40}, {}, {}),
     "truncate_last": ({"reduce": "truncate", "keep": "last", "length": 40}, {}, {}),
     "summarize": ({"reduce": "summarize", "drop_top": 3}, {}, {}),
-    "sample_steps": ({"reduce": "sample", "mode": "timesteps", "length": 40, "train_copies": 2, "eval_views": 3}, {}, {}),
-    "sample_window": ({"reduce": "sample", "mode": "window", "length": 40, "train_copies": 2, "eval_views": 3}, {}, {}),
+    "sample_steps": (
+        {"reduce": "sample", "mode": "timesteps", "length": 40, "train_copies": 2, "eval_views": 3},
+        {},
+        {},
+    ),
+    "sample_window": (
+        {"reduce": "sample", "mode": "window", "length": 40, "train_copies": 2, "eval_views": 3},
+        {},
+        {},
+    ),
     "parallel": ({"reduce": "parallel", "pieces": 4}, {}, {}),
     "project": ({"reduce": "project", "ngram": 2, "buckets": 256}, {}, {}),
     "bag": ({"reduce": "full"}, {"type": "bag"}, {}),
     "tbptt": ({"reduce": "full"}, {}, {"mode": "tbptt", "k1": 40, "k2": 40}),
-    "tbptt_last_loss_only": ({"reduce": "full"}, {}, {"mode": "tbptt", "k1": 40, "k2": 60, "aux_weight": 0.0}),
+    "tbptt_last_loss_only": (
+        {"reduce": "full"},
+        {},
+        {"mode": "tbptt", "k1": 40, "k2": 60, "aux_weight": 0.0},
+    ),
     "last_k": ({"reduce": "full"}, {}, {"mode": "last_k", "k": 40}),
     "seq2seq": ({"reduce": "full"}, {"type": "seq2seq"}, {"mode": "last_k", "k": 40}),
     "segments": ({"reduce": "parallel", "pieces": 2}, {"type": "segments"}, {}),
@@ -66,7 +94,11 @@ SIGNAL_ARMS = {
     "full": ({"reduce": "full"}, {}, {}),
     "summarize": ({"reduce": "summarize", "window": 5, "stats": ["mean", "std"]}, {}, {}),
     "project": ({"reduce": "project", "window": 5, "dims": 6}, {}, {}),
-    "sample_window": ({"reduce": "sample", "mode": "window", "length": 60, "train_copies": 2, "eval_views": 3}, {}, {}),
+    "sample_window": (
+        {"reduce": "sample", "mode": "window", "length": 60, "train_copies": 2, "eval_views": 3},
+        {},
+        {},
+    ),
 }  # the bag is left out here: its pooled values and squares cannot tell these classes apart,
 # which differ only in the frequency of a burst (order is the evidence: the point of an LSTM)
 
@@ -88,12 +120,17 @@ def run_arm(tmp_path, ds, arm, seed=0):
     return evaluate(tmp_path / "m.pt", tmp_path / "h.json", reduced, CPU), history
 
 
-@pytest.mark.parametrize("kind, arm", [("tokens", a) for a in TOKEN_ARMS] + [("signal", a) for a in SIGNAL_ARMS])
+@pytest.mark.parametrize(
+    "kind, arm", [("tokens", a) for a in TOKEN_ARMS] + [("signal", a) for a in SIGNAL_ARMS]
+)
 def test_every_arm_beats_the_majority_class_on_an_easy_task(tmp_path, easy_tokens, easy_signals, kind, arm):
     ds, arms = (easy_tokens, TOKEN_ARMS) if kind == "tokens" else (easy_signals, SIGNAL_ARMS)
     metrics, history = run_arm(tmp_path, ds, arms[arm])
     assert metrics["majority_baseline"] <= 0.6
-    assert metrics["accuracy"] >= metrics["majority_baseline"] + 0.25, (metrics["accuracy"], history["evaluations"])
+    assert metrics["accuracy"] >= metrics["majority_baseline"] + 0.25, (
+        metrics["accuracy"],
+        history["evaluations"],
+    )
     assert history["updates"] <= FAST["max_updates"]
 
 
@@ -132,7 +169,9 @@ def test_learning_rate_warms_up_then_decays_to_a_twentieth():
 
 
 def test_a_run_cut_short_by_the_budget_is_flagged_still_improving(easy_tokens):
-    _, short = train_model(easy_tokens, MODEL, FAST | {"max_updates": 40, "min_updates": 40, "eval_every": 10}, 0, CPU, False)
+    _, short = train_model(
+        easy_tokens, MODEL, FAST | {"max_updates": 40, "min_updates": 40, "eval_every": 10}, 0, CPU, False
+    )
     assert short["stopped_by"] == "budget" and short["still_improving"]
     assert short["best_update"] == short["evaluations"][-1]["update"] == 40
 
@@ -159,7 +198,9 @@ def test_training_draws_a_new_sample_each_epoch(monkeypatch, easy_tokens):
     drawn = []
     original = longseq.train.draw_split
     monkeypatch.setattr(
-        longseq.train, "draw_split", lambda ds, name, seed, epoch=0: drawn.append((name, seed, epoch)) or original(ds, name, seed, epoch)
+        longseq.train,
+        "draw_split",
+        lambda ds, name, seed, epoch=0: drawn.append((name, seed, epoch)) or original(ds, name, seed, epoch),
     )
     ds = reduce_dataset(easy_tokens, TOKEN_ARMS["sample_window"][0])
     _, history = train_model(ds, MODEL, FAST | {"max_updates": 60, "min_updates": 60}, 7, CPU, False)
@@ -195,7 +236,9 @@ def test_majority_baseline_is_the_train_majority_scored_on_test(tmp_path, token_
     ds = data.Dataset("tokens", token_dataset.classes, splits, token_dataset.meta)
     data.save(ds, tmp_path / "d")
     saved = data.load(tmp_path / "d", splits=("test",))
-    model, history = train_model(ds, {"hidden": 4}, {"max_updates": 4, "eval_every": 2, "min_updates": 4, "warmup": 1}, 0, CPU, False)
+    model, history = train_model(
+        ds, {"hidden": 4}, {"max_updates": 4, "eval_every": 2, "min_updates": 4, "warmup": 1}, 0, CPU, False
+    )
     save_model(model, ds, {"hidden": 4}, tmp_path / "m.pt")
     write_history(history, tmp_path / "h.json")
     metrics = evaluate(tmp_path / "m.pt", tmp_path / "h.json", saved, CPU)

@@ -54,7 +54,9 @@ def test_lstm_classifier_counts_what_the_profiler_counts_on_an_unrolled_referenc
 
 def test_bag_counts_what_the_profiler_counts_on_its_own_forward():
     for kind, inputs in (("tokens", torch.randint(1, 40, (1, 300))), ("signal", torch.randn(1, 300, 4))):
-        model = BagClassifier(kind, 40 if kind == "tokens" else 4, 5, ModelConfig.from_dict(dict(hidden=24, embedding=10)))
+        model = BagClassifier(
+            kind, 40 if kind == "tokens" else 4, 5, ModelConfig.from_dict(dict(hidden=24, embedding=10))
+        )
         assert flops.forward_flops(model, 300) == profiled(lambda: model(inputs, torch.tensor([300]))) > 0
 
 
@@ -97,7 +99,9 @@ def test_learned_summarizer_counts_what_the_profiler_counts(steps, blocks):
     from longseq.models.conv import ConvClassifier
     from longseq.models.conv_lstm import build
 
-    options = dict(readout="attention", conv_layers=2, channels=8, stride=4, kernel=3, norm="none", blocks=blocks)
+    options = dict(
+        readout="attention", conv_layers=2, channels=8, stride=4, kernel=3, norm="none", blocks=blocks
+    )
     conv = ConvClassifier("signal", 3, 2, ModelConfig.from_dict(dict(type="conv", **options)))
     x = torch.randn(1, steps, 3)
     assert flops.forward_flops(conv, steps) == profiled(lambda: conv(x, torch.tensor([steps]))) > 0

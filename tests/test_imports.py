@@ -45,7 +45,9 @@ def test_no_function_is_longer_than_a_screen():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 lines = node.end_lineno - node.lineno + 1
                 if lines > 60:
-                    long.append(f"{path.relative_to(fingerprint.PACKAGE)}:{node.lineno} {node.name} ({lines})")
+                    long.append(
+                        f"{path.relative_to(fingerprint.PACKAGE)}:{node.lineno} {node.name} ({lines})"
+                    )
     assert long == []
 
 

@@ -25,7 +25,9 @@ def signals(tmp_path_factory):
     rng = np.random.default_rng(0)
 
     def split(n):
-        return make_split([rng.normal(size=(200, 6)).astype(np.float32) for _ in range(n)], rng.integers(0, 2, n))
+        return make_split(
+            [rng.normal(size=(200, 6)).astype(np.float32) for _ in range(n)], rng.integers(0, 2, n)
+        )
 
     folder = tmp_path_factory.mktemp("kernels") / "signals"
     data.save(data.Dataset("signal", ["a", "b"], {"train": split(64), "valid": split(16), "test": split(16)},
@@ -55,7 +57,9 @@ def test_portable_kernels_give_the_same_numbers_under_different_native_isas(sign
     elsewhere = valid_losses(signals, tmp_path, AVX2_MACHINE, "portable")
     assert here == elsewhere
     if "avx512f" in kernels.cpu_flags():  # then the native kernels are not the AVX2 ones
-        assert valid_losses(signals, tmp_path, {}, "native") != valid_losses(signals, tmp_path, AVX2_MACHINE, "native")
+        assert valid_losses(signals, tmp_path, {}, "native") != valid_losses(
+            signals, tmp_path, AVX2_MACHINE, "native"
+        )
 
 
 def test_the_study_setting_pins_every_job_and_each_run_records_it(tmp_path):

@@ -10,7 +10,9 @@ from longseq.settings import ModelConfig
 
 def test_padded_batch_equals_unpadded_single_sequences():
     torch.manual_seed(0)
-    model = LSTMClassifier("tokens", 20, 3, ModelConfig.from_dict(dict(hidden=8, embedding=4, layers=2))).eval()
+    model = LSTMClassifier(
+        "tokens", 20, 3, ModelConfig.from_dict(dict(hidden=8, embedding=4, layers=2))
+    ).eval()
     rng = np.random.default_rng(0)
     seqs = [rng.integers(2, 20, size=n).astype(np.int32) for n in (3, 11, 7, 1, 11)]
     split = Split.from_sequences(seqs, [0] * 5)
@@ -27,7 +29,10 @@ def test_padded_batch_equals_unpadded_single_sequences():
 def test_signal_scaling_is_fitted_on_train_only(scaling):
     rng = np.random.default_rng(1)
     # idle readings with rare bursts a thousand times larger, like ACSF1's power
-    train_values = [np.abs(rng.normal(1, 0.5, size=(30, 2))) * np.where(rng.random((30, 2)) < 0.1, 1000, 1) for _ in range(4)]
+    train_values = [
+        np.abs(rng.normal(1, 0.5, size=(30, 2))) * np.where(rng.random((30, 2)) < 0.1, 1000, 1)
+        for _ in range(4)
+    ]
     train = Split.from_sequences([v.astype(np.float32) for v in train_values], [0, 1, 0, 1])
     model = LSTMClassifier("signal", 2, 2, ModelConfig.from_dict(dict(hidden=4, scaling=scaling)))
     model.fit_normalisation(train)
@@ -49,7 +54,9 @@ def test_signal_scaling_is_fitted_on_train_only(scaling):
 def test_chrono_init_spreads_forget_biases_over_the_steps_read():
     torch.manual_seed(0)
     steps, hidden = 500, 64
-    model = LSTMClassifier("tokens", 10, 2, ModelConfig.from_dict(dict(hidden=hidden, init="chrono")), steps=steps)
+    model = LSTMClassifier(
+        "tokens", 10, 2, ModelConfig.from_dict(dict(hidden=hidden, init="chrono")), steps=steps
+    )
     b = (model.lstm.bias_ih_l0 + model.lstm.bias_hh_l0).detach()
     forget, inputs = b[hidden : 2 * hidden], b[:hidden]
     assert forget.min() >= 0 and forget.max() <= np.log(steps - 1)
@@ -64,7 +71,9 @@ def test_chrono_init_spreads_forget_biases_over_the_steps_read():
 
 
 def test_constant_init_sets_every_forget_bias():
-    model = LSTMClassifier("tokens", 10, 2, ModelConfig.from_dict(dict(hidden=6, init="constant", forget_bias=2.0)), steps=500)
+    model = LSTMClassifier(
+        "tokens", 10, 2, ModelConfig.from_dict(dict(hidden=6, init="constant", forget_bias=2.0)), steps=500
+    )
     total = model.lstm.bias_ih_l0 + model.lstm.bias_hh_l0
     assert torch.allclose(total[6:12], torch.full((6,), 2.0))
 
@@ -109,7 +118,9 @@ def test_bag_baseline_ignores_order_and_padding():
 
 def test_parallel_token_streams_padded_equals_unpadded():
     torch.manual_seed(1)
-    model = LSTMClassifier("tokens", 20, 2, ModelConfig.from_dict(dict(hidden=6, embedding=3)), streams=2).eval()
+    model = LSTMClassifier(
+        "tokens", 20, 2, ModelConfig.from_dict(dict(hidden=6, embedding=3)), streams=2
+    ).eval()
     rng = np.random.default_rng(1)
     seqs = [rng.integers(2, 20, size=(n, 2)).astype(np.int32) for n in (4, 9)]
     x, lengths = collate(Split.from_sequences(seqs, [0, 1]), np.arange(2), torch.device("cpu"))
@@ -144,7 +155,9 @@ def test_segments_model_reads_halves_from_both_ends_and_ignores_batch_padding():
         {"channels": ["c0", "c1"]},
     )
     halves = reduce_dataset(ds, {"reduce": "parallel", "pieces": 2}).splits["train"]
-    model = SegmentClassifier("signal", 4, 2, pieces=2, cfg=ModelConfig.from_dict(dict(type="segments", hidden=5))).eval()
+    model = SegmentClassifier(
+        "signal", 4, 2, pieces=2, cfg=ModelConfig.from_dict(dict(type="segments", hidden=5))
+    ).eval()
     x, lengths = collate(halves, np.arange(2), torch.device("cpu"))
     with torch.no_grad():
         batched = model(x, lengths)
@@ -163,7 +176,9 @@ def test_chunk_encoder_summarizes_windows_and_ignores_batch_padding():
 
     torch.manual_seed(2)
     encoder = LSTMClassifier("tokens", 20, 2, ModelConfig.from_dict(dict(hidden=6, embedding=3)))
-    model = ChunkEncoderClassifier(encoder, 2, ModelConfig.from_dict(dict(type="chunk_encoder", chunk=4, hidden=5))).eval()
+    model = ChunkEncoderClassifier(
+        encoder, 2, ModelConfig.from_dict(dict(type="chunk_encoder", chunk=4, hidden=5))
+    ).eval()
     rng = np.random.default_rng(5)
     seqs = [rng.integers(2, 20, size=n).astype(np.int32) for n in (13, 6, 8)]
     x, lengths = collate(Split.from_sequences(seqs, [0, 1, 0]), np.arange(3), torch.device("cpu"))
@@ -183,7 +198,9 @@ def test_frozen_chunk_encoder_gets_no_gradient():
     from longseq.models.chunk_encoder import ChunkEncoderClassifier
 
     model = ChunkEncoderClassifier(
-        LSTMClassifier("tokens", 20, 2, ModelConfig.from_dict(dict(hidden=4, embedding=3))), 2, ModelConfig.from_dict(dict(type="chunk_encoder", chunk=3, hidden=4, freeze=True))
+        LSTMClassifier("tokens", 20, 2, ModelConfig.from_dict(dict(hidden=4, embedding=3))),
+        2,
+        ModelConfig.from_dict(dict(type="chunk_encoder", chunk=3, hidden=4, freeze=True)),
     )
     x = torch.randint(2, 20, (2, 7))
     model(x, torch.tensor([7, 5])).sum().backward()

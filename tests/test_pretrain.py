@@ -107,10 +107,21 @@ def test_next_token_self_pretraining_learns_what_follows_and_is_one_job_at_its_o
         seqs = [(2 + (s + np.arange(t)) % 10).astype(np.int32) for s, t in zip(starts, lengths)]
         return Split.from_sequences(seqs, rng.integers(0, 2, n))
 
-    ds = Dataset("tokens", ["a", "b"], {s: split(n) for s, n in (("train", 64), ("valid", 16), ("test", 8))},
-                 {"vocab_size": 12, "vocab": [str(i) for i in range(12)]})
-    settings = {"objective": "next_token", "window": 40, "max_epochs": 15, "patience": 15, "lr": 0.03,
-                "batch_size": 8, "seed": 7}
+    ds = Dataset(
+        "tokens",
+        ["a", "b"],
+        {s: split(n) for s, n in (("train", 64), ("valid", 16), ("test", 8))},
+        {"vocab_size": 12, "vocab": [str(i) for i in range(12)]},
+    )
+    settings = {
+        "objective": "next_token",
+        "window": 40,
+        "max_epochs": 15,
+        "patience": 15,
+        "lr": 0.03,
+        "batch_size": 8,
+        "seed": 7,
+    }
     runs = [pretrain_encoder(ds, MODEL, settings, CPU, progress=False, seed=s) for s in (0, 1)]
     assert runs[0][1]["best_valid_loss"] < 0.5 < np.log(10)
     assert runs[0][1]["seed"] == runs[1][1]["seed"] == 7  # the pretraining's seed, not the run's
@@ -127,7 +138,9 @@ def test_a_pretrained_runs_cost_counts_its_pretraining(tmp_path, token_dataset):
     save_encoder(state, token_dataset, MODEL, tmp_path / "encoder.pt")
     write_history(pretrained, tmp_path / "history.json")
     budget = {"max_updates": 4, "eval_every": 2, "min_updates": 4, "warmup": 1, "batch_size": 4}
-    model, history = train_model(token_dataset, MODEL, budget, 0, CPU, False, init_encoder=tmp_path / "encoder.pt")
+    model, history = train_model(
+        token_dataset, MODEL, budget, 0, CPU, False, init_encoder=tmp_path / "encoder.pt"
+    )
     save_model(model, token_dataset, MODEL, tmp_path / "m.pt")
     write_history(history, tmp_path / "h.json")
     metrics = evaluate(tmp_path / "m.pt", tmp_path / "h.json", token_dataset, CPU)

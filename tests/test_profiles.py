@@ -41,14 +41,28 @@ def declared_threads() -> dict[str, int]:
 def study(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("profiles")
     config = tiny_config(tmp)
-    config["tune"] = {"trials": 2, "space": {"train": {"batch_size": [8, 16]}}, "arms": {"first": {"reduce": {"length": [10, 20]}}}}
+    config["tune"] = {
+        "trials": 2,
+        "space": {"train": {"batch_size": [8, 16]}},
+        "arms": {"first": {"reduce": {"length": [10, 20]}}},
+    }
     (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     return tmp
 
 
 def dry_run(study, *args) -> str:
     # --cores 64: a dry run otherwise caps every job's threads at 1 (or at this machine's cores)
-    command = [f"{BIN}/snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(study), "-n", "--cores", "64", *args]
+    command = [
+        f"{BIN}/snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(study),
+        "-n",
+        "--cores",
+        "64",
+        *args,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout + result.stderr
@@ -59,7 +73,9 @@ def test_a_profile_alone_sets_every_jobs_threads_and_resources(study, profile):
     settings = yaml.safe_load((PROFILES / profile / "config.yaml").read_text())
     jobs = jobs_by_rule(dry_run(study, "--profile", str(PROFILES / profile)))
     own = declared_threads()
-    assert {"trained_model", "test_metrics", "trial_history", "reduced_dataset", "reference_metrics"} <= set(jobs)
+    assert {"trained_model", "test_metrics", "trial_history", "reduced_dataset", "reference_metrics"} <= set(
+        jobs
+    )
     defaults = settings.get("default-resources", {})
     for rule, job in jobs.items():
         assert job["threads"] == settings.get("set-threads", {}).get(rule, own[rule]), (profile, rule, job)

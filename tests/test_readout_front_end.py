@@ -28,8 +28,18 @@ def lstm_model(readout, seed=0):
 
 def conv_lstm_model(readout="max", norm="layer", stride=4, kernel=3, seed=0, layers=2, blocks=0):
     torch.manual_seed(seed)
-    settings = dict(type="conv_lstm", hidden=5, readout=readout, conv_layers=layers, channels=6, stride=stride, dropout=0.0)
-    cfg = ModelConfig.from_dict({**settings, "kernel": kernel, "norm": norm, "blocks": blocks, "block_kernel": 3})
+    settings = dict(
+        type="conv_lstm",
+        hidden=5,
+        readout=readout,
+        conv_layers=layers,
+        channels=6,
+        stride=stride,
+        dropout=0.0,
+    )
+    cfg = ModelConfig.from_dict(
+        {**settings, "kernel": kernel, "norm": norm, "blocks": blocks, "block_kernel": 3}
+    )
     return build_conv_lstm(_Signals(), cfg, 2, 1, None).double()
 
 
@@ -215,7 +225,9 @@ def test_a_residual_block_equals_a_loop_over_its_dilated_causal_windows():
             out.append(total)
         return torch.stack(out)
 
-    want = torch.relu(conv(block.convs[1], torch.relu(conv(block.convs[0], x))) + x)  # equal widths: identity skip
+    want = torch.relu(
+        conv(block.convs[1], torch.relu(conv(block.convs[0], x))) + x
+    )  # equal widths: identity skip
     got, _ = block(x[None], torch.ones(1, 11, dtype=torch.bool), None)
     torch.testing.assert_close(got[0], want)
 
@@ -263,7 +275,15 @@ def test_the_conv_ablation_reads_no_padding_and_learns_with_the_same_front_end()
 
 def test_a_run_records_only_its_types_options():
     assert set(as_dict(ModelConfig.from_dict({"type": "lstm"}))) == {
-        "type", "embedding", "dropout", "scaling", "hidden", "layers", "init", "forget_bias", "readout"
+        "type",
+        "embedding",
+        "dropout",
+        "scaling",
+        "hidden",
+        "layers",
+        "init",
+        "forget_bias",
+        "readout",
     }
     assert "chunk" not in as_dict(ModelConfig.from_dict({"type": "conv_lstm"}))
     with pytest.raises(ValueError, match="'reverse' was unexpected.*it takes"):

@@ -155,7 +155,9 @@ def test_project_signals_is_a_fixed_linear_map(signal_dataset):
         {k: Split.from_sequences([s * 2 for s in v], v.labels) for k, v in signal_dataset.splits.items()},
         signal_dataset.meta,
     )
-    np.testing.assert_allclose(draw(reduce_dataset(doubled, arm), seed=1).splits["valid"][0], 2 * proj, rtol=1e-5)
+    np.testing.assert_allclose(
+        draw(reduce_dataset(doubled, arm), seed=1).splits["valid"][0], 2 * proj, rtol=1e-5
+    )
 
 
 INSTANCE = {"model": {"scaling": "instance"}}
@@ -173,7 +175,9 @@ def test_instance_scaling_fits_nothing_and_a_view_keeps_its_records_scaling(sign
                 mean = sum(record[:, c]) / len(record)
                 std = (sum((v - mean) ** 2 for v in record[:, c]) / len(record)) ** 0.5
                 np.testing.assert_allclose(scaled[:, c], (record[:, c] - mean) / std, rtol=1e-5, atol=1e-5)
-    others = Dataset(signal_dataset.kind, signal_dataset.classes, dict(signal_dataset.splits), signal_dataset.meta)
+    others = Dataset(
+        signal_dataset.kind, signal_dataset.classes, dict(signal_dataset.splits), signal_dataset.meta
+    )
     train = others.splits["train"]
     others.splits["train"] = Split(train.values * 1000 + 7, train.offsets, train.labels, train.origin)
     again = reduce_dataset(others, {"reduce": "full", **INSTANCE})

@@ -36,10 +36,18 @@ def _tokens(rng, n):
 @pytest.fixture()
 def folders(tmp_path):
     rng = np.random.default_rng(0)
-    signal = Dataset("signal", ["a", "b", "c"], {s: _signals(rng, n, (90, 130)) for s, n in
-                                                 (("train", 60), ("valid", 30), ("test", 60))}, {})
-    tokens = Dataset("tokens", ["x", "y"], {s: _tokens(rng, n) for s, n in
-                                            (("train", 150), ("valid", 60), ("test", 100))}, {"vocab_size": 40})
+    signal = Dataset(
+        "signal",
+        ["a", "b", "c"],
+        {s: _signals(rng, n, (90, 130)) for s, n in (("train", 60), ("valid", 30), ("test", 60))},
+        {},
+    )
+    tokens = Dataset(
+        "tokens",
+        ["x", "y"],
+        {s: _tokens(rng, n) for s, n in (("train", 150), ("valid", 60), ("test", 100))},
+        {"vocab_size": 40},
+    )
     data.save(signal, tmp_path / "signal")
     data.save(tokens, tmp_path / "tokens")
     return tmp_path
@@ -65,7 +73,9 @@ def test_a_reference_learns_reads_test_last_and_saves_arrays_only(folders, monke
     # its state is arrays (no pickle) and predicts what the run scored
     with np.load(state, allow_pickle=False) as saved:
         assert all(saved[k].dtype != object for k in saved.files)
-    probs, flops = references.probabilities(references.load_state(state), data.load(folders / kind).splits["test"])
+    probs, flops = references.probabilities(
+        references.load_state(state), data.load(folders / kind).splits["test"]
+    )
     assert probs.argmax(1).tolist() == metrics["predicted"] and (flops > 0).all()
     np.testing.assert_allclose(probs.sum(1), 1.0)
     assert json.loads(json.dumps(metrics))["labels"] == metrics["labels"]
@@ -76,8 +86,10 @@ def test_minirocket_resamples_unequal_lengths_and_its_seed_draws_its_kernels(fol
     a = references.run(folders / "signal", "minirocket", 0, 1, folders / "a.npz")
     b = references.run(folders / "signal", "minirocket", 1, 1, folders / "b.npz")
     assert a["chosen"]["resampled_records"] > 0 and a["chosen"]["length"] == 129
-    assert not np.array_equal(references.load_state(folders / "a.npz")["parameter2"],
-                              references.load_state(folders / "b.npz")["parameter2"])
+    assert not np.array_equal(
+        references.load_state(folders / "a.npz")["parameter2"],
+        references.load_state(folders / "b.npz")["parameter2"],
+    )
 
 
 def test_tfidf_chooses_its_strength_on_valid(folders):
@@ -85,7 +97,9 @@ def test_tfidf_chooses_its_strength_on_valid(folders):
     scores = metrics["chosen"]["valid_accuracy"]
     best = max(scores.values())
     assert scores[str(metrics["chosen"]["C"])] == best
-    assert metrics["chosen"]["C"] == min(float(c) for c, s in scores.items() if s == best)  # ties: stronger penalty
+    assert metrics["chosen"]["C"] == min(
+        float(c) for c, s in scores.items() if s == best
+    )  # ties: stronger penalty
 
 
 def test_a_reference_refuses_the_other_kind(folders):
@@ -104,9 +118,21 @@ def test_longseq_predict_uses_a_references_state(folders, kind, method):
     metrics = references.run(folders / kind, method, 0, 1, folders / "state.npz")
     longseq = Path(sys.executable).parent / "longseq"
     subprocess.run(
-        [str(longseq), "predict", "--model", str(folders / "state.npz"), "--data", str(folders / kind),
-         "--split", "test", "--out", str(folders / "p.csv")],
-        check=True, capture_output=True, text=True,
+        [
+            str(longseq),
+            "predict",
+            "--model",
+            str(folders / "state.npz"),
+            "--data",
+            str(folders / kind),
+            "--split",
+            "test",
+            "--out",
+            str(folders / "p.csv"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     rows = pd.read_csv(folders / "p.csv")
     classes = metrics["classes"]
@@ -129,8 +155,12 @@ def test_tfidf_on_bytes_counts_character_ngrams_within_words(tmp_path):
             [np.frombuffer(t.encode(), np.uint8).astype(np.int32) + BYTE_OFFSET for t in texts], labels
         )
 
-    ds = Dataset("tokens", ["neg", "pos"], {s: split(n) for s, n in (("train", 80), ("valid", 40), ("test", 60))},
-                 {"vocab_size": 258, "units": "bytes"})
+    ds = Dataset(
+        "tokens",
+        ["neg", "pos"],
+        {s: split(n) for s, n in (("train", 80), ("valid", 40), ("test", 60))},
+        {"vocab_size": 258, "units": "bytes"},
+    )
     data.save(ds, tmp_path / "bytes")
     metrics = references.run(tmp_path / "bytes", "tfidf", seed=0, threads=1, state_path=tmp_path / "s.npz")
     assert metrics["accuracy"] == 1.0

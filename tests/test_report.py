@@ -111,10 +111,12 @@ def test_the_figures_and_table_are_written(runs, tmp_path):
 
 def test_strategy_families_make_the_length_sweep():
     assert (
-        figures._strategy(json.dumps({"reduce": "truncate", "keep": "last", "length": 5})) == "truncate (last)"
+        figures._strategy(json.dumps({"reduce": "truncate", "keep": "last", "length": 5}))
+        == "truncate (last)"
     )
     assert (
-        figures._strategy(json.dumps({"reduce": "sample", "mode": "window", "length": 5})) == "sample (window)"
+        figures._strategy(json.dumps({"reduce": "sample", "mode": "window", "length": 5}))
+        == "sample (window)"
     )
     assert figures._strategy(json.dumps({"reduce": "truncate", "length": 5, "pretrain": "ae"})) == "other"
 
@@ -292,7 +294,9 @@ def test_job_times_count_the_studys_own_jobs_per_step(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[-1] == "all: 8 jobs, 58 s of job time"
 
 
-def test_a_running_study_reads_its_finished_jobs_against_the_study_file_and_stamps_it(tmp_path, capsys, monkeypatch):
+def test_a_running_study_reads_its_finished_jobs_against_the_study_file_and_stamps_it(
+    tmp_path, capsys, monkeypatch
+):
     """No summary.csv yet: the jobs finished so far count, those of the study file's data sets,
     arms and seeds; --stamp writes them into the file, and a run's start line reads them back."""
     monkeypatch.chdir(tmp_path)
@@ -309,10 +313,18 @@ def test_a_running_study_reads_its_finished_jobs_against_the_study_file_and_stam
     out = capsys.readouterr()
     assert out.out.splitlines()[-1] == "all: 3 jobs, 16 s of job time"  # seed 9 is not the study's
     text = study.read_text()
-    assert text.startswith(durations.BEGIN) and text.endswith("# my study\nseeds: [0]\ndataset_sheet: sheet.tsv\narms:\n  full: {reduce: full}\n")
+    assert text.startswith(durations.BEGIN) and text.endswith(
+        "# my study\nseeds: [0]\ndataset_sheet: sheet.tsv\narms:\n  full: {reduce: full}\n"
+    )
     assert "3 jobs, 16 s of job time; 0 min of wall time" in text  # busy 88-100 and 196-200: 16 s
-    assert durations.read_stamp(study) == {"trained_model": (1, 10.0), "reference_metrics": (1, 4.0), "ingested_dataset": (1, 2.0)}
-    assert cli.main(["jobs", "results", "--study", str(study), "--stamp"]) == 0  # a second stamp replaces the first
+    assert durations.read_stamp(study) == {
+        "trained_model": (1, 10.0),
+        "reference_metrics": (1, 4.0),
+        "ingested_dataset": (1, 2.0),
+    }
+    assert (
+        cli.main(["jobs", "results", "--study", str(study), "--stamp"]) == 0
+    )  # a second stamp replaces the first
     assert study.read_text().count(durations.BEGIN) == 1
     assert f"| `{study}` | 3 | 16 s | 0 min on " in durations.durations_table([study])
     # no evaluation has finished: the estimate says it leaves them out rather than count them as 0 s
@@ -321,7 +333,9 @@ def test_a_running_study_reads_its_finished_jobs_against_the_study_file_and_stam
     searched = pd.DataFrame({"step": ["tuning"], "jobs": [4], "seconds": [40.0], "longest": [12.0]})
     line = durations.stamp_text(searched, 40, "m", 2, {"train": 5, "tuning": 4}).splitlines()[4]
     assert "is 90 s of job time" in line and "(train by the trials' mean)" in line and "WITHOUT" not in line
-    line = durations.expected_line({"trained_model": 6, "test_metrics": 6, "total": 12}, [str(study)], cores=2)
+    line = durations.expected_line(
+        {"trained_model": 6, "test_metrics": 6, "total": 12}, [str(study)], cores=2
+    )
     assert line.startswith("longseq: 12 jobs to run, about 60 s of job time") and "0 min on 2 cores" in line
     assert "(6 jobs of rules never measured not counted)" in line
     assert durations.busy_wall_seconds(durations.benchmark_rows("results", [study])) == 16
@@ -338,7 +352,9 @@ def test_autocast_only_distinguishes_runs_on_cuda(tmp_path, device, same):
     keys = []
     for amp in (True, False):
         path = tmp_path / f"h{amp}.json"
-        path.write_text(json.dumps({"device": device, "model": {"hidden": 8}, "config": {"amp": amp, "lr": 0.1}}))
+        path.write_text(
+            json.dumps({"device": device, "model": {"hidden": 8}, "config": {"amp": amp, "lr": 0.1}})
+        )
         keys.append(comparisons._run_settings(path, '{"reduce": "full"}', "8/1/1"))
     assert (keys[0] == keys[1]) == same
 

@@ -108,7 +108,9 @@ def test_a_checkpoint_of_other_data_or_code_is_not_resumed(tmp_path):
     assert json.loads((tmp_path / "run.json").read_text())["resumed_at"] == []
 
     package = tmp_path / "pkg"
-    shutil.copytree(REPO / "src" / "longseq", package / "longseq", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "src" / "longseq", package / "longseq", ignore=shutil.ignore_patterns("__pycache__")
+    )
     env = dict(os.environ, PYTHONPATH=str(package))
     killed_after(train_cmd(tmp_path, "run", checkpoint), checkpoint, env=env)
     tbptt = package / "longseq" / "tbptt.py"

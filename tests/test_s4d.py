@@ -87,7 +87,14 @@ def test_it_learns_evidence_hundreds_of_steps_before_the_end():
     spec = {"reader": "synthetic", "n": 240, "length": 400, "evidence": "start", "evidence_count": 4}
     ds = sources.ingest(spec | {"split": "stratified", "valid_fraction": 0.2, "test_fraction": 0.25})
     settings = {"type": "s4d", "hidden": 16, "layers": 1, "state": 8, "embedding": 16, "bidirectional": False}
-    budget = {"max_updates": 300, "eval_every": 50, "min_updates": 300, "warmup": 5, "batch_size": 16, "lr": 0.01}
+    budget = {
+        "max_updates": 300,
+        "eval_every": 50,
+        "min_updates": 300,
+        "warmup": 5,
+        "batch_size": 16,
+        "lr": 0.01,
+    }
     model, _ = train_model(ds, settings, budget, seed=0, device=torch.device("cpu"), progress=False)
     test = ds.splits["test"]
     lengths = torch.as_tensor(test.lengths)

@@ -47,7 +47,9 @@ def shapes_at_random_gains(n: int, rng, level_is_class: bool) -> Dataset:
             seqs.append(x[:, None].astype(np.float32))
         return make_split(seqs, labels)
 
-    return Dataset("signal", ["a", "b"], {"train": split(n), "valid": split(n // 2), "test": split(n // 2)}, {})
+    return Dataset(
+        "signal", ["a", "b"], {"train": split(n), "valid": split(n // 2), "test": split(n // 2)}, {}
+    )
 
 
 def test_the_probe_picks_instance_scaling_where_only_it_puts_records_on_one_scale():
@@ -99,26 +101,81 @@ def test_reduce_train_and_predict_apply_the_choice(tmp_path, chosen):
     train = {**TRAIN, "max_updates": 20, "min_updates": 10, "eval_every": 10}
     scaling = ["--scaling", str(tmp_path / "choice.json")]
     run = lambda *args: cli.main([str(a) for a in args])  # noqa: E731
-    assert run("reduce", "--data", tmp_path / "ingested", "--arm", json.dumps(arm), *scaling, "--out", tmp_path / "r") == 0
+    assert (
+        run(
+            "reduce",
+            "--data",
+            tmp_path / "ingested",
+            "--arm",
+            json.dumps(arm),
+            *scaling,
+            "--out",
+            tmp_path / "r",
+        )
+        == 0
+    )
     reduced = data.load(tmp_path / "r")
     assert reduced.meta["arm"]["model"] == {"scaling": chosen}
     raw, scaled = ds.splits["train"][0], reduced.splits["train"][0]
     assert np.allclose(scaled, (raw - raw.mean()) / raw.std(), atol=1e-4) == (chosen == "instance")
-    assert run(
-        "train", "--data", tmp_path / "r", "--model", json.dumps(model), "--train", json.dumps(train), *scaling,
-        "--no-progress", "--out-model", tmp_path / "m.pt", "--out-history", tmp_path / "h.json",
-    ) == 0
+    assert (
+        run(
+            "train",
+            "--data",
+            tmp_path / "r",
+            "--model",
+            json.dumps(model),
+            "--train",
+            json.dumps(train),
+            *scaling,
+            "--no-progress",
+            "--out-model",
+            tmp_path / "m.pt",
+            "--out-history",
+            tmp_path / "h.json",
+        )
+        == 0
+    )
     history = json.loads((tmp_path / "h.json").read_text())
     assert history["scaling"] == chosen and history["scaling_choice"] == {"chosen": chosen}
     assert torch.load(tmp_path / "m.pt", weights_only=False)["model_config"]["scaling"] == chosen
     metrics = tmp_path / "metrics.json"
-    assert run(
-        "evaluate", "--data", tmp_path / "r", "--model", tmp_path / "m.pt", "--history", tmp_path / "h.json",
-        "--dataset", "d", "--arm", "a", "--seed", 0, "--arm-spec", json.dumps(arm), "--out", metrics,
-    ) == 0
+    assert (
+        run(
+            "evaluate",
+            "--data",
+            tmp_path / "r",
+            "--model",
+            tmp_path / "m.pt",
+            "--history",
+            tmp_path / "h.json",
+            "--dataset",
+            "d",
+            "--arm",
+            "a",
+            "--seed",
+            0,
+            "--arm-spec",
+            json.dumps(arm),
+            "--out",
+            metrics,
+        )
+        == 0
+    )
     reported = json.loads(metrics.read_text())
     assert reported["scaling"] == chosen
-    assert run("predict", "--model", tmp_path / "m.pt", "--data", tmp_path / "ingested", "--out", tmp_path / "p.csv") == 0
+    assert (
+        run(
+            "predict",
+            "--model",
+            tmp_path / "m.pt",
+            "--data",
+            tmp_path / "ingested",
+            "--out",
+            tmp_path / "p.csv",
+        )
+        == 0
+    )
     rows = list(csv.DictReader((tmp_path / "p.csv").open()))
     assert [ds.classes.index(r["predicted"]) for r in rows] == reported["predicted"]
 
@@ -147,9 +204,17 @@ def test_a_study_with_scaling_auto_chooses_once_per_signal_set_from_train_and_va
     for arm in ("full", "first"):
         history = json.loads((results / "models" / "ucr" / arm / "seed0" / "history.json").read_text())
         assert history["scaling"] == choice["chosen"] and history["scaling_choice"] == choice
-        assert json.loads((results / "models" / "syn" / arm / "seed0" / "history.json").read_text())["scaling"] is None
-    assert (results / "reduced" / "ucr" / "full_auto").is_dir() and (results / "reduced" / "syn" / "full").is_dir()
-    assert f"Scaling chosen on valid (auto): **{choice['chosen']}**" in (results / "verdict" / "verdict.md").read_text()
+        assert (
+            json.loads((results / "models" / "syn" / arm / "seed0" / "history.json").read_text())["scaling"]
+            is None
+        )
+    assert (results / "reduced" / "ucr" / "full_auto").is_dir() and (
+        results / "reduced" / "syn" / "full"
+    ).is_dir()
+    assert (
+        f"Scaling chosen on valid (auto): **{choice['chosen']}**"
+        in (results / "verdict" / "verdict.md").read_text()
+    )
     summary = pd.read_csv(results / "summary.csv")
     runs = summary[(summary["dataset"] == "ucr") & (summary["arm"] != "reference")]
     assert set(runs["scaling"]) == {choice["chosen"]}

@@ -167,7 +167,14 @@ def _tiny_study(workdir: Path) -> None:
     config = {
         "seeds": [0],
         "model": {"hidden": 8, "embedding": 4},
-        "train": {"max_updates": 6, "eval_every": 3, "min_updates": 3, "patience": 1, "warmup": 2, "batch_size": 8},
+        "train": {
+            "max_updates": 6,
+            "eval_every": 3,
+            "min_updates": 3,
+            "patience": 1,
+            "warmup": 2,
+            "batch_size": 8,
+        },
         "dataset_sheet": "config/datasets.tsv",
         "arms": {"full": {"reduce": "full"}, "first": {"reduce": "truncate", "keep": "first", "length": 10}},
     }
@@ -231,4 +238,6 @@ def test_a_tiny_study_runs_through_slurm_and_matches_a_local_run(cluster, tmp_pa
     a = pd.read_csv(on_slurm / "results" / "summary.csv").sort_values(["arm", "seed"])
     b = pd.read_csv(local / "results" / "summary.csv").sort_values(["arm", "seed"])
     for column in ("accuracy", "macro_f1", "best_update", "best_valid_accuracy"):
-        assert a[column].fillna(-1).tolist() == b[column].fillna(-1).tolist(), column  # references: no updates
+        assert a[column].fillna(-1).tolist() == b[column].fillna(-1).tolist(), (
+            column
+        )  # references: no updates

@@ -23,13 +23,36 @@ def study(**changes) -> dict:
     ("changes", "message"),
     [
         ({"arms": {"reference": {"reduce": "full"}}}, "'reference' names the study's reference runs"),
-        ({"datasets": {"acsf1": {"train": {"lr": 0.1}}}}, "'datasets:' has settings for 'acsf1', which is not a row"),
-        ({"arms": {"a": {"reduce": "full", "train": {"max_updates": 5}}}}, "the budget is the same for every arm"),
-        ({"arms": {"a": {"reduce": "full", "pretrain": "ae"}}}, "uses pretrain 'ae', which the config's 'pretrain:'"),
-        ({"tune": {"trials": 2, "seed": 0, "train_seed": 1, "space": {"train": {"lr": [0.003]}}}}, "train_seed 1 is also one"),
-        ({"predict": {"p": {"dataset": "syn", "arm": "full", "seed": 7, "records": {"reader": "text"}}}}, "is not a run of this study"),
         (
-            {"arms": {"a": {"reduce": "full", "model": {"type": "conv_lstm"}, "train": {"mode": "tbptt", "k1": 100}}}},
+            {"datasets": {"acsf1": {"train": {"lr": 0.1}}}},
+            "'datasets:' has settings for 'acsf1', which is not a row",
+        ),
+        (
+            {"arms": {"a": {"reduce": "full", "train": {"max_updates": 5}}}},
+            "the budget is the same for every arm",
+        ),
+        (
+            {"arms": {"a": {"reduce": "full", "pretrain": "ae"}}},
+            "uses pretrain 'ae', which the config's 'pretrain:'",
+        ),
+        (
+            {"tune": {"trials": 2, "seed": 0, "train_seed": 1, "space": {"train": {"lr": [0.003]}}}},
+            "train_seed 1 is also one",
+        ),
+        (
+            {"predict": {"p": {"dataset": "syn", "arm": "full", "seed": 7, "records": {"reader": "text"}}}},
+            "is not a run of this study",
+        ),
+        (
+            {
+                "arms": {
+                    "a": {
+                        "reduce": "full",
+                        "model": {"type": "conv_lstm"},
+                        "train": {"mode": "tbptt", "k1": 100},
+                    }
+                }
+            },
             "data set 'syn', arm 'a': tbptt: k1 (100) and k2 (100) count raw steps and must be multiples",
         ),
     ],
@@ -48,7 +71,12 @@ def test_arms_that_reduce_alike_share_a_reduction_and_instance_scaling_names_its
     }
     s = Study(study(arms=arms), SHEET)
     names = {arm: s.reduction_name(arm, "ucr") for arm in arms}
-    assert names == {"full": "full", "learned": "full", "scaled": "full_instance", "first": "truncate_keep-first_length-10"}
+    assert names == {
+        "full": "full",
+        "learned": "full",
+        "scaled": "full_instance",
+        "first": "truncate_keep-first_length-10",
+    }
     assert s.reductions["full"][0] in ("full", "learned")  # any arm that reads it
 
 

@@ -13,7 +13,11 @@ CPU = torch.device("cpu")
 
 def make_batch(seed=0, lengths=(37, 33, 30)):
     torch.manual_seed(seed)
-    model = LSTMClassifier("tokens", 15, 3, ModelConfig.from_dict(dict(hidden=6, embedding=4, layers=2))).eval().double()
+    model = (
+        LSTMClassifier("tokens", 15, 3, ModelConfig.from_dict(dict(hidden=6, embedding=4, layers=2)))
+        .eval()
+        .double()
+    )
     steps = max(lengths)
     x = torch.randint(2, 15, (len(lengths), steps))
     for i, n in enumerate(lengths):
@@ -79,7 +83,9 @@ def reference_tbptt(model, x, lengths, y, k1, k2, aux_weight):
     return [per_chunk[c] for c in sorted(per_chunk)]
 
 
-@pytest.mark.parametrize("k1, k2, aux_weight", [(8, 8, 1.0), (5, 12, 1.0), (10, 25, 0.5), (40, 40, 1.0), (7, 7, 0.0)])
+@pytest.mark.parametrize(
+    "k1, k2, aux_weight", [(8, 8, 1.0), (5, 12, 1.0), (10, 25, 0.5), (40, 40, 1.0), (7, 7, 0.0)]
+)
 def test_tbptt_gradients_match_a_naive_reference(k1, k2, aux_weight):
     model, x, lengths, y = make_batch(lengths=(37, 22, 30))
     expected = reference_tbptt(model, x, lengths, y, k1, k2, aux_weight)

@@ -251,14 +251,18 @@ def test_a_loss_that_explodes_but_stays_finite_stops_the_run_on_any_cpu(token_da
 
     monkeypatch.setattr(train, "build_model", loud_head)
     settings = dict(TRAIN, lr=1e-9, max_updates=40, eval_every=20, min_updates=20)
-    with pytest.raises(data.TrainingDiverged, match=r"the loss is [0-9.e+]+, above 69.3 \(100 x a uniform") as err:
+    with pytest.raises(
+        data.TrainingDiverged, match=r"the loss is [0-9.e+]+, above 69.3 \(100 x a uniform"
+    ) as err:
         train_model(token_dataset, WIDE, settings, seed=0, progress=False, where="loud")
     loss = float(re.search(r"the loss is ([0-9.e+]+),", str(err.value)).group(1))
     assert np.isfinite(loss) and loss > 100 * np.log(2)
     assert int(re.search(r"at update (\d+) ", str(err.value)).group(1)) <= 1  # the first batch
 
 
-def test_a_diverging_search_trial_is_recorded_as_failed_and_the_search_goes_on(token_dataset, tmp_path, capsys):
+def test_a_diverging_search_trial_is_recorded_as_failed_and_the_search_goes_on(
+    token_dataset, tmp_path, capsys
+):
     """`--trial`: a trial that diverges writes a history saying so and exits 0; the choice is
     made among the others, and the trial's failure is in the record."""
     from longseq import tuning

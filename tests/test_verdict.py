@@ -59,8 +59,10 @@ def test_an_arm_with_one_collapsed_seed_is_not_recommended():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 200)
     arms = {
-        "unstable": [run("d", "unstable", 0, labels, noisy(labels, 0.98, rng), flops=1),
-                     run("d", "unstable", 1, labels, noisy(labels, 0.72, rng), flops=1)],
+        "unstable": [
+            run("d", "unstable", 0, labels, noisy(labels, 0.98, rng), flops=1),
+            run("d", "unstable", 1, labels, noisy(labels, 0.72, rng), flops=1),
+        ],
         "steady": [run("d", "steady", s, labels, noisy(labels, 0.96, rng), flops=10) for s in (0, 1)],
     }
     table = rank(arms, rng).set_index("arm")
@@ -239,12 +241,17 @@ def test_the_reference_is_a_family_of_its_own_never_recommended_but_ranked(tmp_p
     """A reference far above every arm: the recommendation stays among the arms (the bag
     included), its line names the best LSTM-based arm (not the bag, not S4D) and the gap's paired
     interval, and the ranks across data sets place it first."""
+
     def extra(arm):
         model = {"model": {"type": arm}} if arm in ("bag", "s4d") else {}
-        return {"arm_params": {"reduce": "full", **model}} | ({"reference": "minirocket"} if arm == "reference" else {})
+        return {"arm_params": {"reduce": "full", **model}} | (
+            {"reference": "minirocket"} if arm == "reference" else {}
+        )
 
     accuracy = {"reference": 0.97, "bag": 0.85, "s4d": 0.8, "lstm": 0.75}  # S4D: no LSTM either
-    files = write_runs(tmp_path, accuracy, datasets=3, records=300, seeds=3, rng=np.random.default_rng(1), extra=extra)
+    files = write_runs(
+        tmp_path, accuracy, datasets=3, records=300, seeds=3, rng=np.random.default_rng(1), extra=extra
+    )
     text = verdict.write_verdict(files, tmp_path / "arms.csv", tmp_path / "verdict.md", tmp_path / "cd.png")
     table = pd.read_csv(tmp_path / "arms.csv")
     reference = table[table["family"] == "reference"]
@@ -261,7 +268,9 @@ def test_intervals_of_a_tiny_study_stay_within_zero_and_one():
     rng = np.random.default_rng(3)
     labels = rng.integers(0, 2, 12)
     arms = {
-        "near_perfect": [run("d", "near_perfect", s, labels, noisy(labels, 0.9 + 0.1 * s, rng)) for s in range(2)],
+        "near_perfect": [
+            run("d", "near_perfect", s, labels, noisy(labels, 0.9 + 0.1 * s, rng)) for s in range(2)
+        ],
         "poor": [run("d", "poor", s, labels, noisy(labels, 0.1 * s, rng)) for s in range(2)],
     }
     table = rank(arms, rng)
@@ -298,7 +307,9 @@ def test_the_lstm_is_said_to_add_nothing_where_it_adds_nothing_and_to_add_where_
     equal = np.mean(["adds nothing measurable" not in text for text in said[0.0]])
     assert equal <= 0.07, equal
     assert np.mean(["The LSTM adds at least" in text for text in said[0.10]]) >= 0.8
-    assert verdict.ablation_pairs(_summarizer_study(rng, 0.0)) == [("learned_summary", "learned_summary_no_lstm")]
+    assert verdict.ablation_pairs(_summarizer_study(rng, 0.0)) == [
+        ("learned_summary", "learned_summary_no_lstm")
+    ]
     arms = _summarizer_study(rng, 0.0)
     for m in arms["learned_summary_no_lstm"]:  # another scaling: not the same front end
         m["arm_params"]["model"]["scaling"] = "instance"

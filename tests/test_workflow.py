@@ -160,9 +160,9 @@ INVALID = {
 }
 
 
-STUDIES = [
-    [f.name] for f in sorted((REPO / "config").glob("*.yaml")) if f.name != "more_arms.yaml"
-] + [["config.yaml", "more_arms.yaml"]]  # more_arms.yaml adds arms to the default study
+STUDIES = [[f.name] for f in sorted((REPO / "config").glob("*.yaml")) if f.name != "more_arms.yaml"] + [
+    ["config.yaml", "more_arms.yaml"]
+]  # more_arms.yaml adds arms to the default study
 
 
 @pytest.mark.parametrize("files", STUDIES, ids="+".join)
@@ -329,7 +329,9 @@ def test_the_report_shows_the_table_and_figures_in_headless_chromium(finished_st
         page.wait_for_timeout(500)
         page.screenshot(path=str(shots / "first_page.png"))
         first = page.inner_text("body")
-        assert first.index("Verdict per data set") < first.index("Best arm:") < first.index("How the study ran")
+        assert (
+            first.index("Verdict per data set") < first.index("Best arm:") < first.index("How the study ran")
+        )
 
         def open_item(category, name):
             """Back to the start page, into a category, and the eye button of one item."""
@@ -343,7 +345,9 @@ def test_the_report_shows_the_table_and_figures_in_headless_chromium(finished_st
         open_item("Results", "results/report/results_table.html")
         table = next(f for f in page.frames if "results_table.html" in f.url)
         assert "Test accuracy, mean" in table.inner_text("body")
-        assert table.locator("#results tr").count() == 1 + 3 + 1 + 1  # header, 3 arms, the reference, majority class
+        assert (
+            table.locator("#results tr").count() == 1 + 3 + 1 + 1
+        )  # header, 3 arms, the reference, majority class
         for category, figure in [
             ("Results", "results/accuracy_by_arm.png"),
             ("Results", "results/report/accuracy_vs_steps.png"),
@@ -585,13 +589,32 @@ def test_your_own_data_in_three_commands(tmp_path):
     shutil.copytree(REPO / ".test" / "data", tmp_path / "data")
     sheet = write_sheet(
         tmp_path / "my.tsv",
-        ["mine", "signal", "ucr", "", "", "", "given",
-         "{train_file: data/tiny_TRAIN.ts, test_file: data/tiny_TEST.ts, valid_fraction: 0.25}"],
+        [
+            "mine",
+            "signal",
+            "ucr",
+            "",
+            "",
+            "",
+            "given",
+            "{train_file: data/tiny_TRAIN.ts, test_file: data/tiny_TEST.ts, valid_fraction: 0.25}",
+        ],
     )
     made = subprocess.run(
-        [f"{BIN}/longseq", "new-study", "--sheet", "my.tsv", "--out", "my_study.yaml",
-         "--template", str(REPO / "config" / "config.yaml")],
-        cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ, PATH=BARE_PATH),
+        [
+            f"{BIN}/longseq",
+            "new-study",
+            "--sheet",
+            "my.tsv",
+            "--out",
+            "my_study.yaml",
+            "--template",
+            str(REPO / "config" / "config.yaml"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PATH=BARE_PATH),
     )
     assert made.returncode == 0, made.stderr
     study = yaml.safe_load((tmp_path / "my_study.yaml").read_text())
@@ -604,7 +627,11 @@ def test_your_own_data_in_three_commands(tmp_path):
     plan = job_counts(snakemake(tmp_path, "-n", "--configfile", study_file))
     assert plan["trained_model"] == len(default["arms"]) * 5 and plan["reference_metrics"] == 5
     short = tmp_path / "short.yaml"  # a second file extends the first
-    short.write_text(yaml.safe_dump({"datasets": {"mine": {"train": {"max_updates": 6, "eval_every": 3, "min_updates": 3}}}}))
+    short.write_text(
+        yaml.safe_dump(
+            {"datasets": {"mine": {"train": {"max_updates": 6, "eval_every": 3, "min_updates": 3}}}}
+        )
+    )
     target = "results/metrics/mine/truncate_first_200/seed0.json"
     snakemake(tmp_path, target, "--configfile", study_file, str(short))
     assert 0 <= json.loads((tmp_path / target).read_text())["accuracy"] <= 1
@@ -613,31 +640,60 @@ def test_your_own_data_in_three_commands(tmp_path):
     # its measured job times go into the file, and the next run's first line reads them back
     stamped = subprocess.run(
         [f"{BIN}/longseq", "jobs", "results", "--study", "my_study.yaml", "--stamp"],
-        cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ, PATH=BARE_PATH),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PATH=BARE_PATH),
     )
     assert stamped.returncode == 0, stamped.stderr
     again = snakemake(tmp_path, target.replace("seed0", "seed1"), "--configfile", study_file, str(short))
-    assert re.search(r"longseq: \d+ jobs to run, about [\d,]+ s of job time by the measured means of .*my_study.yaml.*: about \d+ min on 2 cores", again)
+    assert re.search(
+        r"longseq: \d+ jobs to run, about [\d,]+ s of job time by the measured means of .*my_study.yaml.*: about \d+ min on 2 cores",
+        again,
+    )
 
 
 def test_a_failed_job_shows_its_reason_in_the_terminal(tmp_path):
     """A .ts file cut after its header: the ingest job fails, and the reader's message (from the
     job's log) is printed under Snakemake's error, not only kept in logs/ingest/."""
     config = tiny_config(tmp_path)
-    header = [line for line in (tmp_path / "data" / "tiny_TRAIN.ts").read_text().splitlines() if line.startswith("@")]
+    header = [
+        line
+        for line in (tmp_path / "data" / "tiny_TRAIN.ts").read_text().splitlines()
+        if line.startswith("@")
+    ]
     (tmp_path / "data" / "cut_TRAIN.ts").write_text("\n".join(header) + "\n")
     write_sheet(
         tmp_path / "config" / "datasets.tsv",
-        ["cut", "signal", "ucr", "", "", "", "given",
-         "{train_file: data/cut_TRAIN.ts, test_file: data/tiny_TEST.ts, valid_fraction: 0.25}"],
+        [
+            "cut",
+            "signal",
+            "ucr",
+            "",
+            "",
+            "",
+            "given",
+            "{train_file: data/cut_TRAIN.ts, test_file: data/tiny_TEST.ts, valid_fraction: 0.25}",
+        ],
     )
     config["arms"] = {"full": config["arms"]["full"]}
     del config["predict"]
     (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     result = subprocess.run(
-        [f"{BIN}/snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "1",
-         "results/ingested/cut"],
-        capture_output=True, text=True, env=dict(os.environ, PATH=BARE_PATH), timeout=300,
+        [
+            f"{BIN}/snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(tmp_path),
+            "--cores",
+            "1",
+            "results/ingested/cut",
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PATH=BARE_PATH),
+        timeout=300,
     )
     assert result.returncode != 0
     log = (tmp_path / "logs" / "ingest" / "cut.log").read_text().strip().splitlines()[-1]

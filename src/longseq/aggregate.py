@@ -37,6 +37,7 @@ METRIC_COLUMNS = [
     "precision",
 ]
 
+
 def read_benchmarks(files: list[str | Path]) -> pd.DataFrame:
     """Snakemake's `benchmark:` files of training jobs (results/benchmarks/train/<data set>/<arm>/
     seed<N>.tsv): wall seconds and peak resident memory of the whole job, as the scheduler saw it."""
@@ -54,6 +55,7 @@ def read_benchmarks(files: list[str | Path]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["dataset", "arm", "seed", "job_seconds", "job_max_rss_mb"])
+
 
 def collect(metric_files: list[str | Path], benchmark_files: list[str | Path] = ()) -> pd.DataFrame:
     """One row per data set x arm x seed: the arm's parameters, then the metrics, then the
@@ -82,6 +84,7 @@ def collect(metric_files: list[str | Path], benchmark_files: list[str | Path] = 
     for column in ("dataset", "arm"):
         table[column] = pd.Categorical(table[column], categories=list(dict.fromkeys(table[column])))
     return table.sort_values(["dataset", "arm", "seed"]).reset_index(drop=True)
+
 
 def summarize_runs(table: pd.DataFrame) -> pd.DataFrame:
     """Mean and spread (sample std) over seeds per data set x arm."""
@@ -115,6 +118,7 @@ def summarize_runs(table: pd.DataFrame) -> pd.DataFrame:
     )
     return out.reset_index()
 
+
 def plot_accuracy_by_arm(table: pd.DataFrame, path: str | Path) -> None:
     """One panel per data set: every seed as a dot, mean +- std as a bar, majority class dashed."""
     datasets = list(table["dataset"].cat.categories)
@@ -144,12 +148,14 @@ def plot_accuracy_by_arm(table: pd.DataFrame, path: str | Path) -> None:
     fig.tight_layout(rect=(0, 0, 1, 0.95))  # room for the title and the legend above the panels
     save_png(fig, path, dpi=120)
 
+
 def aggregate(metric_files, summary_csv, overview_csv, figure, benchmark_files=()) -> pd.DataFrame:
     table = collect(metric_files, benchmark_files)
     atomic_write_bytes(summary_csv, table.to_csv(index=False).encode())
     atomic_write_bytes(overview_csv, summarize_runs(table).to_csv(index=False, float_format="%.4f").encode())
     plot_accuracy_by_arm(table, figure)
     return table
+
 
 def describe_datasets(folders: list[str | Path]) -> pd.DataFrame:
     """One row per ingested data set: where it comes from, real or synthetic, its size, classes
@@ -176,6 +182,7 @@ def describe_datasets(folders: list[str | Path]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
 
 def write_dataset_table(folders, out_csv) -> pd.DataFrame:
     table = describe_datasets(folders)

@@ -146,6 +146,7 @@ def calibration_table(rank, studies: int = 200, seed: int = 0) -> pd.DataFrame:
 
 def markdown(table: pd.DataFrame) -> str:
     """The table as Markdown, rates to three decimals."""
+
     def cell(v):
         return f"{v:.3f}" if isinstance(v, float) else str(v)
 

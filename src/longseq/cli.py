@@ -49,7 +49,9 @@ RUN_SEED = arg("--seed", type=int, required=True, help="the run's seed, recorded
 THREADS = arg("--threads", type=int, default=1, help="torch's threads (Snakemake's threads for the job)")
 DEVICE = arg("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
 TUNED = arg("--tuned", type=Path, help="chosen.json of a search: its settings override the study's")
-SCALING = arg("--scaling", type=Path, help="the data set's scaling choice (longseq choose-scaling), for scaling auto")
+SCALING = arg(
+    "--scaling", type=Path, help="the data set's scaling choice (longseq choose-scaling), for scaling auto"
+)
 MODEL_SETTINGS = arg("--model", type=_json, default={}, help="model settings, as JSON")
 METRICS = arg("metrics", nargs="+", type=Path, help="runs' metrics (JSON)")
 

@@ -20,6 +20,7 @@ def read_overview(path: str | Path) -> pd.DataFrame:
         raise DataError(f"{path}: no overview table; give a results folder or its overview.csv")
     return pd.read_csv(path)
 
+
 def best_lstm_based(folder: str | Path, dataset: str) -> pd.Series | None:
     """The overview row of the data set's most accurate arm whose model has an LSTM (the docs'
     tables beside published figures), or None."""
@@ -27,7 +28,11 @@ def best_lstm_based(folder: str | Path, dataset: str) -> pd.Series | None:
 
     over = read_overview(folder)
     summary = pd.read_csv(Path(folder) / "summary.csv")
-    params = {(r.dataset, r.arm): json.loads(r.arm_params) for r in summary.itertuples() if isinstance(r.arm_params, str)}
+    params = {
+        (r.dataset, r.arm): json.loads(r.arm_params)
+        for r in summary.itertuples()
+        if isinstance(r.arm_params, str)
+    }
     rows = over[
         (over.dataset == dataset)
         & over.arm.map(lambda a: a != "reference" and has_lstm({"arm_params": params.get((dataset, a), {})}))
@@ -59,6 +64,7 @@ def compare_text(diff: pd.DataFrame) -> str:
     table = shown[["dataset", "arm", "A", "B", "change", "time", "only_in"]].to_string(index=False)
     return f"(* : the change exceeds the seeds' combined spread; time: B / A)\n{table}"
 
+
 def compare(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     """Two overview tables side by side per data set x arm, like `dvc exp diff`: accuracy and
     cost in each, their differences, and which rows exist in only one."""
@@ -71,6 +77,7 @@ def compare(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     spread = (merged["accuracy_std_a"].fillna(0) ** 2 + merged["accuracy_std_b"].fillna(0) ** 2) ** 0.5
     merged["beyond_spread"] = merged["accuracy_change"].abs() > spread
     return merged.drop(columns="_merge")
+
 
 def markdown_tables(overview: pd.DataFrame) -> str:
     """The overview as the two Markdown tables the docs show, so that published numbers are
@@ -106,16 +113,26 @@ def markdown_tables(overview: pd.DataFrame) -> str:
             f"{r.train_seconds_mean:.1f} s · {r.peak_memory_mb_mean:.0f} MB"
         )
 
-    majority = "| *majority class (train's, on test)* | " + " | ".join(
-        f"{overview[overview['dataset'] == ds]['majority_baseline'].iloc[0]:.3f}" for ds in datasets
-    ) + " |\n"
+    majority = (
+        "| *majority class (train's, on test)* | "
+        + " | ".join(
+            f"{overview[overview['dataset'] == ds]['majority_baseline'].iloc[0]:.3f}" for ds in datasets
+        )
+        + " |\n"
+    )
     return (
         "Test accuracy, mean ± std over seeds (↑n: n seeds still improving when the budget ended):\n\n"
-        + head + "".join(row(a, accuracy) for a in arms) + majority
-        + "\nMacro-F1, mean ± std over seeds:\n\n" + head + "".join(row(a, f1) for a in arms)
+        + head
+        + "".join(row(a, accuracy) for a in arms)
+        + majority
+        + "\nMacro-F1, mean ± std over seeds:\n\n"
+        + head
+        + "".join(row(a, f1) for a in arms)
         + "\nSteps read per sequence · optimiser updates used / budget · training s · peak memory:\n\n"
-        + head + "".join(row(a, cost) for a in arms)
+        + head
+        + "".join(row(a, cost) for a in arms)
     )
+
 
 def _run_settings(history_file: Path, arm_params: str, records: str) -> str:
     """What makes two runs the same experiment: the data set's split sizes, the arm's reduction
@@ -125,6 +142,7 @@ def _run_settings(history_file: Path, arm_params: str, records: str) -> str:
     if not str(history.get("device", "cpu")).startswith("cuda"):
         config.pop("amp", None)  # autocast acts on CUDA only; a CPU run is float32 either way
     return json.dumps([records, json.loads(arm_params), history["model"], config], sort_keys=True)
+
 
 def tuned_vs_untuned(tuned: str | Path, untuned: str | Path) -> pd.DataFrame:
     """Each tuned arm (a study with `tune:`) beside the untuned study's arm run with exactly its
@@ -146,7 +164,9 @@ def tuned_vs_untuned(tuned: str | Path, untuned: str | Path) -> pd.DataFrame:
 
     rows = []
     for c in chosen.itertuples():
-        start = settings(tuned, c.dataset, c.arm, tuned / "tuning" / c.dataset / c.arm / "trial0" / "history.json")
+        start = settings(
+            tuned, c.dataset, c.arm, tuned / "tuning" / c.dataset / c.arm / "trial0" / "history.json"
+        )
         counterpart = _counterpart(untuned, runs[untuned], c.dataset, start, settings)
         t = overviews[tuned].loc[(c.dataset, c.arm)]
         row = {
@@ -181,15 +201,18 @@ def tuned_vs_untuned(tuned: str | Path, untuned: str | Path) -> pd.DataFrame:
         rows.append(row)
     return pd.DataFrame(rows)
 
+
 def _same_seeds_agree(a: pd.DataFrame, dataset: str, arm_a: str, b: pd.DataFrame, arm_b: str) -> str:
     """'3 of 3': of the seeds both studies trained with the same settings, how many give the
     same test accuracy (all of them, on CPU, if the study is reproducible)."""
+
     def accuracies(runs, arm):
         return runs[(runs["dataset"] == dataset) & (runs["arm"] == arm)].set_index("seed")["accuracy"]
 
     x, y = accuracies(a, arm_a), accuracies(b, arm_b)
     common = x.index.intersection(y.index)
     return f"{int((x[common] == y[common]).sum())} of {len(common)}"
+
 
 def _counterpart(untuned: Path, runs: pd.DataFrame, dataset: str, start, settings) -> str | None:
     """The untuned study's arm of `dataset` whose run has exactly the settings `start`, if any."""

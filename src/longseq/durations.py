@@ -92,7 +92,10 @@ def benchmark_rows(results: str | Path, studies: list[str | Path] | None = None)
         parts = path.relative_to(root).with_suffix("").parts
         if len(parts) > 1 and parts[1] not in datasets:
             continue
-        if parts[0] in ("train", "evaluate", "tuning", "pretrain", "reference") and tuple(parts[1:]) not in kept:
+        if (
+            parts[0] in ("train", "evaluate", "tuning", "pretrain", "reference")
+            and tuple(parts[1:]) not in kept
+        ):
             continue
         seconds = float(pd.read_csv(path, sep="\t")["s"].iloc[-1])
         rows.append({"step": parts[0], "seconds": seconds, "end": path.stat().st_mtime})
@@ -127,7 +130,9 @@ def busy_wall_seconds(rows: pd.DataFrame) -> float:
     return total + stop - start
 
 
-def stamp_text(table: pd.DataFrame, wall: float, machine: str, cores: int, planned: dict | None = None) -> str:
+def stamp_text(
+    table: pd.DataFrame, wall: float, machine: str, cores: int, planned: dict | None = None
+) -> str:
     """The stamp: jobs, job time, wall time and machine; where the results hold only some of the
     jobs the study plans, which steps are short and the estimate for the whole from the means."""
     per_rule = ", ".join(
@@ -148,9 +153,13 @@ def stamp_text(table: pd.DataFrame, wall: float, machine: str, cores: int, plann
         stand_in = "train" in short and "train" not in means and "tuning" in means
         if stand_in:
             means["train"] = means["tuning"]
-        estimate = table["seconds"].sum() + sum((n - k) * means.get(step, 0) for step, (k, n) in short.items())
+        estimate = table["seconds"].sum() + sum(
+            (n - k) * means.get(step, 0) for step, (k, n) in short.items()
+        )
         missing = ", ".join(f"{step} {k} of {n}" for step, (k, n) in short.items())
-        unmeasured = [step for step, (k, _) in short.items() if step not in means]  # no mean to estimate them by
+        unmeasured = [
+            step for step, (k, _) in short.items() if step not in means
+        ]  # no mean to estimate them by
         lines.append(f"# Not all measured ({missing}): an ESTIMATE for the whole study, by the measured")
         lines.append(
             f"# mean of each step, is {estimate:,.0f} s of job time, {estimate / cores / 60:.0f} min on {cores} cores"
@@ -189,8 +198,14 @@ def durations_table(studies: list[str | Path]) -> str:
     rows = ["| study | jobs | job time | wall time | measured on | note |", "|---|---|---|---|---|---|"]
     for study in studies:
         text = Path(study).read_text()
-        head = re.search(r"^# (\d+) jobs, ([\d,]+) s of job time; (\d+) min of wall time on (\d+) cores\n# \((.*)\)\.$", text, re.M)
-        estimate = re.search(r"^# Not all measured \((.*)\): an ESTIMATE.*\n# mean of each step, is ([\d,]+) s", text, re.M)
+        head = re.search(
+            r"^# (\d+) jobs, ([\d,]+) s of job time; (\d+) min of wall time on (\d+) cores\n# \((.*)\)\.$",
+            text,
+            re.M,
+        )
+        estimate = re.search(
+            r"^# Not all measured \((.*)\): an ESTIMATE.*\n# mean of each step, is ([\d,]+) s", text, re.M
+        )
         unmeasured = re.search(r", WITHOUT ([^(]*) \(no job of it measured\)", text)
         if not head:
             rows.append(f"| `{study}` | | | | | not measured |")

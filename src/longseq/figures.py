@@ -50,6 +50,7 @@ def results_table_html(overview: pd.DataFrame, path: str | Path) -> None:
     )
     atomic_write_bytes(path, html.encode())
 
+
 def plot_accuracy_vs_steps(table: pd.DataFrame, path: str | Path) -> None:
     """Accuracy against the steps the LSTM reads: arms of one strategy (truncate first/last,
     sampled steps/windows) form a line over their lengths; every other arm is one point."""
@@ -77,11 +78,13 @@ def plot_accuracy_vs_steps(table: pd.DataFrame, path: str | Path) -> None:
     fig.tight_layout(rect=(0, 0, 1, figure_legend(fig, handles)))
     save_png(fig, path)
 
+
 def _strategy(params: str) -> str:
     """The length sweep an arm belongs to, as its reducer declares it (`family`)."""
     from .reducers import family
 
     return family(json.loads(params))
+
 
 def plot_accuracy_vs_cost(overview: pd.DataFrame, path: str | Path) -> None:
     """The Pareto view: accuracy against training time (top) and peak memory (bottom) per data
@@ -114,6 +117,7 @@ def plot_accuracy_vs_cost(overview: pd.DataFrame, path: str | Path) -> None:
     fig.tight_layout(rect=(0, 0, 1, figure_legend(fig, handles)))
     save_png(fig, path)
 
+
 def figure_legend(fig, handles: dict) -> float:
     """One legend above the panels, in as many columns as fit the figure's width (a fixed count
     cut the long study's legend off at both sides); returns where the panels' area must end."""
@@ -139,6 +143,7 @@ def collect_histories(files: list[str | Path]) -> pd.DataFrame:
                 | evaluation
             )
     return pd.DataFrame(rows)
+
 
 def plot_learning_curves(
     histories: pd.DataFrame, arms: list[str], path: str | Path, datasets: list[str] | None = None
@@ -171,6 +176,7 @@ def plot_learning_curves(
     handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels())}
     fig.tight_layout(rect=(0, 0, 1, figure_legend(fig, handles)))
     save_png(fig, path)
+
 
 def plot_confusions(metric_files: list[str | Path], dataset: str, path: str | Path) -> None:
     """One confusion matrix per arm of one data set, test records summed over seeds, rows
@@ -212,6 +218,7 @@ def plot_confusions(metric_files: list[str | Path], dataset: str, path: str | Pa
     fig.tight_layout()
     save_png(fig, path)
 
+
 def tuning_table(chosen_files: list[str | Path], out_csv: str | Path) -> pd.DataFrame:
     """Per data set x arm (results/tuning/<data set>/<arm>/chosen.json): the chosen settings
     and its valid score beside the untuned settings' (trial 0)."""
@@ -235,6 +242,7 @@ def tuning_table(chosen_files: list[str | Path], out_csv: str | Path) -> pd.Data
     table = pd.DataFrame(rows)
     atomic_write_bytes(out_csv, table.to_csv(index=False).encode())
     return table
+
 
 def plot_tuning(trial_files: list[str | Path], path: str | Path) -> None:
     """Valid loss of every trial, one column per arm and one panel per data set: the chosen

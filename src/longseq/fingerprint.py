@@ -104,14 +104,20 @@ def code_of(path: Path) -> bytes:
     tree = ast.parse(path.read_text())
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and _docstring(body):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and _docstring(
+            body
+        ):
             node.body = body[1:] or [ast.Pass()]
     return ast.dump(tree).encode()
 
 
 def _docstring(body: list) -> bool:
     first = body[0] if body else None
-    return isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+    return (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
 
 
 if __name__ == "__main__":  # python -m longseq.fingerprint: the graph's edges and its circles

@@ -86,19 +86,22 @@ def recurrent(m, steps) -> np.ndarray:
 COUNTS = {
     "LSTMClassifier": lambda m, steps: recurrent(m, steps) + linear(m.head),
     "Seq2SeqClassifier": lambda m, steps: recurrent(m, steps) + cell(m.decoder) + linear(m.head),
-    "ConvClassifier": lambda m, steps: front_end(m.front, steps)
-    + readout(m.readout, _chunks(steps, m.front.stride))
-    + linear(m.head),
+    "ConvClassifier": lambda m, steps: (
+        front_end(m.front, steps) + readout(m.readout, _chunks(steps, m.front.stride)) + linear(m.head)
+    ),
     # the pooling is element-wise: only the two layers after it
     "BagClassifier": lambda m, steps: np.zeros(np.shape(steps)) + linear(m.hidden[0]) + linear(m.head),
-    "SegmentClassifier": lambda m, steps: sum(lstm(piece, steps) + readout(r, steps) for piece, r in zip(m.lstms, m.readouts))
-    + linear(m.head),
+    "SegmentClassifier": lambda m, steps: (
+        sum(lstm(piece, steps) + readout(r, steps) for piece, r in zip(m.lstms, m.readouts)) + linear(m.head)
+    ),
     "S4DClassifier": state_space,
     # the encoder reads every window, padded to `chunk` steps; the classifier one step a window
-    "ChunkEncoderClassifier": lambda m, steps: lstm(m.encoder.lstm, _chunks(steps, m.chunk) * m.chunk)
-    + lstm(m.lstm, _chunks(steps, m.chunk))
-    + readout(m.readout, _chunks(steps, m.chunk))
-    + linear(m.head),
+    "ChunkEncoderClassifier": lambda m, steps: (
+        lstm(m.encoder.lstm, _chunks(steps, m.chunk) * m.chunk)
+        + lstm(m.lstm, _chunks(steps, m.chunk))
+        + readout(m.readout, _chunks(steps, m.chunk))
+        + linear(m.head)
+    ),
 }
 
 

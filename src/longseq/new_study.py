@@ -18,8 +18,18 @@ from .settings import ModelConfig, TrainConfig, as_dict
 FEW_RECORDS = 128
 FEW_RECORDS_TRAIN = {"batch_size": 16, "max_updates": 1500, "eval_every": 100, "min_updates": 500}
 
-TRAIN_WRITTEN = ("max_updates", "eval_every", "min_updates", "patience", "warmup", "schedule",
-                 "batch_size", "lr", "grad_clip", "weight_decay")  # mode and its k's are per arm
+TRAIN_WRITTEN = (
+    "max_updates",
+    "eval_every",
+    "min_updates",
+    "patience",
+    "warmup",
+    "schedule",
+    "batch_size",
+    "lr",
+    "grad_clip",
+    "weight_decay",
+)  # mode and its k's are per arm
 MODEL_WRITTEN = ("hidden", "layers", "embedding", "dropout", "init", "scaling", "readout")
 
 
@@ -32,8 +42,10 @@ def _descriptions(schema: dict) -> dict[str, dict[str, str]]:
     """Setting -> what it means, per section, from the config schema and the LSTM's OPTIONS."""
     from .models import options
 
-    out = {section: {k: _note(v) for k, v in schema["$defs"][section]["properties"].items()}
-           for section in ("model", "train")}
+    out = {
+        section: {k: _note(v) for k, v in schema["$defs"][section]["properties"].items()}
+        for section in ("model", "train")
+    }
     out["model"].update({k: _note(v) for k, v in options("lstm").items() if k not in out["model"]})
     out["verdict"] = {k: _note(v) for k, v in schema["properties"]["verdict"]["properties"].items()}
     return out
@@ -107,13 +119,17 @@ def study_file(sheet: str, template: Path, schema: dict, counts: dict) -> str:
     for name, n in counts.items():
         if n is None:
             lines.append(f"# {name}: its file is not here yet (it is fetched on the first run), so its train")
-            lines.append(f"# records were not counted; with fewer than {FEW_RECORDS}, give it the settings below.")
+            lines.append(
+                f"# records were not counted; with fewer than {FEW_RECORDS}, give it the settings below."
+            )
         elif n < FEW_RECORDS:
             sized.append((name, n))
     if sized:
         lines.append("datasets:")
         for name, n in sized:
-            lines.append(f"  {name}:   # {n} train records (< {FEW_RECORDS}): small batches, a larger budget, as the")
+            lines.append(
+                f"  {name}:   # {n} train records (< {FEW_RECORDS}): small batches, a larger budget, as the"
+            )
             lines.append("    # default study gives ACSF1's 80; at batch 32 an epoch would be a few updates")
             lines += ["    train:", *(f"      {k}: {v}" for k, v in FEW_RECORDS_TRAIN.items())]
     lines += ["", *_arms_text(template.read_text()), ""]

@@ -35,8 +35,13 @@ def read_saved(model_path: str | Path) -> dict:
         from .references import load_state
 
         state = load_state(path)
-        return {"reference": state["reference"], "state": state, "data": {"input": state["input"]},
-                "seed": state["seed"], "classes": state["input"]["classes"]}
+        return {
+            "reference": state["reference"],
+            "state": state,
+            "data": {"input": state["input"]},
+            "seed": state["seed"],
+            "classes": state["input"]["classes"],
+        }
     saved = torch.load(path, map_location="cpu", weights_only=True)
     if "data" not in saved or "input" not in saved["data"]:
         raise DataError(f"{path}: written by an older longseq without its data's fitted state; retrain it")

@@ -73,7 +73,9 @@ class ModelConfig:
         known = set().union(*(cls.takes(kind) for kind in kinds()))
         unknown = sorted(set(merged) - known)
         if unknown:  # a typo, not an option of some other type
-            raise ValueError(f"model settings: unknown {unknown}; no model type takes them (known: {sorted(known)})")
+            raise ValueError(
+                f"model settings: unknown {unknown}; no model type takes them (known: {sorted(known)})"
+            )
         names = cls.takes(merged.get("type", cls.type))
         return {k: v for k, v in merged.items() if k in names or k in own}
 

@@ -40,10 +40,14 @@ def _rows(path: Path) -> list[dict]:
     except FileNotFoundError:
         raise DataError(f"{path}: file not found; give the path of the data set sheet") from None
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte at offset {exc.start}); save the sheet as UTF-8") from exc
+        raise DataError(
+            f"{path}: not UTF-8 text (byte at offset {exc.start}); save the sheet as UTF-8"
+        ) from exc
     except OSError as exc:
         raise DataError(f"{path}: cannot read the data set sheet ({exc.strerror.lower()})") from exc
-    numbers = [i for i, line in enumerate(lines, start=1) if line.strip() and not line.lstrip().startswith("#")]
+    numbers = [
+        i for i, line in enumerate(lines, start=1) if line.strip() and not line.lstrip().startswith("#")
+    ]
     text = "\n".join(lines[i - 1] for i in numbers)
     try:
         table = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False)
@@ -71,7 +75,9 @@ def row_spec(row: dict, where: str) -> dict:
         mark = getattr(exc, "problem_mark", None)
         problem = str(exc.problem).replace("'<stream end>'", "the end")
         at = f" at character {mark.column + 1}: {problem}" if mark is not None else ""
-        raise DataError(f"{where}: options are not valid YAML{at}; write them as {{key: value, ...}}") from exc
+        raise DataError(
+            f"{where}: options are not valid YAML{at}; write them as {{key: value, ...}}"
+        ) from exc
     if not isinstance(options, dict):
         raise DataError(f"{where}: options must be a mapping such as {{window: 1000}}, not {text!r}")
     clash = set(options) & set(COLUMNS)

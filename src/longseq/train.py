@@ -57,7 +57,9 @@ def explosion_bound(n_classes: int) -> float:
     return EXPLODED * math.log(max(2, n_classes))
 
 
-def diverged(where: str, loss: float, run: dict, seed: int, cfg: TrainConfig, bound: float) -> TrainingDiverged:
+def diverged(
+    where: str, loss: float, run: dict, seed: int, cfg: TrainConfig, bound: float
+) -> TrainingDiverged:
     what = "not finite" if not math.isfinite(loss) else f"above {bound:.3g} ({EXPLODED} x a uniform guess's)"
     return TrainingDiverged(
         f"{where}: training diverged: the loss is {loss}, {what}, at update {run['updates']} (epoch {run['epoch']}, "
@@ -162,10 +164,16 @@ def pretraining_cost(init_encoder) -> dict | None:
         return None
     saved = json.loads(history.read_text())
     objective = saved.get("config", {}).get("objective", "autoencoder")
-    return {"objective": objective, "seconds": saved["train_seconds"], "steps_read": saved.get("steps_read", 0)}
+    return {
+        "objective": objective,
+        "seconds": saved["train_seconds"],
+        "steps_read": saved.get("steps_read", 0),
+    }
 
 
-def check_memory(train: Split, cfg: TrainConfig, model_cfg: ModelConfig, device: torch.device, where: str) -> None:
+def check_memory(
+    train: Split, cfg: TrainConfig, model_cfg: ModelConfig, device: torch.device, where: str
+) -> None:
     """Refuse, before training, a batch whose activations cannot fit: full BPTT keeps every
     step's gates and outputs (about 5 x hidden + the input width floats per step and row; a
     learned summarizer's LSTM one step in `stride`, its first convolution's outputs, normalised
@@ -173,10 +181,16 @@ def check_memory(train: Split, cfg: TrainConfig, model_cfg: ModelConfig, device:
     batch (padded to its longest record). Truncated modes keep only k2 (or k) steps, so they are
     bounded whatever the length."""
     longest = int(train.lengths.max())
-    steps = {"bptt": longest, "tbptt": min(longest, cfg.gradient_window), "last_k": min(longest, cfg.k)}[cfg.mode]
+    steps = {"bptt": longest, "tbptt": min(longest, cfg.gradient_window), "last_k": min(longest, cfg.k)}[
+        cfg.mode
+    ]
     options = model_cfg.options
     recurrent = 5 * options.get("hidden", 0) * options.get("layers", 1) / options.get("stride", 1)
-    front = 3 * options["channels"] / layer_stride(options["stride"], options["conv_layers"]) if "channels" in options else 0
+    front = (
+        3 * options["channels"] / layer_stride(options["stride"], options["conv_layers"])
+        if "channels" in options
+        else 0
+    )
     # s4d: every layer keeps its normalised input, convolution, GELU, dropout and GLU outputs at
     # full resolution, about 13 x hidden floats per step and row (1.7 GB at B 32, T 4,096, hidden 64, 4 layers)
     ssm = 13 * options["hidden"] * options["layers"] if "state" in options else 0
@@ -469,5 +483,3 @@ def train_model(
         t.epoch(checkpoint)
     t.bar.close()
     return t.model, t.summary()
-
-

@@ -69,7 +69,10 @@ def draw_trials(tune: dict, arm: str, model_options: set | None = None) -> list[
     n, seed = int(tune["trials"]), int(tune.get("seed", 0))
     shared = _draws(distributions(tune.get("space", {})), n - 1, seed)
     if model_options is not None:
-        shared = [{k: v for k, v in d.items() if not k.startswith("model.") or k[6:] in model_options} for d in shared]
+        shared = [
+            {k: v for k, v in d.items() if not k.startswith("model.") or k[6:] in model_options}
+            for d in shared
+        ]
     own_space = tune.get("arms", {}).get(arm, {})
     own = _draws(distributions(own_space), n - 1, arm_seed(seed, arm)) if own_space else [{}] * (n - 1)
     return [{}] + [a | b for a, b in zip(shared, own)]

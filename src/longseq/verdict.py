@@ -93,7 +93,9 @@ def rank_dataset(
             "metric": metric,
             "mean": stats["mean"],
             "std": stats["per_seed"].std(1, ddof=1) if len(seeds) > 1 else np.nan,
-            "interval_low": np.clip(stats["interval_low"], 0, 1),  # a score lies in [0, 1]: so does its interval
+            "interval_low": np.clip(
+                stats["interval_low"], 0, 1
+            ),  # a score lies in [0, 1]: so does its interval
             "interval_high": np.clip(stats["interval_high"], 0, 1),
             "gap_to_best": stats["mean"].max() - stats["mean"],
             "gap_low": stats["gap_low"],
@@ -132,8 +134,14 @@ def has_lstm(run: dict) -> bool:
     return "forget_bias" in options(run.get("arm_params", {}).get("model", {}).get("type", "lstm"))
 
 
-def reference_row(dataset: str, reference: list[dict], arms: dict[str, list[dict]], table: pd.DataFrame,
-                  alpha: float, metric: str) -> dict:
+def reference_row(
+    dataset: str,
+    reference: list[dict],
+    arms: dict[str, list[dict]],
+    table: pd.DataFrame,
+    alpha: float,
+    metric: str,
+) -> dict:
     """The reference's line: its score and interval, the best LSTM-based arm's, and the gap
     between them with its paired (1 - alpha) interval (seeds and records as for the arms)."""
     lstm_arms = [a for a in table["arm"] if has_lstm(arms[a][0])]
@@ -363,7 +371,11 @@ def ablation_pairs(arms: dict[str, list[dict]]) -> list[tuple[str, str]]:
         return arms[arm][0].get("arm_params", {}).get("model", {}).get("type")
 
     return [
-        (a, b) for a in arms if kind(a) == "conv_lstm" for b in arms if kind(b) == "conv" and rest(a) == rest(b)
+        (a, b)
+        for a in arms
+        if kind(a) == "conv_lstm"
+        for b in arms
+        if kind(b) == "conv" and rest(a) == rest(b)
     ]
 
 
@@ -379,11 +391,15 @@ def lstm_text(dataset: str, arms: dict[str, list[dict]], alpha: float, metric: s
         low = stats["gap_low"][lower]  # how far the lower arm is at least below the other
         scores = f"{lstm} {lstm_mean:.3f}, {ablation} {ablation_mean:.3f}"
         if not stats["worse"][lower]:
-            lines.append(f"The LSTM adds nothing measurable over its convolutional front end here ({scores}).")
+            lines.append(
+                f"The LSTM adds nothing measurable over its convolutional front end here ({scores})."
+            )
         elif lower == 1:
             lines.append(f"The LSTM adds at least {low:.3f} over its convolutional front end ({scores}).")
         else:
-            lines.append(f"The LSTM makes its convolutional front end worse here, by at least {low:.3f} ({scores}).")
+            lines.append(
+                f"The LSTM makes its convolutional front end worse here, by at least {low:.3f} ({scores})."
+            )
     return "\n".join(lines)
 
 

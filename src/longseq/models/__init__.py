@@ -34,5 +34,3 @@ def build_model(ds, config: ModelConfig | dict, steps: int | None = None):
     cfg = config if isinstance(config, ModelConfig) else ModelConfig.from_dict(config)
     n_inputs = ds.vocab_size if ds.kind == "tokens" else ds.n_channels
     return module(cfg.type).build(ds, cfg, n_inputs, ds.meta.get("streams", 1), steps)
-
-

@@ -61,7 +61,9 @@ class StepInputs(nn.Module):
         return h.flatten(2) if x.dim() == 3 else h
 
 
-def init_lstm(lstm: nn.LSTM, scheme: str = "chrono", steps: int | None = None, forget_bias: float = 1.0) -> None:
+def init_lstm(
+    lstm: nn.LSTM, scheme: str = "chrono", steps: int | None = None, forget_bias: float = 1.0
+) -> None:
     """Initialise an LSTM for long inputs.
 
     chrono (Tallec & Ollivier 2018): forget-gate biases b_f = log(u), u ~ U(1, steps - 1), and

@@ -24,7 +24,7 @@ def layer_stride(total: int, layers: int) -> int:
     if per**layers != total:
         raise ValueError(
             f"front end: a total stride of {total} over {layers} layers is not a whole stride per "
-            f"layer; use a power of the per-layer stride (e.g. {2 ** layers} or {3 ** layers})"
+            f"layer; use a power of the per-layer stride (e.g. {2**layers} or {3**layers})"
         )
     return per
 
@@ -47,7 +47,9 @@ class MaskedBatchNorm(nn.BatchNorm1d):
 
 
 def _norm(kind: str, channels: int) -> nn.Module | None:
-    return {"layer": lambda: nn.LayerNorm(channels), "batch": lambda: MaskedBatchNorm(channels)}.get(kind, lambda: None)()
+    return {"layer": lambda: nn.LayerNorm(channels), "batch": lambda: MaskedBatchNorm(channels)}.get(
+        kind, lambda: None
+    )()
 
 
 def _normed(norm: nn.Module | None, h: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -75,7 +77,9 @@ class ResidualBlock(nn.Module):
     def __init__(self, a: int, b: int, kernel: int, dilation: int, norm: str) -> None:
         super().__init__()
         self.keep = (kernel - 1) * dilation
-        self.convs = nn.ModuleList([nn.Conv1d(a, b, kernel, dilation=dilation), nn.Conv1d(b, b, kernel, dilation=dilation)])
+        self.convs = nn.ModuleList(
+            [nn.Conv1d(a, b, kernel, dilation=dilation), nn.Conv1d(b, b, kernel, dilation=dilation)]
+        )
         self.norms = nn.ModuleList([_norm(norm, b), _norm(norm, b)]) if norm != "none" else [None, None]
         self.skip = nn.Conv1d(a, b, 1) if a != b else nn.Identity()
 
@@ -108,7 +112,9 @@ class FrontEnd(nn.Module):
         self.convs = nn.ModuleList(
             nn.Conv1d(a, b, cfg.kernel, stride=self.step) for a, b in zip(widths[:-1], widths[1:])
         )
-        self.norms = nn.ModuleList(_norm(cfg.norm, cfg.channels) for _ in self.convs) if cfg.norm != "none" else None
+        self.norms = (
+            nn.ModuleList(_norm(cfg.norm, cfg.channels) for _ in self.convs) if cfg.norm != "none" else None
+        )
         self.dropout = nn.Dropout(cfg.conv_dropout)
 
     def valid_steps(self, lengths: torch.Tensor | None, layer: int, h: torch.Tensor) -> torch.Tensor:
@@ -137,5 +143,7 @@ class FrontEnd(nn.Module):
             h, tail = _causal(conv, h, valid, keep, context[len(self.blocks) + layer])
             carried.append(tail)
             valid = self.valid_steps(lengths, layer + 1, h)
-            h = self.dropout(torch.relu(_normed(self.norms[layer] if self.norms is not None else None, h, valid)))
+            h = self.dropout(
+                torch.relu(_normed(self.norms[layer] if self.norms is not None else None, h, valid))
+            )
         return h.masked_fill(~valid[..., None], 0), carried

@@ -5,7 +5,14 @@ here: the workflow reads every type's `OPTIONS` when it is parsed, checks each a
 settings against them before any job runs, and a run records only its type's options.
 """
 
-HIDDEN = {"hidden": {"type": "integer", "minimum": 1, "default": 64, "description": "units of the LSTM (or the bag's layer)"}}
+HIDDEN = {
+    "hidden": {
+        "type": "integer",
+        "minimum": 1,
+        "default": 64,
+        "description": "units of the LSTM (or the bag's layer)",
+    }
+}
 
 LSTM = {
     **HIDDEN,
@@ -36,7 +43,12 @@ FRONT_END = {
         "description": "residual blocks at full resolution before the strided convolutions (block i "
         "dilated 2^i: a window of 1 + 2 (block_kernel - 1)(2^blocks - 1) steps)",
     },
-    "block_kernel": {"type": "integer", "minimum": 1, "default": 7, "description": "steps each block convolution reads"},
+    "block_kernel": {
+        "type": "integer",
+        "minimum": 1,
+        "default": 7,
+        "description": "steps each block convolution reads",
+    },
     "conv_layers": {"type": "integer", "minimum": 1, "default": 4, "description": "strided convolutions"},
     "channels": {"type": "integer", "minimum": 1, "default": 64, "description": "channels of every layer"},
     "kernel": {

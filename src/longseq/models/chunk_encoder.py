@@ -68,7 +68,13 @@ class ChunkEncoderClassifier(nn.Module):
 
 def build(ds: Dataset, cfg: ModelConfig, n_inputs: int, streams: int, steps: int | None) -> nn.Module:
     # the encoder is a plain LSTM classifier (the pretrained one's shapes), its last output the summary
-    own = {"type": "lstm", "readout": "last", **{k: cfg.options[k] for k in ("hidden", "layers", "init", "forget_bias")}}
+    own = {
+        "type": "lstm",
+        "readout": "last",
+        **{k: cfg.options[k] for k in ("hidden", "layers", "init", "forget_bias")},
+    }
     settings = {"embedding": cfg.embedding, "dropout": cfg.dropout, "scaling": cfg.scaling, **own}
-    encoder = LSTMClassifier(ds.kind, n_inputs, ds.n_classes, ModelConfig.from_dict(settings), streams, steps=cfg.chunk)
+    encoder = LSTMClassifier(
+        ds.kind, n_inputs, ds.n_classes, ModelConfig.from_dict(settings), streams, steps=cfg.chunk
+    )
     return ChunkEncoderClassifier(encoder, ds.n_classes, cfg, steps)

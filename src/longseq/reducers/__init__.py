@@ -112,7 +112,9 @@ def instance_scaled(split: Split, where: str, split_name: str) -> Split:
     channel constant over a record becomes 0 (its deviation is taken as 1)."""
     values = np.asarray(split.values, dtype=np.float64)
     if not np.isfinite(values).all():
-        raise DataError(f"{where}: {split_name} has values that are not finite; instance scaling needs numbers")
+        raise DataError(
+            f"{where}: {split_name} has values that are not finite; instance scaling needs numbers"
+        )
     lengths = split.lengths
     owner = np.repeat(np.arange(len(split)), lengths)
     count = np.maximum(lengths, 1)[:, None]

@@ -11,7 +11,9 @@ import numpy as np
 from ..data import Dataset
 from ._base import map_splits
 
-OPTIONS = {"pieces": {"type": "integer", "minimum": 2, "description": "read k contiguous pieces side by side"}}
+OPTIONS = {
+    "pieces": {"type": "integer", "minimum": 2, "description": "read k contiguous pieces side by side"}
+}
 REQUIRED = ["pieces"]
 
 

@@ -17,7 +17,11 @@ OPTIONS = {
     "ngram": {"type": "integer", "minimum": 2, "description": "tokens: one hashed id per n-gram"},
     "buckets": {"type": "integer", "minimum": 2, "description": "tokens: hashed ids"},
     "window": {"type": "integer", "minimum": 1, "description": "signals: steps per projected window"},
-    "dims": {"type": "integer", "minimum": 1, "description": "signals: the projection (drawn from the run's seed)"},
+    "dims": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "signals: the projection (drawn from the run's seed)",
+    },
 }
 PROJECT_STREAM = 7  # keeps the projection's random stream apart from the sampling streams
 

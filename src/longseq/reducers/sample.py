@@ -15,10 +15,21 @@ from ..data import Dataset, Split
 from ._base import with_splits
 
 OPTIONS = {
-    "mode": {"enum": ["timesteps", "window"], "description": "distinct steps in order, or one contiguous window"},
+    "mode": {
+        "enum": ["timesteps", "window"],
+        "description": "distinct steps in order, or one contiguous window",
+    },
     "length": {"type": "integer", "minimum": 1, "description": "steps per sample"},
-    "train_copies": {"type": "integer", "minimum": 1, "description": "samples per training record, fresh every epoch"},
-    "eval_views": {"type": "integer", "minimum": 1, "description": "views per valid/test record, drawn from the run's seed"},
+    "train_copies": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "samples per training record, fresh every epoch",
+    },
+    "eval_views": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "views per valid/test record, drawn from the run's seed",
+    },
 }
 REQUIRED = ["length"]
 SPLIT_STREAM = {"train": 0, "valid": 1, "test": 2}

@@ -19,7 +19,11 @@ STATS = {
     "std": lambda w: w.std(axis=1),
 }
 OPTIONS = {
-    "drop_top": {"type": "integer", "minimum": 0, "description": "tokens: drop the k most frequent (train ranks)"},
+    "drop_top": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "tokens: drop the k most frequent (train ranks)",
+    },
     "rank_window": {
         "description": "tokens: keep only ranks in [lo, hi)",
         "type": "array",

@@ -26,7 +26,10 @@ def _documents(split: Split, units: str = "words") -> list[str]:
     """Each record's token ids as a text of words ('12 7 431'); bytes as the text they spell
     (one character per byte: latin-1, so that a cut multi-byte character stays a byte)."""
     if units == "bytes":
-        return [(np.asarray(record) - BYTE_OFFSET).astype(np.uint8).tobytes().decode("latin-1") for record in split]
+        return [
+            (np.asarray(record) - BYTE_OFFSET).astype(np.uint8).tobytes().decode("latin-1")
+            for record in split
+        ]
     return [" ".join(map(str, record.tolist())) for record in split]
 
 

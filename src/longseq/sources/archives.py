@@ -144,11 +144,15 @@ def read_member(path: str | Path, member: str | None) -> bytes:
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, ValueError) as exc:
         if isinstance(exc, DataError):
             raise
-        raise DataError(f"{path}: damaged archive (cut short or altered); delete it and fetch it again") from exc
+        raise DataError(
+            f"{path}: damaged archive (cut short or altered); delete it and fetch it again"
+        ) from exc
     raise DataError(f"{path}: not a zip, tar or .deb archive, but the sheet names member {member!r}")
 
 
-def read_source_bytes(spec: dict, member_key: str = "member", pin_key: str = "member_sha256") -> tuple[bytes, str]:
+def read_source_bytes(
+    spec: dict, member_key: str = "member", pin_key: str = "member_sha256"
+) -> tuple[bytes, str]:
     """The raw input a reader parses, after the archive's and the member's pins are checked.
     Returns the bytes and a name for error messages (`archive:member`). A reader with several
     members (UCR's train and test) names which option holds the member and its pin."""

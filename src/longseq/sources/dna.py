@@ -184,7 +184,9 @@ def _label_sheet(path: str) -> dict[str, str]:
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         from .text import table_problem
 
-        raise DataError(f"{path}: cannot read the label sheet: {table_problem(exc)}; it needs columns id and label") from exc
+        raise DataError(
+            f"{path}: cannot read the label sheet: {table_problem(exc)}; it needs columns id and label"
+        ) from exc
     for column in ("id", "label"):
         if column not in table.columns:
             raise DataError(

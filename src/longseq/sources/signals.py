@@ -73,7 +73,9 @@ def read_ts(path: str | Path) -> tuple[list[np.ndarray], list[str]]:
         else:
             X, y = load_from_tsfile(str(path), return_data_type="nested_univ")
     except Exception as exc:  # sktime raises many types for malformed files, in its own terms
-        problem = layout_problem(path) if path.suffix.lower() != ".arff" else "check its @attribute lines and @data"
+        problem = (
+            layout_problem(path) if path.suffix.lower() != ".arff" else "check its @attribute lines and @data"
+        )
         raise DataError(f"{path}: cannot read as a UCR/UEA {path.suffix or '.ts'} file: {problem}") from exc
     channels = range(X.shape[1])
     uneven = [row + 1 for row in range(len(X)) if len({len(X.iloc[row, c]) for c in channels}) != 1]
@@ -287,8 +289,12 @@ def numpy_arrays(spec: dict):
     except (OSError, ValueError) as exc:
         import zipfile
 
-        what = "it holds pickled objects or damaged arrays" if zipfile.is_zipfile(path) else "not a .npz archive"
-        raise DataError(f"{path}: cannot read as a NumPy .npz: {what}; save plain arrays with np.savez") from exc
+        what = (
+            "it holds pickled objects or damaged arrays" if zipfile.is_zipfile(path) else "not a .npz archive"
+        )
+        raise DataError(
+            f"{path}: cannot read as a NumPy .npz: {what}; save plain arrays with np.savez"
+        ) from exc
     if not hasattr(arrays, "files"):
         raise DataError(f"{path}: a single array; save x and y together with np.savez(path, x=..., y=...)")
     parts = [("", False)] + ([("_test", True)] if "x_test" in arrays.files else [])

@@ -179,7 +179,9 @@ def text(spec: dict):
         table = table[table[column] == value]
     as_bytes, max_bytes = spec.get("units", "words") == "bytes", spec.get("max_bytes")
     split_up = (lambda t: byte_tokens(t, max_bytes)) if as_bytes else tokenize
-    tokens = {row: split_up(value) if isinstance(value, str) else [] for row, value in table[text_col].items()}
+    tokens = {
+        row: split_up(value) if isinstance(value, str) else [] for row, value in table[text_col].items()
+    }
     empty = [row for row, words in tokens.items() if not len(words)]
     if empty and not spec.get("drop_empty"):
         raise DataError(

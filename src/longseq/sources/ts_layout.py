@@ -39,7 +39,9 @@ def layout_problem(path: Path) -> str:
         problem = _series_problem(line, header, labels[1:])
         if problem:
             return f"line {number}: {problem}"
-    return "its layout looks right, yet sktime cannot parse it; compare it with a file from the UCR/UEA archive"
+    return (
+        "its layout looks right, yet sktime cannot parse it; compare it with a file from the UCR/UEA archive"
+    )
 
 
 def _content(line: str) -> bool:
@@ -54,7 +56,10 @@ def _header(lines: list[str]) -> tuple[dict | str, int | None]:
             continue
         text = line.strip()
         if not text.startswith("@"):
-            return f"line {number}: {text[:40]!r} comes before '@data' but is not a header line ('@key value')", None
+            return (
+                f"line {number}: {text[:40]!r} comes before '@data' but is not a header line ('@key value')",
+                None,
+            )
         key, _, value = text[1:].partition(" ")
         if key.lower() == "data":
             return header, number
