@@ -299,8 +299,8 @@ def layer_ratios(args, device) -> dict:
     """Rounds of (LSTM, S4D), full BPTT, each in a fresh process: one ratio pair per round."""
     runs = {kind: [] for kind in ("lstm", "s4d")}
     for _ in range(args.pairs):
-        for kind in runs:
-            runs[kind].append(one_mode_process("bptt", args, device, kind))
+        for kind, measured in runs.items():
+            measured.append(one_mode_process("bptt", args, device, kind))
     return {"lstm": {"runs": runs["lstm"]}, "s4d": ratios_to(runs["lstm"], runs["s4d"])}
 
 
@@ -318,8 +318,8 @@ def mode_ratios(args, device) -> dict:
     time ratio and one memory ratio per truncated mode."""
     runs = {mode: [] for mode in ("bptt", "tbptt", "last_k")}
     for _ in range(args.pairs):
-        for mode in runs:
-            runs[mode].append(one_mode_process(mode, args, device))
+        for mode, measured in runs.items():
+            measured.append(one_mode_process(mode, args, device))
     return {"bptt": {"runs": runs["bptt"]}} | {
         m: ratios_to(runs["bptt"], runs[m]) for m in ("tbptt", "last_k")
     }

@@ -3,6 +3,7 @@ names the file, the record and the fix, and leave no output (not even half of on
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,8 +35,8 @@ def fasta(tmp, body):
 def truncated_archive(tmp):
     spec = reviews(tmp)
     digest = sources.sha256_of(spec["path"])
-    raw = open(spec["path"], "rb").read()
-    open(spec["path"], "wb").write(raw[: len(raw) // 2])
+    path = Path(spec["path"])
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     return spec | {"sha256": digest}
 
 

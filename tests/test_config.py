@@ -1,6 +1,7 @@
 """The study config is checked against workflow/schemas/config.schema.yaml before any job runs."""
 
 import copy
+from pathlib import Path
 
 import pytest
 import yaml
@@ -121,7 +122,7 @@ def test_every_registered_strategy_has_a_checked_schema():
 
     for name in reducers.names():
         jsonschema.Draft202012Validator.check_schema(reducers.options_schema(name))
-    schema = yaml.safe_load(open(SCHEMA))
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
     for name in models.names():
         options = models.options(name)
         jsonschema.Draft202012Validator.check_schema({"properties": options})

@@ -57,7 +57,11 @@ def test_bag_counts_what_the_profiler_counts_on_its_own_forward():
         model = BagClassifier(
             kind, 40 if kind == "tokens" else 4, 5, ModelConfig.from_dict(dict(hidden=24, embedding=10))
         )
-        assert flops.forward_flops(model, 300) == profiled(lambda: model(inputs, torch.tensor([300]))) > 0
+        assert (
+            flops.forward_flops(model, 300)
+            == profiled(lambda model=model, inputs=inputs: model(inputs, torch.tensor([300])))
+            > 0
+        )
 
 
 def test_chunk_encoder_counts_its_padded_windows_and_their_summaries():

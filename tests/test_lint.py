@@ -1,4 +1,5 @@
-"""The workflow passes `snakemake --lint` and is formatted with snakefmt (both run by .ci/run)."""
+"""One shape for the code: the workflow passes `snakemake --lint` and snakefmt, the Python
+ruff format and ruff check (pinned in the test extras; configured in pyproject.toml)."""
 
 import subprocess
 import sys
@@ -30,3 +31,12 @@ def test_workflow_is_snakefmt_formatted():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_python_is_ruff_formatted_and_clean():
+    """Every Python file of the repository: a diff is then about behaviour, never layout."""
+    for command in (["format", "--check", "--diff"], ["check", "--output-format", "concise"]):
+        result = subprocess.run(
+            [str(BIN / "ruff"), *command, "."], capture_output=True, text=True, cwd=REPO, timeout=120
+        )
+        assert result.returncode == 0, f"ruff {' '.join(command)}:\n{result.stdout}{result.stderr}"

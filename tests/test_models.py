@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from longseq.data import Split
 from longseq.batches import average_views, collate, length_batches
+from longseq.data import Split
 from longseq.models.lstm import LSTMClassifier
 from longseq.settings import ModelConfig
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from longseq import cli, data, sources
-from longseq.data import Dataset
 from longseq.batches import average_views, predict_proba
+from longseq.data import Dataset
 from longseq.evaluate import evaluate
 from longseq.reducers import draw, draw_split, reduce_dataset
 from longseq.saved import load_model, save_model, write_history

@@ -20,8 +20,8 @@ def jobs_by_rule(output: str) -> dict[str, dict]:
         name = re.match(r"\s*(?:local)?rule (\w+):", block)
         if not name or name.group(1) in jobs:
             continue
-        threads = re.search(r"^\s*threads: (\d+)", block, re.M)
-        resources = re.search(r"^\s*resources: (.*)$", block, re.M)
+        threads = re.search(r"^\s*threads: (\d+)", block, re.MULTILINE)
+        resources = re.search(r"^\s*resources: (.*)$", block, re.MULTILINE)
         pairs = [item.split("=", 1) for item in resources.group(1).split(", ")] if resources else []
         jobs[name.group(1)] = {"threads": int(threads.group(1)) if threads else 1, **dict(pairs)}
     return jobs
@@ -31,8 +31,10 @@ def declared_threads() -> dict[str, int]:
     """The threads each rule declares itself (1 where it declares none)."""
     threads = {}
     for path in [REPO / "Snakefile", *(REPO / "workflow" / "rules").glob("*.smk")]:
-        for rule, body in re.findall(r"^(?:local)?rule (\w+):\n((?:[ \t]+.*\n|\n)*)", path.read_text(), re.M):
-            found = re.search(r"^\s+threads: (\d+)", body, re.M)
+        for rule, body in re.findall(
+            r"^(?:local)?rule (\w+):\n((?:[ \t]+.*\n|\n)*)", path.read_text(), re.MULTILINE
+        ):
+            found = re.search(r"^\s+threads: (\d+)", body, re.MULTILINE)
             threads[rule] = int(found.group(1)) if found else 1
     return threads
 

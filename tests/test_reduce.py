@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from longseq.data import Dataset, Split
-from longseq.data import token_ranks
+from longseq.data import Dataset, Split, token_ranks
 from longseq.reducers import draw, draw_split, reduce_dataset
 
 

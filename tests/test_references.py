@@ -84,7 +84,7 @@ def test_a_reference_learns_reads_test_last_and_saves_arrays_only(folders, monke
 
 def test_minirocket_resamples_unequal_lengths_and_its_seed_draws_its_kernels(folders):
     a = references.run(folders / "signal", "minirocket", 0, 1, folders / "a.npz")
-    b = references.run(folders / "signal", "minirocket", 1, 1, folders / "b.npz")
+    references.run(folders / "signal", "minirocket", 1, 1, folders / "b.npz")
     assert a["chosen"]["resampled_records"] > 0 and a["chosen"]["length"] == 129
     assert not np.array_equal(
         references.load_state(folders / "a.npz")["parameter2"],

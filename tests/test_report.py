@@ -2,9 +2,9 @@
 
 import json
 import os
+from pathlib import Path
 
 import pandas as pd
-from pathlib import Path
 import pytest
 
 from longseq import aggregate, cli, comparisons, durations, figures
@@ -89,7 +89,7 @@ def test_collect_joins_the_training_benchmarks(runs):
 
 
 def test_the_figures_and_table_are_written(runs, tmp_path):
-    folder, files = runs
+    _folder, files = runs
     table = aggregate.collect([m for m, _, _ in files])
     overview = aggregate.summarize_runs(table)
     out = tmp_path / "out"
@@ -147,11 +147,7 @@ def test_compare_shows_changes_per_data_set_and_arm(tmp_path, capsys):
         == 0
     )
     shown = capsys.readouterr().out
-    lines = {
-        line.split()[1]: line
-        for line in shown.splitlines()
-        if line.startswith("      d") or line.startswith("d ")
-    }
+    lines = {line.split()[1]: line for line in shown.splitlines() if line.startswith(("      d", "d "))}
     assert "+0.200 *" in lines["x"] and "0.50x" in lines["x"]
     assert "+0.050" in lines["y"] and "*" not in lines["y"].split("+0.050")[1].split()[0]
     assert lines["gone"].rstrip().endswith("A") and lines["new"].rstrip().endswith("B")

@@ -41,7 +41,7 @@ def train_cmd(tmp, name, checkpoint=None):
 def evaluations_in(checkpoint):
     try:
         return len(torch.load(checkpoint, weights_only=True)["history"]["evaluations"])
-    except Exception:  # not written yet
+    except Exception:  # noqa: BLE001 -- not written yet, or half-written: whatever torch raises then
         return 0
 
 
@@ -71,7 +71,7 @@ def test_killed_training_resumes_to_the_same_result(tmp_path):
 
     straight = json.loads((tmp_path / "straight.json").read_text())
     resumed = json.loads((tmp_path / "killed.json").read_text())
-    strip = lambda h: [{k: v for k, v in e.items() if k != "seconds"} for e in h["evaluations"]]  # noqa: E731
+    strip = lambda h: [{k: v for k, v in e.items() if k != "seconds"} for e in h["evaluations"]]
     assert strip(resumed) == strip(straight)
     assert resumed["resumed_at"] == [done_updates]
     a = torch.load(tmp_path / "straight.pt", weights_only=True)["state_dict"]
@@ -114,7 +114,7 @@ def test_a_checkpoint_of_other_data_or_code_is_not_resumed(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(package))
     killed_after(train_cmd(tmp_path, "run", checkpoint), checkpoint, env=env)
     tbptt = package / "longseq" / "tbptt.py"
-    tbptt.write_text(tbptt.read_text() + "\n# an edit\n")
+    tbptt.write_text(tbptt.read_text() + "\n_EDITED = 1  # a statement: a comment alone is the same code\n")
     rerun = subprocess.run(
         train_cmd(tmp_path, "run", checkpoint), capture_output=True, text=True, check=True, env=env
     )

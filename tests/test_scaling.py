@@ -10,7 +10,6 @@ import pytest
 import torch
 import yaml
 from conftest import make_split
-
 from test_tuning import AUDIT
 from test_workflow import job_counts, snakemake, tiny_config
 
@@ -100,7 +99,7 @@ def test_reduce_train_and_predict_apply_the_choice(tmp_path, chosen):
     model = {**MODEL, "type": "conv_lstm", "hidden": 6, "readout": "max", "scaling": "auto"}
     train = {**TRAIN, "max_updates": 20, "min_updates": 10, "eval_every": 10}
     scaling = ["--scaling", str(tmp_path / "choice.json")]
-    run = lambda *args: cli.main([str(a) for a in args])  # noqa: E731
+    run = lambda *args: cli.main([str(a) for a in args])
     assert (
         run(
             "reduce",

@@ -154,6 +154,6 @@ def test_tbptt_calls_the_step_after_every_chunk_with_a_loss():
 
 
 def test_chunked_prediction_equals_one_pass():
-    model, x, lengths, y = make_batch(lengths=(37, 12, 30))
+    model, x, lengths, _y = make_batch(lengths=(37, 12, 30))
     with torch.no_grad():
         torch.testing.assert_close(model.predict_logits(x, lengths, chunk=5), model(x, lengths))

@@ -29,7 +29,7 @@ def test_same_seed_gives_the_same_numbers_on_cpu(token_dataset):
 
 
 def test_early_stopping_keeps_the_lowest_valid_loss(signal_dataset):
-    model, history = train_model(
+    _model, history = train_model(
         signal_dataset,
         MODEL,
         {"max_updates": 200, "eval_every": 5, "min_updates": 10, "patience": 1, "batch_size": 4, "lr": 0.05},
@@ -239,7 +239,7 @@ def test_a_loss_that_explodes_but_stays_finite_stops_the_run_on_any_cpu(token_da
     all the same. Provoked without any overflow: the head's weights times 1e6 give logits of
     about 1e4 and a loss in the thousands, finite in float32 on every CPU, above the bound of
     100 x ln(2) = 69; a learning rate of 1e-9 cannot bring it down."""
-    import longseq.train as train
+    from longseq import train
 
     built = train.build_model
 

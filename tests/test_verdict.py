@@ -301,9 +301,9 @@ def test_the_lstm_is_said_to_add_nothing_where_it_adds_nothing_and_to_add_where_
     in at most 7 % of them; one that adds 0.10 is said to add in most."""
     rng = np.random.default_rng(4)
     said = {0.0: [], 0.10: []}
-    for gain in said:
+    for gain, texts in said.items():
         for _ in range(100):
-            said[gain].append(verdict.lstm_text("simulated", _summarizer_study(rng, gain), 0.05, "accuracy"))
+            texts.append(verdict.lstm_text("simulated", _summarizer_study(rng, gain), 0.05, "accuracy"))
     equal = np.mean(["adds nothing measurable" not in text for text in said[0.0]])
     assert equal <= 0.07, equal
     assert np.mean(["The LSTM adds at least" in text for text in said[0.10]]) >= 0.8

@@ -69,7 +69,7 @@ AGGREGATES = aggregates()
 
 def job_counts(output: str) -> dict[str, int]:
     table = output.split("Job stats:")[1].split("total")[0]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.MULTILINE)}
 
 
 def dry_run_counts_with(tmp: Path, config: dict, edited: dict) -> dict[str, int]:
@@ -91,7 +91,7 @@ def finished_study(tmp_path_factory):
 
 
 def test_study_produces_summary_and_figure(finished_study):
-    tmp, config = finished_study
+    tmp, _config = finished_study
     summary = pd.read_csv(tmp / "results" / "summary.csv")
     assert len(summary) == 3 * (3 + 1) * 2  # 3 arms and the reference
     assert set(summary["dataset"]) == {"syn", "ucr", "reviews"} and set(summary["seed"]) == {0, 1}
@@ -244,7 +244,7 @@ def test_a_configfile_replaces_the_default_study(finished_study):
 
 
 def test_editing_a_data_set_row_reruns_that_data_set_only(finished_study):
-    tmp, config = finished_study
+    tmp, _config = finished_study
     sheet = tmp / "config" / "datasets.tsv"
     original = sheet.read_text()
     try:

@@ -22,10 +22,10 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -96,7 +96,7 @@ class Split:
         labels: Iterable[int],
         origin: Iterable[int] | None = None,
         dtype: np.dtype | type | None = None,
-    ) -> "Split":
+    ) -> Split:
         labels = np.asarray(list(labels), dtype=np.int64)
         lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
         offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
@@ -152,7 +152,7 @@ def length_summary(split: Split) -> dict:
     if len(lengths) == 0:
         return {"n": 0}
     return {
-        "n": int(len(lengths)),
+        "n": len(lengths),
         "min": int(lengths.min()),
         "median": float(np.median(lengths)),
         "max": int(lengths.max()),
@@ -354,7 +354,7 @@ def stratified_split(labels: np.ndarray, fractions: dict[str, float], seed: int)
         rows = rng.permutation(np.flatnonzero(labels == cls))
         start = 0
         for name in names[:-1]:
-            take = int(round(fractions[name] * len(rows)))
+            take = round(fractions[name] * len(rows))
             out[name].append(rows[start : start + take])
             start += take
         out[names[-1]].append(rows[start:])

@@ -187,7 +187,7 @@ def stamp(study: str | Path, text: str) -> None:
 def read_stamp(study: str | Path) -> dict[str, tuple[int, float]]:
     """rule -> (jobs, mean seconds) from a study file's stamp; empty without one."""
     text = Path(study).read_text()
-    line = re.search(r"^# per rule, jobs x mean seconds: (.*)$", text, re.M)
+    line = re.search(r"^# per rule, jobs x mean seconds: (.*)$", text, re.MULTILINE)
     if not line or BEGIN not in text:
         return {}
     return {m[0]: (int(m[1]), float(m[2])) for m in re.findall(r"(\w+) (\d+)x([\d.]+)s", line.group(1))}
@@ -201,10 +201,12 @@ def durations_table(studies: list[str | Path]) -> str:
         head = re.search(
             r"^# (\d+) jobs, ([\d,]+) s of job time; (\d+) min of wall time on (\d+) cores\n# \((.*)\)\.$",
             text,
-            re.M,
+            re.MULTILINE,
         )
         estimate = re.search(
-            r"^# Not all measured \((.*)\): an ESTIMATE.*\n# mean of each step, is ([\d,]+) s", text, re.M
+            r"^# Not all measured \((.*)\): an ESTIMATE.*\n# mean of each step, is ([\d,]+) s",
+            text,
+            re.MULTILINE,
         )
         unmeasured = re.search(r", WITHOUT ([^(]*) \(no job of it measured\)", text)
         if not head:

@@ -8,9 +8,9 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from .data import atomic_write_bytes  # noqa: E402
+from .data import atomic_write_bytes
 
 
 def save_png(fig, path, dpi: int = 110) -> None:

@@ -87,7 +87,9 @@ def init_from_encoder(model: nn.Module, ds: Dataset, path: str | os.PathLike) ->
         )
     target = getattr(model, "encoder", model)  # the chunk encoder's encoder, or the (seq2seq) classifier
     if not isinstance(target, LSTMClassifier):
-        raise ValueError("a pretrained encoder initialises the LSTM classifier or the chunk encoder only")
+        raise ValueError(  # noqa: TRY004 -- a study's settings at fault, reported as such by the CLI
+            "a pretrained encoder initialises the LSTM classifier or the chunk encoder only"
+        )
     if target.front is not None:
         raise ValueError(
             "a pretrained encoder's LSTM reads steps; a learned summarizer's LSTM reads its summaries, "

@@ -47,5 +47,5 @@ def test_scores(labels: np.ndarray, predicted: np.ndarray, ds: Dataset) -> dict:
         "majority_baseline": float((labels == majority).mean()),
         "confusion": counts.tolist(),
         "classes": ds.classes,
-        "n_test_records": int(len(labels)),
+        "n_test_records": len(labels),
     }

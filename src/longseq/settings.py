@@ -39,7 +39,7 @@ class ModelConfig:
         raise AttributeError(f"model type {self.__dict__.get('type')!r} has no option {name!r}")
 
     @classmethod
-    def from_dict(cls, settings: dict | None) -> "ModelConfig":
+    def from_dict(cls, settings: dict | None) -> ModelConfig:
         """Settings of one type, checked against its options' schema (unknown ones refused)."""
         from .models._registry import check_options  # the model types: the modules of longseq.models
 
@@ -101,7 +101,7 @@ class TrainConfig:
     weight_decay: float = 0.0
 
     @classmethod
-    def from_dict(cls, settings: dict | None) -> "TrainConfig":
+    def from_dict(cls, settings: dict | None) -> TrainConfig:
         config = cls(**_known(cls, settings or {}, "train"))
         check_train(config)
         return config

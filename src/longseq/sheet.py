@@ -82,7 +82,7 @@ def row_spec(row: dict, where: str) -> dict:
         raise DataError(f"{where}: options must be a mapping such as {{window: 1000}}, not {text!r}")
     clash = set(options) & set(COLUMNS)
     if clash:
-        raise DataError(f"{where}: option {sorted(clash)[0]!r} is a column of the sheet; set it there")
+        raise DataError(f"{where}: option {min(clash)!r} is a column of the sheet; set it there")
     return spec | options
 
 

@@ -101,7 +101,7 @@ def apply(settings: dict, params: dict, section: str) -> dict:
     overrides = {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
     if section == "reduce" and set(overrides) - set(settings):
         raise ValueError(
-            f"tune: reduce.{sorted(set(overrides) - set(settings))[0]} is not a setting of this arm "
+            f"tune: reduce.{min(set(overrides) - set(settings))} is not a setting of this arm "
             f"(it has {sorted(k for k in settings if k not in ('model', 'train', 'reduce'))})"
         )
     return dict(settings) | overrides

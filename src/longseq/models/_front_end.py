@@ -12,6 +12,8 @@ stride, reads; the normalisation takes no statistics over padding.
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch import nn
 
@@ -110,7 +112,7 @@ class FrontEnd(nn.Module):
         )
         widths = [width if not cfg.blocks else cfg.channels] + [cfg.channels] * cfg.conv_layers
         self.convs = nn.ModuleList(
-            nn.Conv1d(a, b, cfg.kernel, stride=self.step) for a, b in zip(widths[:-1], widths[1:])
+            nn.Conv1d(a, b, cfg.kernel, stride=self.step) for a, b in itertools.pairwise(widths)
         )
         self.norms = (
             nn.ModuleList(_norm(cfg.norm, cfg.channels) for _ in self.convs) if cfg.norm != "none" else None

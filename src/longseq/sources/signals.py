@@ -222,7 +222,7 @@ def edf(spec: dict):
             raise DataError(
                 f"{path}: channels {chans} at {rate} Hz differ from the first file's {channels} at {rate0} Hz"
             )
-        n = int(round(epoch_seconds * rate))
+        n = round(epoch_seconds * rate)
         for onset, duration, description in annotations:
             seen.add(description)
             label = mapping.get(description) if mapping else description
@@ -230,7 +230,7 @@ def edf(spec: dict):
                 continue
             count = max(1, int(duration // epoch_seconds)) if duration > 0 else 1
             for e in range(count):
-                start = int(round((onset + e * epoch_seconds) * rate))
+                start = round((onset + e * epoch_seconds) * rate)
                 if start + n <= len(signals):  # an epoch cut off by the end of the recording is dropped
                     sequences.append(signals[start : start + n])
                     names.append(label)

@@ -12,7 +12,7 @@ from . import Records
 def _evidence_positions(rng, length: int, place: str, count: int, span: float) -> np.ndarray:
     """Where the class evidence goes: a window of `span` x length at the start, middle or end,
     or anywhere ("spread")."""
-    width = max(count, int(round(span * length)))
+    width = max(count, round(span * length))
     if place == "start":
         lo = 0
     elif place == "end":

@@ -80,7 +80,7 @@ def read_table(raw: bytes, fmt: str, where: str, encoding: str = "utf-8"):
         ) from exc
     except LookupError as exc:
         raise DataError(f"{where}: unknown encoding {encoding!r}; use e.g. utf-8 or latin-1") from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as exc:
         raise DataError(f"{where}: cannot parse as {fmt}: {table_problem(exc, fmt)}") from exc
 
 
