@@ -537,6 +537,20 @@ def test_new_study_refuses_a_row_it_cannot_read_and_writes_nothing(tmp_path, mon
     assert not (tmp_path / "study.yaml").exists()
 
 
+def test_new_study_outside_the_longseq_folder_says_where_to_run_it(tmp_path, monkeypatch, capsys):
+    new_study_folder(tmp_path)
+    monkeypatch.chdir(tmp_path)  # no config/config.yaml here
+    assert (
+        cli.main(["new-study", "--sheet", f"{_slug('a .ts cut after its header')}.tsv", "--out", "s.yaml"])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert (
+        "config/config.yaml: not a study file of a longseq folder" in err and "where the Snakefile is" in err
+    ), err
+    assert not (tmp_path / "s.yaml").exists()
+
+
 def test_new_study_keeps_a_row_whose_archive_is_fetched_on_the_first_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     fetched = [
