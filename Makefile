@@ -1,6 +1,7 @@
 # Two entry points, each installing what it needs into .venv first:
 #   make study   run the default study (config/config.yaml) on this machine
 #   make test    run the test suite
+#   make test-fast   the suite without its slow, cluster and browser tests
 #   make bench   measure training speed and memory (benchmarks/)
 PYTHON ?= python3.11
 VENV   := .venv
@@ -17,7 +18,7 @@ TORCH_INDEX ?=
 # by `make test` where apt-get exists and we are root; elsewhere those tests skip, saying why.
 SYSTEM_PACKAGES ?= slurmctld slurmd slurm-client munge chromium
 
-.PHONY: study test bench install system clean
+.PHONY: study test test-fast bench install system clean
 
 $(BIN)/longseq: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found. Install Python 3.11 (Debian/Ubuntu: apt-get install python3.11 python3.11-venv) or name one: make PYTHON=/path/to/python3.11"; exit 1; }
@@ -41,6 +42,10 @@ system:
 
 test: install system
 	$(BIN)/python -m pytest $(ARGS)
+
+# the inner loop of a change: everything but the workflow runs, SLURM and the browser (`make test` runs all)
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not cluster and not browser" $(ARGS)
 
 clean:
 	rm -rf results logs .snakemake

@@ -52,6 +52,7 @@ def valid_losses(folder, tmp_path, machine: dict, level: str) -> list[float]:
     return [e["valid_loss"] for e in record["evaluations"]]
 
 
+@pytest.mark.slow
 def test_portable_kernels_give_the_same_numbers_under_different_native_isas(signals, tmp_path):
     here = valid_losses(signals, tmp_path, {}, "portable")
     elsewhere = valid_losses(signals, tmp_path, AVX2_MACHINE, "portable")
@@ -62,6 +63,7 @@ def test_portable_kernels_give_the_same_numbers_under_different_native_isas(sign
         )
 
 
+@pytest.mark.slow
 def test_the_study_setting_pins_every_job_and_each_run_records_it(tmp_path):
     config = tiny_config(tmp_path)
     config["reproducible"] = "portable"

@@ -6,9 +6,12 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 
 from longseq import data, sources
+
+pytestmark = pytest.mark.slow
 
 MODEL = {"hidden": 24, "embedding": 8, "dropout": 0.2}
 TRAIN = {"max_updates": 96, "eval_every": 12, "min_updates": 96, "patience": 8, "warmup": 5, "batch_size": 8}

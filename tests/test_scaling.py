@@ -179,6 +179,7 @@ def test_reduce_train_and_predict_apply_the_choice(tmp_path, chosen):
     assert [ds.classes.index(r["predicted"]) for r in rows] == reported["predicted"]
 
 
+@pytest.mark.slow
 def test_a_study_with_scaling_auto_chooses_once_per_signal_set_from_train_and_valid(tmp_path, monkeypatch):
     """One choice job for the signal row, none for the token rows; every run of it trains with
     the choice, the verdict names it, and no step of the choice or the training opens test."""

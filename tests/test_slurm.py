@@ -26,6 +26,7 @@ SBIN = os.pathsep.join(["/usr/sbin", "/sbin"])
 WITH_SBIN = os.pathsep.join([os.environ.get("PATH", ""), SBIN])
 missing = [tool for tool in NEEDED if shutil.which(tool, path=WITH_SBIN) is None]
 pytestmark = [
+    pytest.mark.cluster,
     pytest.mark.skipif(os.geteuid() != 0, reason="starting slurmctld/slurmd/munged needs root"),
     pytest.mark.skipif(
         Path("/etc/slurm/slurm.conf").exists(),

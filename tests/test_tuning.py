@@ -100,6 +100,7 @@ sys.addaudithook(_log_test_split_reads)
 """
 
 
+@pytest.mark.slow
 def test_a_tuned_study_runs_its_trials_as_jobs_and_trains_the_seeds_with_the_choice(tmp_path, monkeypatch):
     config = tiny_config(tmp_path)
     sheet = tmp_path / "config" / "datasets.tsv"

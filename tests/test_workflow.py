@@ -21,6 +21,9 @@ BARE_PATH = os.pathsep.join(
 )
 
 
+pytestmark = pytest.mark.slow  # every test here runs or plans the workflow
+
+
 def tiny_config(tmp: Path) -> dict:
     """A copy of the .test mini-study (its config, sheet and data) in `tmp`; returns its config."""
     for part in ("config", "data"):
@@ -312,6 +315,7 @@ def test_the_report_is_self_contained_and_lists_every_figure(finished_study):
 @pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (`make test` installs it as root)"
 )
+@pytest.mark.browser
 def test_the_report_shows_the_table_and_figures_in_headless_chromium(finished_study):
     """Playwright drives Debian's chromium (no browser download): open the report, then the
     results table and the figures the way a reader clicks, keeping a screenshot of each."""
