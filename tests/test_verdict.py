@@ -314,3 +314,50 @@ def test_the_lstm_is_said_to_add_nothing_where_it_adds_nothing_and_to_add_where_
     for m in arms["learned_summary_no_lstm"]:  # another scaling: not the same front end
         m["arm_params"]["model"]["scaling"] = "instance"
     assert verdict.ablation_pairs(arms) == [] and verdict.lstm_text("simulated", arms, 0.05, "accuracy") == ""
+
+
+def test_the_sentences_stay_in_the_metrics_range_and_the_best_is_never_below_itself():
+    """Two seeds of twelve records, seeds that disagree: the intervals are wide. No distance in
+    the text exceeds the range of accuracy, none is negative, the best is named as such, and
+    the text says what two seeds cannot show."""
+    import re
+
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 2, 12)
+    arms = {
+        name: [run("d", name, s, labels, noisy(labels, acc + 0.3 * s, rng)) for s in range(2)]
+        for name, acc in (("a", 0.6), ("b", 0.5), ("c", 0.4))
+    }
+    for margin in (0.02, 0.9):  # nothing within the margin; everything within it
+        table = verdict.rank_dataset("d", arms, 0.05, margin)
+        text = verdict.recommendation(table)
+        distances = [float(x) for x in re.findall(r"(?:closer than|at most) (-?[\d.]+)", text)]
+        assert all(0 <= d <= 1 for d in distances), text
+        assert "With 2 seeds" in text and "Run 3 or more seeds" in text
+        assert ((table["gap_high"] <= 1) & (table["gap_low"] >= -1)).all()
+    labels = rng.integers(0, 2, 400)  # a best well above the others: its gap to them is negative
+    arms = {
+        name: [run("d", name, s, labels, noisy(labels, acc, rng)) for s in range(3)]
+        for name, acc in (("a", 0.95), ("b", 0.6))
+    }
+    table = verdict.rank_dataset("d", arms, 0.05, 0.02)
+    assert table.loc[
+        0, "gap_high"
+    ] < 0 and "Shown within 0.02 of the best: a (the best)." in verdict.recommendation(table)
+
+
+def test_a_bag_as_good_as_every_lstm_strategy_is_said_in_words():
+    rng = np.random.default_rng(6)
+    labels = rng.integers(0, 2, 400)
+    arms = {}
+    for name, model, accuracy in (("bag_baseline", "bag", 0.9), ("full", "lstm", 0.6)):
+        arms[name] = [
+            run("d", name, s, labels, noisy(labels, accuracy, rng))
+            | {"arm_params": {"model": {"type": model}}}
+            for s in range(3)
+        ]
+    text = verdict.recommendation(verdict.rank_dataset("d", arms, 0.05, 0.02))
+    assert "The non-recurrent baseline (bag_baseline, a bag of steps: no LSTM, no order) is as good" in text
+    assert "it is the best arm here" in text
+    arms["full"] = [m | {"predicted": list(map(int, noisy(labels, 0.97, rng)))} for m in arms["full"]]
+    assert "non-recurrent baseline" not in verdict.recommendation(verdict.rank_dataset("d", arms, 0.05, 0.02))

@@ -98,8 +98,9 @@ def rank_dataset(
             ),  # a score lies in [0, 1]: so does its interval
             "interval_high": np.clip(stats["interval_high"], 0, 1),
             "gap_to_best": stats["mean"].max() - stats["mean"],
-            "gap_low": stats["gap_low"],
-            "gap_high": stats["gap_high"],
+            # a difference of two scores in [0, 1] lies in [-1, 1]: so does its interval
+            "gap_low": np.clip(stats["gap_low"], -1, 1),
+            "gap_high": np.clip(stats["gap_high"], -1, 1),
             "worse": stats["worse"],
             "within_margin": stats["gap_high"] < margin,
             "margin": margin,
@@ -111,6 +112,9 @@ def rank_dataset(
             "seeds": len(seeds),
             "test_records": values.shape[2],
             "majority_baseline": constant.mean(),
+            "model_type": [
+                runs[0].get("arm_params", {}).get("model", {}).get("type", "lstm") for runs in arms.values()
+            ],
         }
     )
     # the most accurate first; an exact tie goes to the cheaper arm, then by name
@@ -245,6 +249,8 @@ def recommendation(table: pd.DataFrame) -> str:
             "With one seed the spread between training runs is unknown: the statements below are "
             "about these trained models, not about the arms' training procedures."
         )
+    elif seeds == 2:
+        lines.append(_two_seeds(alpha))
     tied = table[(table["mean"] == best["mean"]) & ~table["best"]]
     if len(tied):
         lines.append(f"Tied with it: {', '.join(tied['arm'])} (the cheaper is named best).")
@@ -258,7 +264,7 @@ def recommendation(table: pd.DataFrame) -> str:
     if len(shown):
         lines.append(
             f"Shown within {margin:g} of the best: "
-            + ", ".join(f"{r.arm} (at most {r.gap_high:.3f} below)" for r in shown.itertuples())
+            + ", ".join(f"{r.arm} ({_distance(r)})" for r in shown.itertuples())
             + "."
         )
         lines.append(
@@ -266,13 +272,65 @@ def recommendation(table: pd.DataFrame) -> str:
             + ("." if pick["arm"] == best["arm"] else f" (best arm: {_cost(best)}).")
         )
     else:
-        tightest = table.loc[table["gap_high"].idxmin()]
         lines.append(
             f"Recommended: **{best['arm']}**, the most accurate ({_cost(best)}): no arm is shown within "
-            f"{margin:g} of the best; {seeds} seeds and {records} test records show no arm closer than "
-            f"{tightest['gap_high']:.3f} ({tightest['arm']}). More seeds or test records would narrow that."
+            f"{margin:g} of the best; {_tightest(table, seeds, records)}"
         )
-    return "\n".join(lines)
+    bag = _bag_text(table)
+    return "\n".join(lines + ([bag] if bag else []))
+
+
+def _distance(row) -> str:
+    """How far below the best an arm shown within the margin is at most; the best itself is
+    above the others (its gap to the best of the others is negative): it is named the best."""
+    return "the best" if row.best else f"at most {row.gap_high:.3f} below"
+
+
+def _tightest(table: pd.DataFrame, seeds: int, records: int) -> str:
+    """Why no arm is shown within the margin: the closest bound any arm's interval gives, never
+    beyond what the metric's range allows (an arm scores at least 0: at most the best's mean below)."""
+    others = table[~table["best"]]
+    if others.empty:
+        return "it is the only arm."
+    tightest = others.loc[others["gap_high"].idxmin()]
+    floor = float(table.loc[table["best"], "mean"].iloc[0])
+    if tightest["gap_high"] >= floor:
+        return (
+            f"with {seeds} seeds and {records} test records every arm's interval reaches the bottom of "
+            "the metric's range: they bound no gap."
+        )
+    return (
+        f"{seeds} seeds and {records} test records show no arm closer than {tightest['gap_high']:.3f} "
+        f"({tightest['arm']}). More seeds or test records would narrow that."
+    )
+
+
+def _two_seeds(alpha: float) -> str:
+    """What two seeds cannot show: a seed-to-seed spread from one degree of freedom."""
+    two, three = (float(mcb.t_quantile(1 - alpha / 2, df)) for df in (1.0, 2.0))
+    return (
+        f"With 2 seeds each arm's own spread between training runs rests on one degree of freedom (a t "
+        f"quantile of {two:.1f}, against {three:.1f} with 3 seeds): where the arms' spreads differ, the "
+        "intervals below show only large differences. Run 3 or more seeds to bound gaps of a few points."
+    )
+
+
+def _bag_text(table: pd.DataFrame) -> str:
+    """Said in words where a bag of steps (no LSTM, no order) is as good as every LSTM strategy."""
+    bags = table[table["model_type"] == "bag"]
+    if bags.empty:
+        return ""
+    bag = bags.iloc[0]
+    if bag["best"]:
+        how = "it is the best arm here"
+    elif bag["within_margin"]:
+        how = f"it is shown within {bag['margin']:g} of the best"
+    else:
+        return ""
+    return (
+        f"The non-recurrent baseline ({bag['arm']}, a bag of steps: no LSTM, no order) is as good as any "
+        f"LSTM strategy here: {how}, so no LSTM strategy was needed for this data set."
+    )
 
 
 def _complete(tables: list[pd.DataFrame]) -> pd.DataFrame:
