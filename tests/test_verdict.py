@@ -208,6 +208,34 @@ def test_mean_ranks_across_data_sets_and_the_written_verdict(tmp_path):
     assert (tmp_path / "cd.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_the_first_page_opens_with_one_row_per_data_set_and_the_forest_plot(tmp_path):
+    """The answer at a glance: a table row per data set (best, recommended and why, the LSTM
+    against the bag) above the paragraphs, and the forest plot inlined in the report's page."""
+    accuracy = {"strong": 0.95, "middle": 0.75, "bag": 0.55}
+    files = write_runs(tmp_path, accuracy, datasets=3, records=200, seeds=3, rng=np.random.default_rng(1))
+    for path in files:  # the weak arm is a bag of steps, the others LSTMs
+        m = json.loads(path.read_text())
+        path.write_text(
+            json.dumps(m | {"arm_params": {"model": {"type": "bag" if m["arm"] == "bag" else "lstm"}}})
+        )
+    out = {name: tmp_path / name for name in ("arms.csv", "verdict.md", "cd.png", "front.rst", "forest.png")}
+    verdict.write_verdict(
+        files,
+        *[out[n] for n in ("arms.csv", "verdict.md", "cd.png")],
+        front_rst=out["front.rst"],
+        forest=out["forest.png"],
+    )
+    md = out["verdict.md"].read_text()
+    glance = md[md.index("## At a glance") : md.index("### set0")]
+    rows = [line for line in glance.splitlines() if line.startswith("| set")]
+    assert len(rows) == 3 and all("| strong 0." in r and "strong: the best" in r for r in rows), glance
+    assert all("| yes: strong +0." in r for r in rows), rows  # 0.95 against 0.55: shown better
+    front = out["front.rst"].read_text()
+    assert front.index("At a glance\n") < front.index(".. list-table::") < front.index("Verdict per data set")
+    assert ".. image:: data:image/png;base64,iVBOR" in front  # the PNG itself, inlined
+    assert out["forest.png"].read_bytes()[:4] == b"\x89PNG"
+
+
 def test_longseq_calibrate_prints_the_docs_table(capsys):
     from longseq.cli import main
 

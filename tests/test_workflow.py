@@ -334,8 +334,21 @@ def test_the_report_shows_the_table_and_figures_in_headless_chromium(finished_st
         page.screenshot(path=str(shots / "first_page.png"))
         first = page.inner_text("body")
         assert (
-            first.index("Verdict per data set") < first.index("Best arm:") < first.index("How the study ran")
+            first.index("At a glance")
+            < first.index("Verdict per data set")
+            < first.index("Best arm:")
+            < first.index("How the study ran")
         )
+        screen = browser.new_page(viewport={"width": 1400, "height": 900})  # the first screen
+        screen.goto((tmp / "report.html").as_uri())
+        screen.wait_for_timeout(500)
+        screen.screenshot(path=str(shots / "first_screen.png"))
+        glance = screen.locator("table", has_text="LSTM beat the bag?").first
+        forest = screen.locator("img[src^='data:image/png']").first
+        assert glance.locator("tbody tr").count() == 3  # one row per data set
+        for element in (glance, forest):
+            box = element.bounding_box()
+            assert box and box["height"] > 50 and box["y"] + box["height"] <= 900, box  # all of it visible
 
         def open_item(category, name):
             """Back to the start page, into a category, and the eye button of one item."""

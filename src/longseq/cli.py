@@ -387,6 +387,7 @@ MARGIN = arg("--margin", type=float, default=0.02, help="recommend only arms sho
     arg("--text", required=True, type=Path, help="Markdown: the recommendation per data set"),
     arg("--figure", required=True, type=Path, help="critical-difference diagram (PNG)"),
     arg("--front", type=Path, help="reStructuredText of the text: the report's first page"),
+    arg("--forest", type=Path, help="forest plot (PNG): every arm's mean and simultaneous interval"),
     arg("--metric", choices=["accuracy", "macro_f1"], default="accuracy"),
     ALPHA,
     MARGIN,
@@ -396,7 +397,15 @@ def cmd_verdict(args) -> None:
 
     print(
         write_verdict(
-            args.metrics, args.table, args.text, args.figure, args.alpha, args.margin, args.metric, args.front
+            args.metrics,
+            args.table,
+            args.text,
+            args.figure,
+            args.alpha,
+            args.margin,
+            args.metric,
+            args.front,
+            args.forest,
         )
     )
 

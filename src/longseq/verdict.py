@@ -86,6 +86,10 @@ def rank_dataset(
     seeds = check_seeds(dataset, arms)
     values, constant = record_values(arms, dataset, metric)
     stats = mcb.compare_with_best(values, alpha)
+    v = mcb.variances(
+        values
+    )  # each mean's interval, simultaneous over the arms (Bonferroni): the forest plot's bars
+    half = mcb.t_quantile(1 - alpha / (2 * len(arms)), np.maximum(v["df"], 1.0)) * np.sqrt(v["var"])
     table = pd.DataFrame(
         {
             "dataset": dataset,
@@ -97,6 +101,8 @@ def rank_dataset(
                 stats["interval_low"], 0, 1
             ),  # a score lies in [0, 1]: so does its interval
             "interval_high": np.clip(stats["interval_high"], 0, 1),
+            "simultaneous_low": np.clip(stats["mean"] - half, 0, 1),
+            "simultaneous_high": np.clip(stats["mean"] + half, 0, 1),
             "gap_to_best": stats["mean"].max() - stats["mean"],
             # a difference of two scores in [0, 1] lies in [-1, 1]: so does its interval
             "gap_low": np.clip(stats["gap_low"], -1, 1),
@@ -181,6 +187,22 @@ def reference_row(
         reach = _half_width(alpha, v["pair_df"][0, 1], v["pair_var"][0, 1], min_df=0.0)
         row |= {"gap_to_best_lstm": gap, "gap_low": gap - reach, "gap_high": gap + reach}
     return row
+
+
+def bag_gap(
+    dataset: str, arms: dict[str, list[dict]], table: pd.DataFrame, alpha: float, metric: str
+) -> dict | None:
+    """The best LSTM-based arm's gap to the bag of steps (the non-recurrent baseline), with its
+    paired (1 - alpha) interval, seeds and records as for the reference; None without both."""
+    bags = list(table.loc[table["model_type"] == "bag", "arm"])
+    lstm = [a for a in table["arm"] if has_lstm(arms[a][0])]  # the table is ordered by mean
+    if not bags or not lstm:
+        return None
+    values, _ = record_values({lstm[0]: arms[lstm[0]], bags[0]: arms[bags[0]]}, dataset, metric)
+    v = mcb.variances(values)
+    gap = float(v["mean"][0] - v["mean"][1])
+    reach = _half_width(alpha, v["pair_df"][0, 1], v["pair_var"][0, 1], min_df=0.0)
+    return {"arm": lstm[0], "gap": gap, "low": gap - reach, "high": gap + reach}
 
 
 def _half_width(alpha: float, df: float, var: float, min_df: float = 1.0) -> float:
@@ -318,7 +340,8 @@ def _two_seeds(alpha: float) -> str:
 def _bag_text(table: pd.DataFrame) -> str:
     """Said in words where a bag of steps (no LSTM, no order) is as good as every LSTM strategy."""
     bags = table[table["model_type"] == "bag"]
-    if bags.empty:
+    best = table[table["best"]].iloc[0]
+    if bags.empty or not best["p_above_majority"] < best["alpha"]:  # at chance nothing was needed or found
         return ""
     bag = bags.iloc[0]
     if bag["best"]:
@@ -409,7 +432,7 @@ def as_rst(text: str) -> str:
             title = "Verdict per data set" if title == "Verdict" else title
             lines += [title, ("=" if line.startswith("# ") else "-") * len(title)]
         else:
-            lines.append(line)
+            lines += [line, ""]  # each line of the Markdown its own paragraph, not one block
     return "\n".join(lines) + "\n"
 
 
@@ -483,19 +506,22 @@ def write_verdict(
     margin: float = 0.02,
     metric="accuracy",
     front_rst=None,
+    forest=None,
 ) -> str:
+    from . import glance
     from .data import atomic_write_bytes
 
     runs = load_runs(metric_files)
-    tables, sections = [], ["# Verdict", ""]
+    tables, sections, rows = [], ["# Verdict", ""], []
     for dataset, arms in runs.items():
         reference = arms.pop(REFERENCE, None)
         table = rank_dataset(dataset, arms, alpha, margin, metric).assign(family="arm")
         text = recommendation(table)
         for extra in (lstm_text(dataset, arms, alpha, metric), scaling_text(arms)):
             text += "\n" + extra if extra else ""
-        if reference:
-            row = reference_row(dataset, reference, arms, table, alpha, metric)
+        row = reference_row(dataset, reference, arms, table, alpha, metric) if reference else None
+        rows.append(glance.row(table, row, _scaling(arms), bag_gap(dataset, arms, table, alpha, metric)))
+        if row:
             text += "\n" + reference_text(row, table)
             table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
             table["rank"] = table["mean"].rank(ascending=False, method="average")  # the reference ranked too
@@ -526,8 +552,19 @@ def write_verdict(
         ]
     text = "\n".join(sections) + "\n"
     atomic_write_bytes(table_csv, pd.concat(tables).to_csv(index=False).encode())
-    atomic_write_bytes(text_md, text.encode())
+    at_a_glance = f"## At a glance\n\n{glance.markdown(rows)}\n\n"
+    atomic_write_bytes(text_md, text.replace("# Verdict\n\n", "# Verdict\n\n" + at_a_glance, 1).encode())
+    if forest:
+        glance.plot_forest(tables, forest)
     if front_rst:
-        atomic_write_bytes(front_rst, as_rst(text).encode())
+        atomic_write_bytes(front_rst, (glance.rst(rows, forest) + "\n" + as_rst(text)).encode())
     plot_critical_difference(ranks, sig, len(tables), alpha, figure)
     return text
+
+
+def _scaling(arms: dict[str, list[dict]]) -> str | None:
+    """A signal data set's scaling: the choice on valid where arms took it (auto), else the one fixed."""
+    first = next(iter(arms.values()))[0]
+    if first.get("scaling_choice"):
+        return f"auto: {first['scaling_choice']['chosen']}"
+    return first.get("scaling")

@@ -126,6 +126,7 @@ rule verdict:
             caption="../report/critical_difference.rst",
             category="Verdict",
         ),
+        forest=report("results/verdict/forest.png", caption="../report/forest.rst", category="Verdict"),
         front="results/verdict/front.rst",  # the report's first page (workflow/report/workflow.rst)
     log:
         "logs/verdict.log",
@@ -138,5 +139,5 @@ rule verdict:
         code=CODE["verdict"],
     shell:
         "longseq verdict {input} --table {output.table} --text {output.text} --figure {output.figure}"
-        " --front {output.front}"
+        " --front {output.front} --forest {output.forest}"
         " --metric {params.metric} --alpha {params.alpha} --margin {params.margin} > {log} 2>&1"
