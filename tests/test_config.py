@@ -129,3 +129,13 @@ def test_every_registered_strategy_has_a_checked_schema():
         assert all("default" in spec for spec in options.values()), name
     model_keys = set(schema["$defs"]["model"]["properties"])
     assert model_keys == {f.name for f in dataclasses.fields(ModelConfig)} - {"options"}
+
+
+def test_the_train_settings_are_described_once_in_the_dataclass_and_the_schema_is_generated():
+    """config.schema.yaml's `train:` is written from TrainConfig (`python -m longseq.settings`):
+    a field added, renamed or re-described there without regenerating fails here."""
+    from longseq.settings import schema_of
+
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    assert schema["$defs"]["train"] == schema_of(TrainConfig)
+    assert all(p["description"] for p in schema_of(TrainConfig)["properties"].values())

@@ -10,6 +10,7 @@ parsed, before any job runs.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 MODES = ("bptt", "tbptt", "last_k")
 # The budget is per data set: every arm of a data set gets the same one (longseq.study refuses an arm that sets it).
@@ -80,25 +81,57 @@ class ModelConfig:
         return {k: v for k, v in merged.items() if k in names or k in own}
 
 
+def _setting(default, description: str, **schema):
+    """A field with its default, its description and its JSON schema: the config schema's
+    section for the class is generated from these (`schema_of`), so each is written once."""
+    return field(default=default, metadata={"description": description, "schema": schema})
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    mode: str = "bptt"  # full BPTT; tbptt needs k1 (and k2 >= k1), last_k needs k
-    k1: int = 100
-    k2: int | None = None  # None: k1
-    k: int = 100
-    aux_weight: float = 1.0  # tbptt: weight of the chunk-end losses (0: the last step's loss only)
-    amp: bool = True  # bfloat16 autocast on CUDA (recorded as the run's precision); CPU: float32
-    # the budget, counted in optimiser updates (TBPTT makes one per chunk)
-    max_updates: int = 600
-    eval_every: int = 50  # updates between valid evaluations (and checkpoints)
-    min_updates: int = 200  # never stopped early before this many updates
-    patience: int = 4  # evaluations without a lower valid loss before stopping
-    warmup: int = 50  # updates of linear learning-rate warm-up
-    schedule: str = "cosine"  # after warm-up: cosine decay to lr / 20 at max_updates, or constant
-    batch_size: int = 32
-    lr: float = 3e-3
-    grad_clip: float = 1.0
-    weight_decay: float = 0.0
+    mode: str = _setting(
+        "bptt",
+        "bptt: full backpropagation through time; tbptt: read in chunks of k1 steps, a loss at every "
+        "chunk end, gradients back at most k2 steps; last_k: gradients through the last k steps only",
+        enum=list(MODES),
+    )
+    k1: int = _setting(100, "tbptt: chunk length in steps", type="integer", minimum=1)
+    k2: int | None = _setting(None, "tbptt: gradient window, >= k1 (default k1)", type="integer", minimum=1)
+    k: int = _setting(100, "last_k: the steps that get gradients", type="integer", minimum=1)
+    aux_weight: float = _setting(
+        1.0,
+        "tbptt: weight of the chunk-end losses; 0 = the loss at the last step only",
+        type="number",
+        minimum=0,
+    )
+    amp: bool = _setting(
+        True,
+        "bfloat16 autocast on CUDA, recorded as the run's precision (CPU runs stay float32)",
+        type="boolean",
+    )
+    max_updates: int = _setting(
+        600,
+        "the budget in optimiser updates (TBPTT makes one per chunk); the same for every arm of a data set",
+        type="integer",
+        minimum=1,
+    )
+    eval_every: int = _setting(
+        50, "updates between valid evaluations (and checkpoints)", type="integer", minimum=1
+    )
+    min_updates: int = _setting(200, "never stop early before this many updates", type="integer", minimum=0)
+    patience: int = _setting(
+        4, "evaluations without a lower valid loss before stopping", type="integer", minimum=1
+    )
+    warmup: int = _setting(50, "updates of linear learning-rate warm-up", type="integer", minimum=1)
+    schedule: str = _setting(
+        "cosine",
+        "after warm-up: cosine decay to lr / 20 at max_updates, or constant",
+        enum=["cosine", "constant"],
+    )
+    batch_size: int = _setting(32, "records per update", type="integer", minimum=1)
+    lr: float = _setting(3e-3, "Adam's learning rate after warm-up", type="number", exclusiveMinimum=0)
+    grad_clip: float = _setting(1.0, "gradient norm clipped to this", type="number", exclusiveMinimum=0)
+    weight_decay: float = _setting(0.0, "Adam's L2 weight decay", type="number", minimum=0)
 
     @classmethod
     def from_dict(cls, settings: dict | None) -> TrainConfig:
@@ -168,3 +201,32 @@ def as_dict(config) -> dict:
     settings = asdict(config)
     options = settings.pop("options", {})
     return {**settings, **options}
+
+
+def schema_of(cls) -> dict:
+    """The JSON schema of a settings dataclass's section of the study config: its fields, each
+    with its own schema and description. No defaults: Snakemake's validation would write them
+    into every arm's section, and an arm that sets the budget is refused (the defaults apply
+    where `from_dict` builds the settings)."""
+    properties = {
+        f.name: {**f.metadata["schema"], "description": f.metadata["description"]} for f in fields(cls)
+    }
+    return {"type": "object", "additionalProperties": False, "properties": properties}
+
+
+GENERATED = "  # -- generated from longseq.settings.TrainConfig by `python -m longseq.settings` --"
+
+
+def write_schema(path) -> None:
+    """Rewrite the `train:` definition of the config schema (between its markers) from TrainConfig."""
+    import yaml
+
+    text = Path(path).read_text()
+    start, end = text.index(GENERATED), text.index(GENERATED.replace("--", "end --", 1))
+    body = yaml.safe_dump({"train": schema_of(TrainConfig)}, sort_keys=False, width=100, allow_unicode=True)
+    block = "".join(f"  {line}\n" for line in body.splitlines())
+    Path(path).write_text(text[: start + len(GENERATED) + 1] + block + text[end:])
+
+
+if __name__ == "__main__":
+    write_schema(Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml")
