@@ -26,7 +26,7 @@ def lstm_model(readout, seed=0):
     return LSTMClassifier("tokens", 15, 3, cfg).eval().double()
 
 
-def conv_lstm_model(readout="max", norm="layer", stride=4, kernel=3, seed=0, layers=2, blocks=0):
+def conv_lstm_model(readout="max", norm="layer", stride=4, kernel=3, seed=0, layers=2, blocks=0, skip=False):
     torch.manual_seed(seed)
     settings = dict(
         type="conv_lstm",
@@ -38,7 +38,7 @@ def conv_lstm_model(readout="max", norm="layer", stride=4, kernel=3, seed=0, lay
         dropout=0.0,
     )
     cfg = ModelConfig.from_dict(
-        {**settings, "kernel": kernel, "norm": norm, "blocks": blocks, "block_kernel": 3}
+        {**settings, "kernel": kernel, "norm": norm, "blocks": blocks, "block_kernel": 3, "skip": skip}
     )
     return build_conv_lstm(_Signals(), cfg, 2, 1, None).double()
 
@@ -294,3 +294,42 @@ def test_a_run_records_only_its_types_options():
     assert "layers" not in ModelConfig.inherit({"type": "bag", "layers": 2}, own={})
     with pytest.raises(ValueError, match="no model type takes"):
         ModelConfig.inherit({"type": "bag", "hiden": 2}, own={})
+
+
+def test_with_skip_the_learned_summarizer_holds_its_ablation_as_a_special_case():
+    """skip: the head reads the front end's features beside the LSTM's outputs. With the same
+    front end and the ablation's head on the features (zero on the LSTM's part), the model's
+    logits are the conv ablation's, on a padded batch (padding huge: never read)."""
+    model = conv_lstm_model(readout="max", skip=True).eval()
+    cfg = ModelConfig.from_dict(
+        dict(
+            type="conv",
+            readout="max",
+            conv_layers=2,
+            channels=6,
+            stride=4,
+            kernel=3,
+            norm="layer",
+            dropout=0.0,
+        )
+    )
+    ablation = ConvClassifier("signal", 2, 3, cfg).double().eval()
+    ablation.inputs.load_state_dict(model.inputs.state_dict())
+    ablation.front.load_state_dict(model.front.state_dict())
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.weight[:, :6] = ablation.head.weight  # the features come first, then the LSTM's 5
+        model.head.bias.copy_(ablation.head.bias)
+    x, lengths = signal_batch()
+    torch.testing.assert_close(model(x, lengths), ablation(x, lengths))
+    assert model.head.in_features == 6 + 5
+
+
+@pytest.mark.parametrize("readout", READOUTS)
+def test_with_skip_chunks_and_padding_give_one_unpadded_pass(readout):
+    model = conv_lstm_model(readout=readout, skip=True).eval()
+    x, lengths = signal_batch()
+    whole = model(x, lengths)
+    torch.testing.assert_close(model.predict_logits(x, lengths, chunk=8), whole)
+    for i, n in enumerate(lengths.tolist()):
+        torch.testing.assert_close(whole[i : i + 1], model(x[i : i + 1, :n], lengths[i : i + 1]))

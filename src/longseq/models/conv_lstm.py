@@ -12,7 +12,17 @@ from ._front_end import FrontEnd
 from ._options import FRONT_END, LSTM, READOUT
 from .lstm import LSTMClassifier
 
-OPTIONS = {**LSTM, **READOUT, **FRONT_END}
+OPTIONS = {
+    **LSTM,
+    **READOUT,
+    **FRONT_END,
+    "skip": {
+        "type": "boolean",
+        "default": False,
+        "description": "the readout reads the front end's features beside the LSTM's outputs, so that the "
+        "model holds its no-LSTM ablation (the conv type) as a special case",
+    },
+}
 
 
 def build(ds: Dataset, cfg: ModelConfig, n_inputs: int, streams: int, steps: int | None) -> nn.Module:

@@ -54,9 +54,12 @@ class LSTMClassifier(nn.Module):
             dropout=cfg.dropout if cfg.layers > 1 else 0.0,
         )
         init_lstm(self.lstm, cfg.init, None if steps is None else -(-steps // self.stride), cfg.forget_bias)
-        self.readout = Readout(cfg.readout, cfg.hidden)
+        # conv_lstm's skip: the readout reads the front end's features beside the LSTM's outputs
+        self.skip = front_end is not None and cfg.options.get("skip", False)
+        width = cfg.hidden + (front_end.width if self.skip else 0)
+        self.readout = Readout(cfg.readout, width)
         self.dropout = nn.Dropout(cfg.dropout)
-        self.head = nn.Linear(cfg.hidden, n_classes)
+        self.head = nn.Linear(width, n_classes)
 
     def fit_normalisation(self, train: Split) -> None:
         self.inputs.fit(train)
@@ -71,7 +74,7 @@ class LSTMClassifier(nn.Module):
         recurrent, context = state if state is not None else (None, None)
         h, context = self.front(h, context, lengths)
         out, recurrent = self.lstm(h, recurrent)
-        return out, (recurrent, context)
+        return (torch.cat([h, out], -1) if self.skip else out), (recurrent, context)
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(features))
