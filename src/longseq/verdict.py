@@ -528,7 +528,24 @@ def write_verdict(
         tables.append(table)
         sections.append(text + "\n")
     ranks, sig = across_datasets(tables)
-    sections += [
+    sections += _across_text(tables, ranks, sig, alpha, metric)
+    text = "\n".join(sections) + "\n"
+    atomic_write_bytes(table_csv, pd.concat(tables).to_csv(index=False).encode())
+    at_a_glance = f"## At a glance\n\n{glance.markdown(rows)}\n\n"
+    atomic_write_bytes(text_md, text.replace("# Verdict\n\n", "# Verdict\n\n" + at_a_glance, 1).encode())
+    if forest:
+        glance.plot_forest(tables, forest)
+    if front_rst:
+        atomic_write_bytes(front_rst, (glance.rst(rows, forest) + "\n" + as_rst(text)).encode())
+    plot_critical_difference(ranks, sig, len(tables), alpha, figure)
+    return text
+
+
+def _across_text(
+    tables: list[pd.DataFrame], ranks: pd.Series, sig: pd.DataFrame, alpha: float, metric: str
+) -> list[str]:
+    """The verdict's last section: mean ranks over the data sets and the Friedman test."""
+    lines = [
         "### Across data sets",
         "",
         f"Mean rank by {metric.replace('_', '-')} (1 = best; arms every data set has): "
@@ -538,7 +555,7 @@ def write_verdict(
     test = friedman(tables)
     if test:
         pairs = separated_pairs(sig, alpha)
-        sections += [
+        lines += [
             f"Friedman test over {len(tables)} data sets (Iman–Davenport): F({test[2]}, {test[3]}) = "
             f"{test[0]:.2f}, p = {test[1]:.3g}. Pairs separated by Wilcoxon over data sets "
             f"(Holm, α = {alpha}): "
@@ -550,16 +567,7 @@ def write_verdict(
                 else "."
             )
         ]
-    text = "\n".join(sections) + "\n"
-    atomic_write_bytes(table_csv, pd.concat(tables).to_csv(index=False).encode())
-    at_a_glance = f"## At a glance\n\n{glance.markdown(rows)}\n\n"
-    atomic_write_bytes(text_md, text.replace("# Verdict\n\n", "# Verdict\n\n" + at_a_glance, 1).encode())
-    if forest:
-        glance.plot_forest(tables, forest)
-    if front_rst:
-        atomic_write_bytes(front_rst, (glance.rst(rows, forest) + "\n" + as_rst(text)).encode())
-    plot_critical_difference(ranks, sig, len(tables), alpha, figure)
-    return text
+    return lines
 
 
 def _scaling(arms: dict[str, list[dict]]) -> str | None:
