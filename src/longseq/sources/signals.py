@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import DataError, MissingFile, some_rows
-from .ts_layout import layout_problem
+from .ts_layout import is_number, layout_problem
 
 # --------------------------------------------------------------------------- UCR / UEA
 
@@ -38,7 +38,7 @@ def read_ucr_tsv(path: Path) -> tuple[list[np.ndarray], list[str]]:
         try:
             values = np.array(fields, dtype=np.float32)
         except ValueError:
-            bad = next(f for f in fields if not _is_number(f))
+            bad = next(f for f in fields if not is_number(f))
             raise DataError(
                 f"{path}: line {number}: {bad!r} is not a number; a UCR .tsv line is the label, then "
                 "the values, tab-separated (missing values as NaN)"
@@ -47,14 +47,6 @@ def read_ucr_tsv(path: Path) -> tuple[list[np.ndarray], list[str]]:
         series.append(values[: finite[-1] + 1 if len(finite) else 0, None])
         labels.append(label[:-2] if label.endswith(".0") else label.strip())  # "1.0" is class "1"
     return series, labels
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def read_ts(path: str | Path) -> tuple[list[np.ndarray], list[str]]:

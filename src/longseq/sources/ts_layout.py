@@ -83,12 +83,12 @@ def _series_problem(line: str, header: dict, classes: list[str]) -> str | None:
         return None  # values are (time, value) pairs: left to the parser
     for d, field in enumerate(dimensions, 1):
         for v, value in enumerate(field.split(","), 1):
-            if value.strip() not in MISSING and not _number(value):
+            if value.strip() not in MISSING and not is_number(value):
                 return f"dimension {d}, value {v}: {value.strip()[:20]!r} is not a number (a missing value is '?')"
     return None
 
 
-def _number(text: str) -> bool:
+def is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
