@@ -169,6 +169,8 @@ def compare_with_best(values: np.ndarray, alpha: float) -> dict[str, np.ndarray]
     out = {
         "mean": v["mean"],
         "per_seed": v["per_seed"],
+        "var": v["var"],  # each mean's variance and df, for intervals at other levels
+        "df": v["df"],
         "interval_low": v["mean"] - half,
         "interval_high": v["mean"] + half,
     }

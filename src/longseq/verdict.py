@@ -86,10 +86,8 @@ def rank_dataset(
     seeds = check_seeds(dataset, arms)
     values, constant = record_values(arms, dataset, metric)
     stats = mcb.compare_with_best(values, alpha)
-    v = mcb.variances(
-        values
-    )  # each mean's interval, simultaneous over the arms (Bonferroni): the forest plot's bars
-    half = mcb.t_quantile(1 - alpha / (2 * len(arms)), np.maximum(v["df"], 1.0)) * np.sqrt(v["var"])
+    # each mean's interval, simultaneous over the arms (Bonferroni): the forest plot's bars
+    half = mcb.t_quantile(1 - alpha / (2 * len(arms)), np.maximum(stats["df"], 1.0)) * np.sqrt(stats["var"])
     table = pd.DataFrame(
         {
             "dataset": dataset,
@@ -118,9 +116,7 @@ def rank_dataset(
             "seeds": len(seeds),
             "test_records": values.shape[2],
             "majority_baseline": constant.mean(),
-            "model_type": [
-                runs[0].get("arm_params", {}).get("model", {}).get("type", "lstm") for runs in arms.values()
-            ],
+            "model_type": [model_type(runs[0]) for runs in arms.values()],
         }
     )
     # the most accurate first; an exact tie goes to the cheaper arm, then by name
@@ -141,7 +137,17 @@ def has_lstm(run: dict) -> bool:
     the conv ablation and the S4D stack do not (S4D takes `layers` too: not the mark)."""
     from .models import options
 
-    return "forget_bias" in options(run.get("arm_params", {}).get("model", {}).get("type", "lstm"))
+    return "forget_bias" in options(model_type(run))
+
+
+def model_type(run: dict) -> str:
+    return run.get("arm_params", {}).get("model", {}).get("type", "lstm")
+
+
+def _paired_gap(v: dict, alpha: float) -> tuple[float, float]:
+    """mean_0 - mean_1 of two arms' `mcb.variances` and half its paired (1 - alpha) interval."""
+    gap = float(v["mean"][0] - v["mean"][1])
+    return gap, _half_width(alpha, v["pair_df"][0, 1], v["pair_var"][0, 1], min_df=0.0)
 
 
 def reference_row(
@@ -183,8 +189,7 @@ def reference_row(
         "within_margin": False,
     }
     if best_lstm:
-        gap = v["mean"][0] - v["mean"][1]
-        reach = _half_width(alpha, v["pair_df"][0, 1], v["pair_var"][0, 1], min_df=0.0)
+        gap, reach = _paired_gap(v, alpha)
         row |= {"gap_to_best_lstm": gap, "gap_low": gap - reach, "gap_high": gap + reach}
     return row
 
@@ -199,9 +204,7 @@ def bag_gap(
     if not bags or not lstm:
         return None
     values, _ = record_values({lstm[0]: arms[lstm[0]], bags[0]: arms[bags[0]]}, dataset, metric)
-    v = mcb.variances(values)
-    gap = float(v["mean"][0] - v["mean"][1])
-    reach = _half_width(alpha, v["pair_df"][0, 1], v["pair_var"][0, 1], min_df=0.0)
+    gap, reach = _paired_gap(mcb.variances(values), alpha)
     return {"arm": lstm[0], "gap": gap, "low": gap - reach, "high": gap + reach}
 
 
