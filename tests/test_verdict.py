@@ -4,6 +4,7 @@ arm recommended when the data can show it), its variances against the spread the
 and the written answer."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -38,11 +39,14 @@ def noisy(labels, accuracy, rng):
     return np.where(rng.random(len(labels)) < accuracy, labels, 1 - labels)
 
 
-@pytest.mark.parametrize("arms, seeds", [(10, 3), (4, 5)])
-def test_equal_arms_are_called_worse_in_at_most_7_percent_of_simulated_studies(arms, seeds):
+@pytest.mark.parametrize(
+    "arms, seeds, resampled", [(10, 3, False), (4, 5, False), (10, 3, True), (4, 5, True)]
+)
+def test_equal_arms_are_called_worse_in_at_most_7_percent_of_simulated_studies(arms, seeds, resampled):
     """Every arm the same training procedure (seed SD 0.03, 300 records with a shared
-    difficulty): the old verdict called one worse in 0.675 of studies at 10 x 3."""
-    rates = calibration.error_rates(Scenario(arms=arms, seeds=seeds), 200, rank, seed=1)
+    difficulty): the old verdict called one worse in 0.675 of studies at 10 x 3. Resampled:
+    each seed scored on its own records (and trained on its own split)."""
+    rates = calibration.error_rates(Scenario(arms=arms, seeds=seeds, resampled=resampled), 200, rank, seed=1)
     assert rates["an equal arm called worse"] <= 0.07
 
 
@@ -124,6 +128,45 @@ def test_seed_sets_must_match_and_a_run_given_twice_is_refused(tmp_path):
         files.append(tmp_path / name)
     with pytest.raises(ValueError, match="two.json: data set d, arm a, seed 0 is also in .*one.json"):
         verdict.load_runs(files)
+
+
+def test_the_gaps_variance_with_resampled_records_has_their_spread():
+    """Each seed draws its own 300 records, which both arms share (resampled splits): the
+    nested estimate of the gap's variance matches the gap's spread over studies (on the wide
+    side: the seed part, from 4 seeds, is cut at zero; measured 1.16 times the spread), and is
+    below the crossed one, which takes the records for shared by the seeds and their part for fixed."""
+    rng = np.random.default_rng(7)
+    gaps, nested, crossed = [], [], []
+    for _ in range(400):
+        shared, own = rng.standard_normal((1, 4, 300)) * 3, rng.standard_normal((2, 4, 300)) * 2
+        logits = 1.4 + shared + own + rng.standard_normal((2, 4, 1)) * 0.25  # arm, seed, record
+        values = (rng.random((2, 4, 300)) < 1 / (1 + np.exp(-logits))).astype(float)
+        gaps.append(values[1].mean() - values[0].mean())
+        nested.append(mcb.nested_variances(values)["pair_var"][0, 1])
+        crossed.append(mcb.variances(values)["pair_var"][0, 1])
+    assert 0.9 < np.mean(nested) / np.var(gaps, ddof=1) < 1.25
+    assert np.mean(nested) < np.mean(crossed)
+
+
+def test_seeds_on_their_own_records_are_read_as_resampled_and_arms_of_a_seed_must_share_them():
+    rng = np.random.default_rng(8)
+    first, second = rng.integers(0, 2, 20), rng.integers(0, 2, 20)
+    arms = {
+        arm: [
+            run("d", arm, 0, first, first) | {"records": list(range(20))},
+            run("d", arm, 1, second, noisy(second, 0.8, rng)) | {"records": list(range(20, 40))},
+        ]
+        for arm in ("a", "b")
+    }
+    scored = verdict.record_values(arms, "d", "accuracy")
+    assert scored.nested and scored.values.shape == (2, 2, 20) and scored.constant.shape == (2, 20)
+    assert not verdict.record_values({a: [r[0]] for a, r in arms.items()}, "d", "accuracy").nested
+    table = rank(arms, rng)
+    assert table["resampled"].all()
+    assert "2 seeds (each on its own resample of 20 test records)" in verdict.recommendation(table)
+    arms["b"][1]["records"] = list(range(40, 60))
+    with pytest.raises(ValueError, match="arm b seed 1 was scored on other test records than arm a"):
+        verdict.record_values(arms, "d", "accuracy")
 
 
 def test_arms_scored_on_other_records_are_refused():
@@ -236,12 +279,16 @@ def test_the_first_page_opens_with_one_row_per_data_set_and_the_forest_plot(tmp_
     assert out["forest.png"].read_bytes()[:4] == b"\x89PNG"
 
 
-def test_longseq_calibrate_prints_the_docs_table(capsys):
+def test_longseq_calibrate_prints_the_docs_tables(capsys):
     from longseq.cli import main
 
     main(["calibrate", "--studies", "2"])
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("| arms × seeds |") and len(lines) == 2 + len(calibration.SCENARIOS)
+    rows = len(calibration.SCENARIOS) + len(calibration.RESAMPLED)
+    assert lines[0].startswith("| split | arms × seeds |") and len(lines) == 2 + rows
+    main(["calibrate", "--studies", "2", "--power"])
+    lines = capsys.readouterr().out.splitlines()
+    assert "worse by 0.05 called worse" in lines[0] and len(lines) == 2 + len(calibration.POWER) // 2
 
 
 def test_the_interpolated_studentized_range_quantile_is_scipys_within_a_percent():
@@ -389,3 +436,26 @@ def test_a_bag_as_good_as_every_lstm_strategy_is_said_in_words():
     assert "it is the best arm here" in text
     arms["full"] = [m | {"predicted": list(map(int, noisy(labels, 0.97, rng)))} for m in arms["full"]]
     assert "non-recurrent baseline" not in verdict.recommendation(verdict.rank_dataset("d", arms, 0.05, 0.02))
+
+
+def test_the_seeds_it_plans_for_show_the_margin_and_a_small_shared_test_split_is_named():
+    """The planning figure, checked by what it plans: from 3-seed studies of three stable equal
+    arms (3,000 records) it plans a few seeds (median 4 measured), and studies with 7 seeds do
+    show an arm within the margin. With 100 shared test records on which arms err apart, it
+    says that no number of seeds would do without resampling; resampled, it does not."""
+    rng = np.random.default_rng(9)
+    stable = Scenario(arms=3, seeds=3, records=3000, seed_sd=0.005)
+    plans = [
+        rank(calibration.simulate(stable, rng), rng).loc[1:, "seeds_for_margin"].min() for _ in range(20)
+    ]
+    assert 4 <= np.median(plans) <= 10
+    seven = [rank(calibration.simulate(replace(stable, seeds=7), rng), rng) for _ in range(20)]
+    assert np.mean([t.loc[~t["best"], "within_margin"].any() for t in seven]) >= 0.8
+    apart = Scenario(seeds=5, records=100, difficulty_sd=4, interaction_sd=2)
+    fixed, resampled = (
+        rank(calibration.simulate(replace(apart, resampled=r), rng), rng) for r in (False, True)
+    )
+    assert (fixed.loc[1:, "records_reach"] > 0.04).all() and (resampled.loc[1:, "records_reach"] == 0).all()
+    assert np.isinf(fixed["seeds_for_margin"][1:]).all()
+    fixed.loc[1, "mean"] = fixed.loc[0, "mean"] - 0.01  # an arm close to the best, yet not shown
+    assert "The test split is too small for any number of seeds" in verdict.recommendation(fixed)

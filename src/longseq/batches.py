@@ -84,3 +84,10 @@ def average_views(probs: np.ndarray, split: Split) -> tuple[np.ndarray, np.ndarr
     counts = np.bincount(inverse, minlength=len(origins))[:, None]
     order = np.argsort(first)
     return (sums / counts)[order], split.labels[first][order]
+
+
+def record_ids(split: Split) -> np.ndarray:
+    """The ingested records behind `average_views`' rows, in its order: the verdict tells from
+    them whether the seeds of a study were scored on the same records or on resamples."""
+    origins, first = np.unique(split.origin, return_index=True)
+    return origins[np.argsort(first)]

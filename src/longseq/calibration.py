@@ -4,7 +4,8 @@ A statistic is done when its error rates are measured, not when it computes its 
 simulated study has every arm scored on the same test records, as in a real one: a record's
 difficulty is shared by all arms (logit scale), each run (arm x seed) shifts its accuracy by a
 seed effect (the seed-to-seed spread of a training procedure), and each run gets each record
-right or wrong on its own. Arms are equal procedures unless `worse_by` makes the first one,
+right or wrong on its own. With resampled splits each seed draws new test records (and a new
+train split, which moves every arm of the seed alike by `split_sd`). Arms are equal procedures unless `worse_by` makes the first one,
 the cheapest (so the one a careless verdict would recommend), truly worse. `longseq
 calibrate` writes the table docs/method.md shows; the tests run the same simulations,
 smaller.
@@ -12,7 +13,7 @@ smaller.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -32,9 +33,16 @@ class Scenario:
     seed_sd: float = 0.03  # SD of a run's expected accuracy over seeds
     difficulty_sd: float = 1.5  # spread of the records' shared difficulty (logit scale)
     collapsed: bool = False  # the first arm's last seed collapses to chance (0.5)
+    resampled: bool = False  # each seed its own test records (and train split)
+    split_sd: float = 0.01  # resampled: SD of a seed's train split's effect, shared by its arms
+    interaction_sd: float = 0.0  # each arm's own difficulty of each record (logit): arms err apart
 
     def label(self) -> str:
         return f"{self.arms} × {self.seeds}"
+
+    @property
+    def split(self) -> str:
+        return "resampled" if self.resampled else "fixed"
 
 
 def _sigmoid(x):
@@ -58,14 +66,21 @@ def simulate(scenario: Scenario, rng: np.random.Generator) -> dict[str, list[dic
     """One study: {arm: [metrics of each seed]}, in the format `longseq evaluate` writes.
     Arm i costs i + 1 units (so the first arm is the cheapest)."""
     s = scenario
-    labels = rng.integers(0, 2, s.records)
-    difficulty = rng.standard_normal(s.records) * s.difficulty_sd
+    draws = s.seeds if s.resampled else 1  # each seed its own records, or all the same
+    labels = rng.integers(0, 2, (draws, s.records))
+    difficulty = rng.standard_normal((draws, s.records)) * s.difficulty_sd
+    records = np.arange(draws * s.records).reshape(draws, s.records)
+    # drawn only where used, so that the fixed-split rows draw what they drew before these options
+    split_effect = rng.standard_normal(s.seeds) * s.split_sd if s.resampled else np.zeros(s.seeds)
+    labels, records = (np.broadcast_to(x, (s.seeds, s.records)) for x in (labels, records))
+    spread = np.hypot(s.difficulty_sd, s.interaction_sd)  # of a record's difficulty for one arm
     arms = {}
     for a in range(s.arms):
         target = s.accuracy - (s.worse_by if a == 0 else 0.0)
-        theta, slope = _logit_for(target, s.difficulty_sd)
-        shift = rng.standard_normal(s.seeds) * (s.seed_sd / slope)
-        p = _sigmoid(theta + shift[:, None] + difficulty[None, :])
+        theta, slope = _logit_for(target, spread)
+        shift = (rng.standard_normal(s.seeds) * s.seed_sd + split_effect) / slope
+        own = rng.standard_normal((draws, s.records)) * s.interaction_sd if s.interaction_sd else 0.0
+        p = _sigmoid(theta + shift[:, None] + difficulty + own)
         if s.collapsed and a == 0:
             p[-1] = 0.5
         correct = rng.random((s.seeds, s.records)) < p
@@ -75,8 +90,9 @@ def simulate(scenario: Scenario, rng: np.random.Generator) -> dict[str, list[dic
                 "dataset": "simulated",
                 "arm": name,
                 "seed": seed,
-                "labels": labels.tolist(),
-                "predicted": np.where(correct[seed], labels, 1 - labels).tolist(),
+                "labels": labels[seed].tolist(),
+                "predicted": np.where(correct[seed], labels[seed], 1 - labels[seed]).tolist(),
+                "records": records[seed].tolist(),
                 "classes": ["0", "1"],
                 "majority_class": 0,
                 "majority_baseline": float((labels == 0).mean()),
@@ -128,20 +144,69 @@ SCENARIOS = [
 ]
 
 
-def calibration_table(rank, studies: int = 200, seed: int = 0) -> pd.DataFrame:
-    """The error rates of verdict `rank` in the scenarios docs/method.md shows."""
+RESAMPLED = [(replace(scenario, resampled=True), truth) for scenario, truth in SCENARIOS]
+
+# the power table: an arm worse by 0.05 among 10, and all 10 equal, per design and split; with
+# arms that differ in level only (the table above), and with records that are easy or hard for
+# each arm nearly for sure and arms that err on different records (difficulty SD 4, arm x record
+# SD 2: two seeds of an arm disagree on 11 % of the records, two arms on 23 %)
+POWER = [
+    (
+        Scenario(
+            seeds=seeds,
+            records=records,
+            worse_by=worse_by,
+            resampled=resampled,
+            difficulty_sd=difficulty,
+            interaction_sd=interaction,
+        ),
+        truth,
+    )
+    for difficulty, interaction in ((1.5, 0.0), (4.0, 2.0))
+    for seeds in (5, 10)
+    for records in (100, 300)
+    for resampled in (False, True)
+    for worse_by, truth in ((0.05, "worse by 0.05"), (0.0, "all equal"))
+]
+
+
+def calibration_table(rank, studies: int = 200, seed: int = 0, scenarios=None) -> pd.DataFrame:
+    """The error rates of verdict `rank` in the scenarios docs/method.md shows (fixed splits,
+    then the same with resampled ones)."""
     rows = []
-    for scenario, truth in SCENARIOS:
+    for scenario, truth in scenarios or SCENARIOS + RESAMPLED:
         rows.append(
             {
+                "split": scenario.split,
                 "arms × seeds": scenario.label(),
                 "records": scenario.records,
                 "seed SD": scenario.seed_sd,
+                "difficulty SD": scenario.difficulty_sd,
+                "arm × record SD": scenario.interaction_sd,
                 "the cheapest arm": truth,
                 **error_rates(scenario, studies, rank, seed),
             }
         )
     return pd.DataFrame(rows)
+
+
+def power_table(rank, studies: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Per design (10 arms; seeds, test records, split): how often an arm worse by 0.05 is
+    called worse, and how often an equal cheapest arm is recommended (shown within the margin)."""
+    rates = calibration_table(rank, studies, seed, POWER)
+    worse, equal = (
+        rates[rates["the cheapest arm"] != "all equal"],
+        rates[rates["the cheapest arm"] == "all equal"],
+    )
+    keys = ["arms × seeds", "records", "difficulty SD", "arm × record SD", "split"]
+    return pd.DataFrame(
+        {
+            **{k: worse[k].to_numpy() for k in keys},
+            "worse by 0.05 called worse": worse["cheapest arm called worse"].to_numpy(),
+            "an equal arm called worse": equal["an equal arm called worse"].to_numpy(),  # all equal
+            "equal cheapest arm recommended": equal["cheapest arm recommended"].to_numpy(),
+        }
+    )
 
 
 def markdown(table: pd.DataFrame) -> str:

@@ -85,12 +85,13 @@ def cmd_fetch(args) -> None:
     "raw source -> canonical data set folder with fixed splits",
     arg("--name", required=True),
     arg("--spec", required=True, type=_json, help="the data set's sheet row with its options, as JSON"),
+    arg("--resample", type=int, help="write this resample of the splits (the sheet's resample: true)"),
     _out("the data set folder"),
 )
 def cmd_ingest(args) -> None:
     from . import data, sources
 
-    ds = sources.ingest(args.spec, args.name)
+    ds = sources.ingest(args.spec, args.name, args.resample)
     data.save(ds, args.out)
     for name, split in ds.splits.items():
         print(f"{args.name} {name}: {data.length_summary(split)}", file=sys.stderr)
@@ -415,17 +416,19 @@ def cmd_verdict(args) -> None:
     "the verdict's error rates on simulated studies (docs/method.md)",
     arg("--studies", type=int, default=200, help="simulated studies per row"),
     arg("--seed", type=int, default=0),
+    arg("--power", action="store_true", help="the power table (fixed against resampled splits) instead"),
     ALPHA,
     MARGIN,
 )
 def cmd_calibrate(args) -> None:
-    from .calibration import calibration_table, markdown
+    from .calibration import calibration_table, markdown, power_table
     from .verdict import rank_dataset
 
     def rank(arms, rng):
         return rank_dataset("simulated", arms, args.alpha, args.margin)
 
-    print(markdown(calibration_table(rank, args.studies, args.seed)))
+    table = power_table if args.power else calibration_table
+    print(markdown(table(rank, args.studies, args.seed)))
 
 
 @command(

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from . import kernels
-from .batches import average_views, predict_proba
+from .batches import average_views, predict_proba, record_ids
 from .data import Dataset
 from .flops import costs
 from .reducers import draw_split
@@ -62,6 +62,7 @@ def evaluate(
         # per test record, in the split's order: the verdict's variances over records and seeds
         "labels": labels.tolist(),
         "predicted": predicted.tolist(),
+        "records": record_ids(data).tolist(),  # which ingested records: the same or resampled
     }
 
 

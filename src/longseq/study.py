@@ -9,6 +9,8 @@ from . import reducers, tuning
 from .references import ARM as REFERENCE
 from .settings import BUDGET_KEYS, ModelConfig, TrainConfig, as_dict, check_run
 
+RESAMPLE = ".resample"  # acsf1.resample3: seed 3's resample of acsf1 (names hold no dots)
+
 
 def _flat(value) -> str:
     return "+".join(map(str, value)) if isinstance(value, list) else str(value)
@@ -23,6 +25,7 @@ class Study:
         self.tune = config.get("tune")
         self.predict = config.get("predict", {})  # name -> which trained run labels which new records
         self._check_names()
+        self._check_resamples()
         self._check_arms()
         self._check_runs()
         self.trials, self.spaces, self.untuned = {}, {}, {}  # per arm; untuned per (data set, arm)
@@ -53,6 +56,22 @@ class Study:
                     f"predict {name!r}: dataset {job['dataset']!r}, arm {job['arm']!r}, seed {job['seed']} "
                     f"is not a run of this study (data sets {self.datasets}, arms {self.arms}, seeds {self.seeds})"
                 )
+
+    def _check_resamples(self) -> None:
+        resampled = [d for d in self.datasets if self.resampled(d)]
+        for dataset in resampled:
+            if self.sheet[dataset]["split"] == "group":
+                raise ValueError(
+                    f"data set {dataset!r}: 'resample: true' with split policy 'group' is not supported (a "
+                    "resample of groups would change the test split's size from seed to seed); use "
+                    "'stratified' or 'given', or leave resample out"
+                )
+        if resampled and self.tune:
+            raise ValueError(
+                f"tune: data sets {resampled} have resampled splits, where one seed's test records are "
+                "another's train and valid records, so no search on one split is blind to every test "
+                "split; search on a copy of the data set without resample, or leave tune out"
+            )
 
     def _check_arms(self) -> None:
         for arm, spec in self.config["arms"].items():
@@ -114,6 +133,26 @@ class Study:
                         raise ValueError(
                             f"data set {dataset!r}, arm {arm!r}, trial {number}: {exc}"
                         ) from None
+
+    # ------------------------------------------------------------ the data a run reads
+    def resampled(self, dataset: str) -> bool:
+        """Each seed draws its own split of the pooled records (the sheet's `resample: true`)."""
+        return bool(self.sheet[dataset].get("resample"))
+
+    def data_name(self, dataset: str, seed: int | str) -> str:
+        """The ingested data a run at `seed` reads (a folder of results/ingested): its data
+        set's, or with resampled splits the seed's own resample of it."""
+        return f"{dataset}{RESAMPLE}{seed}" if self.resampled(dataset) else dataset
+
+    def data_names(self) -> list[str]:
+        """Every ingested data the runs read: one per data set, or one per seed."""
+        return sorted({self.data_name(d, s) for d in self.datasets for s in self.seeds})
+
+    @staticmethod
+    def dataset_of(data: str) -> tuple[str, int | None]:
+        """`data_name` undone: the data set, and the resample or None."""
+        dataset, _, resample = data.partition(RESAMPLE)
+        return dataset, int(resample) if resample else None
 
     # ------------------------------------------------------------ settings
     def _shared(self, section: str, dataset: str) -> dict:

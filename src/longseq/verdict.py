@@ -3,7 +3,7 @@ the arms shown worse than it, the cheapest arm shown as good within a margin rec
 across data sets a critical-difference diagram of the arms' ranks.
 
 Per data set the statistics are `longseq.mcb`'s: seeds are the replicates of an arm, test
-records are nested in each seed, and every statement about "the best" holds for all arms
+test records are crossed with seeds (a fixed split) or nested in them (resampled splits), and every statement about "the best" holds for all arms
 together with probability 1 - alpha (their error rates are measured on simulated studies,
 `longseq.calibration`). The recommendation is the arm with the fewest inference FLOPs per
 record (`longseq.flops`) among the arms shown within `margin` of the best; when none is, the
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,12 @@ from . import mcb
 from .references import ARM as REFERENCE  # the reference's runs: a family of its own
 
 COST = ["inference_flops", "train_flops", "arm"]  # how arms are ordered by cost
+
+
+class Scored(NamedTuple):
+    values: np.ndarray  # [arm, seed, record]
+    constant: np.ndarray  # [seed, record]: the train-majority class
+    nested: bool  # each seed scored on its own test records (resampled splits)
 
 
 def load_runs(metric_files) -> dict[str, dict[str, list[dict]]]:
@@ -62,20 +69,49 @@ def check_seeds(dataset: str, arms: dict[str, list[dict]]) -> list[int]:
     return next(iter(sets.values()))
 
 
-def record_values(arms: dict[str, list[dict]], dataset: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
+def _same_records(a: dict, b: dict) -> bool:
+    """Whether two runs were scored on the same test records (metrics written before the
+    records were recorded are told by their labels)."""
+    return a["labels"] == b["labels"] and a.get("records", b.get("records")) == b.get(
+        "records", a.get("records")
+    )
+
+
+def record_values(arms: dict[str, list[dict]], dataset: str, metric: str) -> Scored:
     """values[arm, seed, record] of the metric (mcb.record_values), seeds in order, and the
-    train-majority constant predictor's values[record]; every arm on the same records."""
-    first = next(iter(arms.values()))[0]
-    labels, n_classes = np.asarray(first["labels"]), len(first["classes"])
-    out = []
+    train-majority constant predictor's values[seed, record]. Every arm of a seed is scored on
+    the same records; the seeds share them (a fixed split) or each has its own (resampled)."""
+    firsts = {}  # seed -> its first run: what every arm at that seed must have been scored on
     for name, runs in arms.items():
         for m in runs:
-            if m["labels"] != first["labels"]:
-                raise ValueError(f"{dataset}: arm {name} seed {m['seed']} was scored on other test records")
-        ordered = sorted(runs, key=lambda m: m["seed"])
-        out.append([mcb.record_values(labels, m["predicted"], n_classes, metric) for m in ordered])
-    constant = np.full_like(labels, first["majority_class"])
-    return np.asarray(out), mcb.record_values(labels, constant, n_classes, metric)
+            first = firsts.setdefault(m["seed"], m)
+            if not _same_records(m, first):
+                raise ValueError(
+                    f"{dataset}: arm {name} seed {m['seed']} was scored on other test records than arm "
+                    f"{first['arm']} at that seed; rerun its evaluation with the study's data"
+                )
+    seeds = [firsts[s] for s in sorted(firsts)]
+    nested = not all(_same_records(m, seeds[0]) for m in seeds)
+    if len({len(m["labels"]) for m in seeds}) > 1:
+        sizes = {m["seed"]: len(m["labels"]) for m in seeds}
+        raise ValueError(f"{dataset}: the seeds' test splits differ in size ({sizes}); resample at one size")
+    n_classes = len(seeds[0]["classes"])
+    out = [
+        [
+            mcb.record_values(f["labels"], m["predicted"], n_classes, metric)
+            for m, f in zip(sorted(runs, key=_seed), seeds)
+        ]
+        for runs in arms.values()
+    ]
+    constant = [
+        mcb.record_values(f["labels"], np.full(len(f["labels"]), f["majority_class"]), n_classes, metric)
+        for f in seeds
+    ]
+    return Scored(np.asarray(out), np.asarray(constant), nested)
+
+
+def _seed(run: dict) -> int:
+    return run["seed"]
 
 
 def rank_dataset(
@@ -84,8 +120,8 @@ def rank_dataset(
     """One row per arm, the best first: its score, interval, simultaneous interval of its gap
     to the best, whether it is worse or within the margin, its cost and rank."""
     seeds = check_seeds(dataset, arms)
-    values, constant = record_values(arms, dataset, metric)
-    stats = mcb.compare_with_best(values, alpha)
+    values, constant, nested = record_values(arms, dataset, metric)
+    stats = mcb.compare_with_best(values, alpha, nested)
     # each mean's interval, simultaneous over the arms (Bonferroni): the forest plot's bars
     half = mcb.t_quantile(1 - alpha / (2 * len(arms)), np.maximum(stats["df"], 1.0)) * np.sqrt(stats["var"])
     table = pd.DataFrame(
@@ -115,6 +151,7 @@ def rank_dataset(
             },
             "seeds": len(seeds),
             "test_records": values.shape[2],
+            "resampled": nested,
             "majority_baseline": constant.mean(),
             "model_type": [model_type(runs[0]) for runs in arms.values()],
         }
@@ -124,12 +161,25 @@ def rank_dataset(
     table["best"] = table.index == 0
     table["rank"] = table["mean"].rank(ascending=False, method="average")
     best = list(arms).index(table.loc[0, "arm"])
-    baseline = mcb.above_baseline(values[best], constant, alpha, len(arms))
+    baseline = mcb.above_baseline(values[best], constant, alpha, len(arms), nested)
     table["p_above_majority"] = np.where(table["best"], baseline["p"], np.nan)
+    table[["seeds_for_margin", "records_reach"]] = [
+        _plan(stats, best, list(arms).index(arm), len(seeds), alpha, margin) for arm in table["arm"]
+    ]
     shown = table[table["within_margin"]]
     pick = shown.sort_values(COST).iloc[0]["arm"] if len(shown) else table.loc[0, "arm"]
     table["recommended"] = table["arm"] == pick
     return table
+
+
+def _plan(stats: dict, best: int, arm: int, seeds: int, alpha: float, margin: float) -> tuple[float, float]:
+    """For an arm below the best: the seeds that would show it within the margin at the observed
+    variances, and how far the shared test records alone keep its bound (mcb.seeds_for_margin)."""
+    if arm == best:
+        return np.nan, np.nan
+    pair = {k: stats[k][best, arm] for k in ("pair_var", "pair_df", "pair_fixed")}
+    gap, arms = float(stats["mean"][best] - stats["mean"][arm]), len(stats["mean"])
+    return mcb.seeds_for_margin(gap, pair, seeds, arms, alpha, margin), mcb.records_reach(pair, arms, alpha)
 
 
 def has_lstm(run: dict) -> bool:
@@ -164,8 +214,8 @@ def reference_row(
     best_lstm = lstm_arms[0] if lstm_arms else None  # the table is ordered by mean
     pair = {REFERENCE: reference} | ({best_lstm: arms[best_lstm]} if best_lstm else {})
     check_seeds(dataset, pair)
-    values, _ = record_values(pair, dataset, metric)
-    v = mcb.variances(values)
+    values, _, nested = record_values(pair, dataset, metric)
+    v = mcb.variances_of(values, nested)
     half = _half_width(alpha, v["df"][0], v["var"][0])
     row = {
         "dataset": dataset,
@@ -203,8 +253,8 @@ def bag_gap(
     lstm = [a for a in table["arm"] if has_lstm(arms[a][0])]  # the table is ordered by mean
     if not bags or not lstm:
         return None
-    values, _ = record_values({lstm[0]: arms[lstm[0]], bags[0]: arms[bags[0]]}, dataset, metric)
-    gap, reach = _paired_gap(mcb.variances(values), alpha)
+    values, _, nested = record_values({lstm[0]: arms[lstm[0]], bags[0]: arms[bags[0]]}, dataset, metric)
+    gap, reach = _paired_gap(mcb.variances_of(values, nested), alpha)
     return {"arm": lstm[0], "gap": gap, "low": gap - reach, "high": gap + reach}
 
 
@@ -254,14 +304,13 @@ def recommendation(table: pd.DataFrame) -> str:
     best = table[table["best"]].iloc[0]
     pick = table[table["recommended"]].iloc[0]
     alpha, margin, metric = best["alpha"], best["margin"], best["metric"].replace("_", "-")
-    seeds, records = int(best["seeds"]), int(best["test_records"])
+    seeds = int(best["seeds"])
     level = f"{1 - alpha:.0%}"
     lines = [
         f"### {best['dataset']}",
         "",
         f"Best arm: **{best['arm']}**, {metric} {best['mean']:.3f} ({level} interval "
-        f"{best['interval_low']:.3f}–{best['interval_high']:.3f} over {seeds} seeds and {records} test "
-        "records); "
+        f"{best['interval_low']:.3f}–{best['interval_high']:.3f} over {_design(best)}); "
         + (
             f"above the train-majority class, {best['majority_baseline']:.3f} "
             if best["p_above_majority"] < alpha
@@ -299,7 +348,7 @@ def recommendation(table: pd.DataFrame) -> str:
     else:
         lines.append(
             f"Recommended: **{best['arm']}**, the most accurate ({_cost(best)}): no arm is shown within "
-            f"{margin:g} of the best; {_tightest(table, seeds, records)}"
+            f"{margin:g} of the best; {_tightest(table, _design(best))}"
         )
     bag = _bag_text(table)
     return "\n".join(lines + ([bag] if bag else []))
@@ -311,7 +360,15 @@ def _distance(row) -> str:
     return "the best" if row.best else f"at most {row.gap_high:.3f} below"
 
 
-def _tightest(table: pd.DataFrame, seeds: int, records: int) -> str:
+def _design(best) -> str:
+    """What the intervals rest on: seeds and test records, shared or resampled per seed."""
+    seeds, records = int(best["seeds"]), int(best["test_records"])
+    if best.get("resampled"):
+        return f"{seeds} seeds (each on its own resample of {records} test records)"
+    return f"{seeds} seeds and {records} test records"
+
+
+def _tightest(table: pd.DataFrame, design: str) -> str:
     """Why no arm is shown within the margin: the closest bound any arm's interval gives, never
     beyond what the metric's range allows (an arm scores at least 0: at most the best's mean below)."""
     others = table[~table["best"]]
@@ -321,13 +378,42 @@ def _tightest(table: pd.DataFrame, seeds: int, records: int) -> str:
     floor = float(table.loc[table["best"], "mean"].iloc[0])
     if tightest["gap_high"] >= floor:
         return (
-            f"with {seeds} seeds and {records} test records every arm's interval reaches the bottom of "
-            "the metric's range: they bound no gap."
+            f"with {design} every arm's interval reaches the bottom of the metric's range: they bound no gap."
         )
-    return (
-        f"{seeds} seeds and {records} test records show no arm closer than {tightest['gap_high']:.3f} "
-        f"({tightest['arm']}). More seeds or test records would narrow that."
+    return f"{design} show no arm closer than {tightest['gap_high']:.3f} ({tightest['arm']}). " + _planning(
+        table
     )
+
+
+def _planning(table: pd.DataFrame) -> str:
+    """How many seeds would show an arm within the margin (mcb.seeds_for_margin), or why none
+    would: the closest arm's gap beyond the margin, or a test split too small to show it."""
+    best, others = table[table["best"]].iloc[0], table[~table["best"]]
+    margin = best["margin"]
+    if "seeds_for_margin" not in table:
+        return ""
+    finite = others[np.isfinite(others["seeds_for_margin"])]
+    if len(finite):
+        row = finite.loc[finite["seeds_for_margin"].idxmin()]
+        return (
+            f"At the observed seed and record variances about {row['seeds_for_margin']:.0f} seeds would show "
+            f"{row['arm']} within {margin:g} of the best."
+        )
+    closest = others.loc[others["mean"].idxmax()]
+    gap = best["mean"] - closest["mean"]
+    if gap >= margin:
+        return (
+            f"No number of seeds would show one: the closest arm, {closest['arm']}, is {gap:.3f} below the "
+            "best on average, beyond the margin."
+        )
+    if gap + closest["records_reach"] >= margin:
+        return (
+            f"The test split is too small for any number of seeds to show one: its {best['test_records']} "
+            f"test records, shared by every seed, alone keep {closest['arm']}'s bound "
+            f"{closest['records_reach']:.3f} above its gap; resampled splits (`resample: true` in the "
+            "sheet) or more test records would narrow that."
+        )
+    return "Even 100 seeds would not show one at the observed variances."
 
 
 def _two_seeds(alpha: float) -> str:
@@ -469,8 +555,8 @@ def lstm_text(dataset: str, arms: dict[str, list[dict]], alpha: float, metric: s
     lines = []
     for lstm, ablation in ablation_pairs(arms):
         pair = {lstm: arms[lstm], ablation: arms[ablation]}
-        values, _ = record_values(pair, dataset, metric)
-        stats = mcb.compare_with_best(values, alpha)
+        values, _, nested = record_values(pair, dataset, metric)
+        stats = mcb.compare_with_best(values, alpha, nested)
         (lstm_mean, ablation_mean), lower = stats["mean"], int(stats["mean"][0] >= stats["mean"][1])
         low = stats["gap_low"][lower]  # how far the lower arm is at least below the other
         scores = f"{lstm} {lstm_mean:.3f}, {ablation} {ablation_mean:.3f}"

@@ -14,7 +14,7 @@ from longseq import kernels, sources
 from longseq.fingerprint import step_digest
 from longseq.references import ARM as REFERENCE
 from longseq.sheet import load_sheet
-from longseq.study import Study
+from longseq.study import RESAMPLE, Study
 
 # this file's folder: the workflow's own files are found from here, also when longseq is a
 # module of another workflow (whose basedir is then that workflow's)
@@ -103,8 +103,24 @@ def references(pattern, datasets=None):
     return expand(pattern, dataset=datasets or DATASETS, seed=SEEDS)
 
 
+def data_set(wildcards):
+    """The data set of a job on ingested data (`{data}`): the data itself or one resample of it."""
+    return STUDY.dataset_of(wildcards.data)[0]
+
+
+def run_data(wildcards):
+    """The ingested data a run reads: its seed's resample where the data set has them. A
+    search's trials (no seed wildcard) read the fixed split: a resampled data set is not searched."""
+    seed = wildcards.get("seed")
+    return wildcards.dataset if seed is None else STUDY.data_name(wildcards.dataset, seed)
+
+
+def get_run_data(wildcards):
+    return f"results/ingested/{run_data(wildcards)}"
+
+
 def get_reduced_data(wildcards):
-    return f"results/reduced/{wildcards.dataset}/{STUDY.reduction_name(wildcards.arm, wildcards.dataset)}"
+    return f"results/reduced/{run_data(wildcards)}/{STUDY.reduction_name(wildcards.arm, wildcards.dataset)}"
 
 
 def get_encoder(wildcards):
@@ -117,7 +133,8 @@ def encoder_path(dataset, arm, seed):
     name = config["arms"][arm].get("pretrain")
     if not name:
         return []
-    return f"results/pretrained/{dataset}/{name}/seed{PRETRAIN[name].get('seed', seed)}/encoder.pt"
+    data = STUDY.data_name(dataset, seed)  # a resample's encoder is pretrained on its own train split
+    return f"results/pretrained/{data}/{name}/seed{PRETRAIN[name].get('seed', seed)}/encoder.pt"
 
 
 def init_encoder_option(wildcards, input):
@@ -128,13 +145,13 @@ def tuned_option(wildcards, input):
     return f"--tuned {input.tuned}" if input.tuned else ""
 
 
-def scaling_choice_path(dataset, arm):
-    """An arm with `scaling: auto` reads its data set's choice (scaling.smk)."""
-    return f"results/scaling/{dataset}.json" if STUDY.auto_scaled(dataset, arm) else []
+def scaling_choice_path(data, arm):
+    """An arm with `scaling: auto` reads its data's choice (scaling.smk), made on its train split."""
+    return f"results/scaling/{data}.json" if STUDY.auto_scaled(STUDY.dataset_of(data)[0], arm) else []
 
 
 def get_scaling_choice(wildcards):
-    return scaling_choice_path(wildcards.dataset, wildcards.arm)
+    return scaling_choice_path(run_data(wildcards), wildcards.arm)
 
 
 def scaling_option(wildcards, input):
@@ -170,6 +187,7 @@ def get_final_output():
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
+    data=f"(?:{'|'.join(DATASETS)})(?:{re.escape(RESAMPLE)}\\d+)?",
     arm="|".join(ARMS),
     seed=r"\d+",
     trial=r"\d+",

@@ -19,15 +19,17 @@ rule ingested_dataset:
     input:
         get_ingest_inputs,
     output:
-        directory("results/ingested/{dataset}"),
+        directory("results/ingested/{data}"),
     log:
-        "logs/ingest/{dataset}.log",
+        "logs/ingest/{data}.log",
     benchmark:
-        "results/benchmarks/ingest/{dataset}.tsv"
+        "results/benchmarks/ingest/{data}.tsv"
     conda:
         "../envs/longseq.yaml"
     params:
+        name=data_set,
         spec=dataset_spec,
+        resample=resample_option,
         code=ingest_code,
     shell:
-        "longseq ingest --name {wildcards.dataset} --spec {params.spec:q} --out {output} 2> {log}"
+        "longseq ingest --name {params.name} --spec {params.spec:q} {params.resample} --out {output} 2> {log}"

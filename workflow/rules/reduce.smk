@@ -3,15 +3,15 @@ include: "inputs/reduce.smk"
 
 rule reduced_dataset:
     input:
-        data="results/ingested/{dataset}",
+        data="results/ingested/{data}",
         tuned=get_chosen_reduction,
         scaling=get_reduction_scaling_choice,
     output:
-        directory("results/reduced/{dataset}/{reduction}"),
+        directory("results/reduced/{data}/{reduction}"),
     log:
-        "logs/reduce/{dataset}/{reduction}.log",
+        "logs/reduce/{data}/{reduction}.log",
     benchmark:
-        "results/benchmarks/reduce/{dataset}/{reduction}.tsv"
+        "results/benchmarks/reduce/{data}/{reduction}.tsv"
     conda:
         "../envs/longseq.yaml"
     resources:

@@ -7,7 +7,7 @@ include: "inputs/reference.smk"
 
 rule reference_metrics:
     input:
-        "results/ingested/{dataset}",
+        get_run_data,
     output:
         metrics="results/metrics/{dataset}/reference/seed{seed}.json",
         state="results/references/{dataset}/seed{seed}.npz",

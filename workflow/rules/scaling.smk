@@ -7,13 +7,13 @@ include: "inputs/scaling.smk"
 
 rule chosen_scaling:
     input:
-        "results/ingested/{dataset}",
+        "results/ingested/{data}",
     output:
-        "results/scaling/{dataset}.json",
+        "results/scaling/{data}.json",
     log:
-        "logs/scaling/{dataset}.log",
+        "logs/scaling/{data}.log",
     benchmark:
-        "results/benchmarks/scaling/{dataset}.tsv"
+        "results/benchmarks/scaling/{data}.tsv"
     conda:
         "../envs/longseq.yaml"
     threads: 1

@@ -3,14 +3,14 @@ include: "inputs/train.smk"
 
 rule pretrained_encoder:
     input:
-        "results/ingested/{dataset}",
+        "results/ingested/{data}",
     output:
-        encoder="results/pretrained/{dataset}/{pretrain}/seed{seed}/encoder.pt",
-        history="results/pretrained/{dataset}/{pretrain}/seed{seed}/history.json",
+        encoder="results/pretrained/{data}/{pretrain}/seed{seed}/encoder.pt",
+        history="results/pretrained/{data}/{pretrain}/seed{seed}/history.json",
     log:
-        "logs/pretrain/{dataset}/{pretrain}/seed{seed}.log",
+        "logs/pretrain/{data}/{pretrain}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/pretrain/{dataset}/{pretrain}/seed{seed}.tsv"
+        "results/benchmarks/pretrain/{data}/{pretrain}/seed{seed}.tsv"
     conda:
         "../envs/longseq.yaml"
     threads: 1

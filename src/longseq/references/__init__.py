@@ -122,4 +122,5 @@ def run(data: str | Path, name: str, seed: int, threads: int, state_path: str | 
         "chosen": info,
         "labels": labels.tolist(),
         "predicted": np.asarray(predicted).tolist(),
+        "records": np.asarray(test.origin).tolist(),  # which ingested records (one row each)
     }

@@ -135,6 +135,40 @@ def split_rows(records: Records, spec: dict, name: str, policy: str) -> dict[str
     raise DataError(f"data set {name!r}: unknown split policy {policy!r}; use one of {SPLIT_POLICIES}")
 
 
+def resampled_rows(
+    labels: np.ndarray, fixed: dict[str, np.ndarray], seed: list[int]
+) -> dict[str, np.ndarray]:
+    """One resample of the pooled records: per class, a seeded shuffle dealt out in the fixed
+    split's counts, so that every resample has the fixed split's size and class counts in each
+    part (as tsml-eval's stratified resamples of train + test): arms of a study stay paired
+    record for record within a seed, and its test split's size is the same at every seed."""
+    rng = np.random.default_rng(seed)
+    out: dict[str, list[np.ndarray]] = {part: [] for part in fixed}
+    for cls in np.unique(labels):
+        rows, start = rng.permutation(np.flatnonzero(labels == cls)), 0
+        for part, taken in fixed.items():
+            count = int((labels[taken] == cls).sum())
+            out[part].append(rows[start : start + count])
+            start += count
+    return {part: np.sort(np.concatenate(chunks)) for part, chunks in out.items()}
+
+
+def _split(
+    records: Records, spec: dict, name: str, policy: str, resample: int | None
+) -> dict[str, np.ndarray]:
+    """The fixed split of the policy, or (the sheet's `resample: true`) resample `resample` of it."""
+    rows = split_rows(records, spec, name, policy)
+    if resample is None:
+        return rows
+    if policy == "group":
+        raise DataError(
+            f"data set {name!r}: 'resample: true' with split policy 'group' is not supported (a resample "
+            "of groups would change the test split's size from seed to seed); use 'stratified' or 'given', "
+            "or leave resample out"
+        )
+    return resampled_rows(records.labels, rows, [spec.get("split_seed", 0), resample])
+
+
 def _encode_text(records: Records, rows: dict[str, np.ndarray], spec: dict) -> tuple[list, dict]:
     """Token strings -> ids with a vocabulary counted on the train split only."""
     vocab = build_vocab(
@@ -190,8 +224,9 @@ def _check_classes(sub: Records, splits: dict, policy: str, name: str) -> None:
             )
 
 
-def ingest(spec: dict, name: str = "dataset") -> Dataset:
-    """Build the data set one sheet row describes, with fixed train/valid/test splits."""
+def ingest(spec: dict, name: str = "dataset", resample: int | None = None) -> Dataset:
+    """Build the data set one sheet row describes, with fixed train/valid/test splits, or
+    with resample `resample` of them (`resampled_rows`); what is fitted is fitted on its train."""
     records = _reader(spec.get("reader"), name)(spec)
     if spec.get("kind") and spec["kind"] != records.kind:
         raise DataError(
@@ -209,7 +244,7 @@ def ingest(spec: dict, name: str = "dataset") -> Dataset:
         None if records.given_test is None else records.given_test[keep],
     )
     policy = default_policy(sub, spec)
-    rows = split_rows(sub, spec, name, policy)
+    rows = _split(sub, spec, name, policy, resample)
     sequences, meta = sub.sequences, dict(records.meta)
     if records.kind == "tokens" and sequences and isinstance(sequences[0], list):
         sequences, vocab_meta = _encode_text(sub, rows, spec)
@@ -227,4 +262,6 @@ def ingest(spec: dict, name: str = "dataset") -> Dataset:
     meta.setdefault("name", name)
     meta["spec"] = spec
     meta["split_policy"] = policy
+    if resample is not None:
+        meta["resample"] = resample
     return Dataset(records.kind, records.classes, splits, meta)

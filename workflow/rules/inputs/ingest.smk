@@ -4,7 +4,7 @@
 def get_ingest_inputs(wildcards):
     """The files a data set is read from, so that a download comes first and an edited
     file reruns its data set (a glob counts every file it matches)."""
-    spec = SHEET[wildcards.dataset]
+    spec = SHEET[data_set(wildcards)]
     files = [spec[k] for k in ("train_file", "test_file", "labels") if k in spec]
     if "path" in spec:
         files += [spec["path"]] if "fetch" in spec else sorted(glob.glob(spec["path"]))
@@ -13,11 +13,16 @@ def get_ingest_inputs(wildcards):
 
 def dataset_spec(wildcards):
     """The data set's sheet row only: training settings do not reach the ingest job."""
-    return as_json(SHEET[wildcards.dataset])
+    return as_json(SHEET[data_set(wildcards)])
+
+
+def resample_option(wildcards):
+    resample = STUDY.dataset_of(wildcards.data)[1]
+    return "" if resample is None else f"--resample {resample}"
 
 
 def ingest_code(wildcards):
-    return CODE["ingest"](wildcards.dataset)
+    return CODE["ingest"](data_set(wildcards))
 
 
 def _fetched(output):

@@ -4,7 +4,7 @@
 def get_chosen_reduction(wildcards):
     """A searched reduction takes its arm's chosen trial's reduce.* settings."""
     arm = STUDY.reductions[wildcards.reduction][0]
-    return f"results/tuning/{wildcards.dataset}/{arm}/chosen.json" if STUDY.tunes_reduction(arm) else []
+    return f"results/tuning/{data_set(wildcards)}/{arm}/chosen.json" if STUDY.tunes_reduction(arm) else []
 
 
 def reduce_spec(wildcards):
@@ -16,4 +16,4 @@ def reduce_code(wildcards):
 
 
 def get_reduction_scaling_choice(wildcards):
-    return scaling_choice_path(wildcards.dataset, STUDY.reductions[wildcards.reduction][0])
+    return scaling_choice_path(wildcards.data, STUDY.reductions[wildcards.reduction][0])

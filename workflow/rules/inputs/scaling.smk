@@ -2,8 +2,8 @@
 
 
 def probe_model_settings(wildcards):
-    return as_json(STUDY.scaling_probe(wildcards.dataset)["model"])
+    return as_json(STUDY.scaling_probe(data_set(wildcards))["model"])
 
 
 def probe_train_settings(wildcards):
-    return as_json(STUDY.scaling_probe(wildcards.dataset)["train"])
+    return as_json(STUDY.scaling_probe(data_set(wildcards))["train"])

@@ -7,7 +7,7 @@ def get_chosen(wildcards):
 
 
 def encoder_model_settings(wildcards):
-    return as_json(STUDY.encoder_settings(wildcards.dataset))
+    return as_json(STUDY.encoder_settings(data_set(wildcards)))
 
 
 def pretrain_settings(wildcards):
