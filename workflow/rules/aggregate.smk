@@ -3,7 +3,7 @@ include: "inputs/aggregate.smk"
 
 rule dataset_table:
     input:
-        expand("results/ingested/{dataset}", dataset=DATASETS),
+        expand(rules.ingested_dataset.output[0], data=DATASETS),
     output:
         report(
             "results/datasets.csv",
@@ -24,8 +24,9 @@ rule dataset_table:
 
 rule summary:
     input:
-        metrics=every_run(METRICS) + references(REFERENCE_METRICS),
-        benchmarks=every_run(TRAIN_BENCHMARKS) + references(REFERENCE_BENCHMARKS),
+        metrics=every_run(rules.test_metrics.output.metrics)
+        + references(rules.reference_metrics.output.metrics),
+        benchmarks=every_run(rules.trained_model.benchmark) + references(rules.reference_metrics.benchmark),
     output:
         summary=report(
             "results/summary.csv",
@@ -57,9 +58,9 @@ rule summary:
 
 rule report_figures:
     input:
-        metrics=every_run(METRICS),
-        overview="results/overview.csv",
-        histories=every_run(HISTORIES),
+        metrics=every_run(rules.test_metrics.output.metrics),
+        overview=rules.summary.output.overview,
+        histories=every_run(rules.trained_model.output.history),
     output:
         table=report(
             "results/report/results_table.html",
@@ -117,7 +118,7 @@ rule confusion_matrices:
 
 rule verdict:
     input:
-        every_run(METRICS) + references(REFERENCE_METRICS),
+        every_run(rules.test_metrics.output.metrics) + references(rules.reference_metrics.output.metrics),
     output:
         table=report("results/verdict/arms.csv", caption="../report/verdict_table.rst", category="Verdict"),
         text=report("results/verdict/verdict.md", caption="../report/verdict.rst", category="Verdict"),

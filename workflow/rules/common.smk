@@ -10,8 +10,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from longseq import kernels, sources
-from longseq.fingerprint import step_digest
+from longseq import kernels, sources, steps
 from longseq.references import ARM as REFERENCE
 from longseq.sheet import load_sheet
 from longseq.study import RESAMPLE, Study
@@ -32,11 +31,6 @@ TUNE, PRETRAIN, PREDICT = STUDY.tune, STUDY.pretrain, STUDY.predict
 KERNELS = config["reproducible"]
 os.environ.update(kernels.pinned(KERNELS))
 
-METRICS = "results/metrics/{dataset}/{arm}/seed{seed}.json"
-REFERENCE_METRICS = "results/metrics/{dataset}/reference/seed{seed}.json"
-REFERENCE_BENCHMARKS = "results/benchmarks/reference/{dataset}/reference/seed{seed}.tsv"
-HISTORIES = "results/models/{dataset}/{arm}/seed{seed}/history.json"
-TRAIN_BENCHMARKS = "results/benchmarks/train/{dataset}/{arm}/seed{seed}.tsv"
 
 # ---------------------------------------------------------------- the code each step runs
 # the package whose code the jobs run: the source beside this workflow, else the installed one
@@ -45,41 +39,28 @@ if not PACKAGE.is_dir():
     PACKAGE = Path(sources.__file__).parents[1]
 
 
-def reducer_module(arm):
-    return f"reducers/{config['arms'][arm]['reduce']}.py"
+def code(step, **plugins):
+    """A step's code digest (longseq.steps): editing what a job runs reruns it, nothing else."""
+    return steps.code(step, PACKAGE, **plugins)
 
 
-def model_module(dataset, arm):
-    return f"models/{STUDY.model_type(dataset, arm)}.py"
-
-
-def reader_module(dataset):
-    return f"sources/{sources.READERS[SHEET[dataset]['reader']].split(':')[0]}.py"
+def run_plugins(dataset, arm):
+    return {"reducer": config["arms"][arm]["reduce"], "model": STUDY.model_type(dataset, arm)}
 
 
 CODE = {
-    "ingest": lambda dataset: step_digest(PACKAGE, "sheet.py", "sources/__init__.py", reader_module(dataset)),
-    "reduce": lambda arm: step_digest(PACKAGE, "reducers/__init__.py", reducer_module(arm)),
-    "pretrain": step_digest(PACKAGE, "pretrain.py", "models/lstm.py"),
-    "train": lambda dataset, arm: step_digest(
-        PACKAGE, "train.py", reducer_module(arm), model_module(dataset, arm)
-    ),
-    "evaluate": lambda dataset, arm: step_digest(
-        PACKAGE, "evaluate.py", "predict.py", reducer_module(arm), model_module(dataset, arm)
-    ),
-    "predict": lambda dataset, arm: step_digest(
-        PACKAGE,
-        "predict.py",
-        "sheet.py",
-        "sources/__init__.py",
-        reducer_module(arm),
-        model_module(dataset, arm),
-    ),
-    "aggregate": step_digest(PACKAGE, "aggregate.py"),
-    "figures": step_digest(PACKAGE, "figures.py"),
-    "choose": step_digest(PACKAGE, "tuning.py"),
-    "scaling": step_digest(PACKAGE, "scaling.py", "models/conv.py"),
-    "verdict": step_digest(PACKAGE, "verdict.py"),
+    "ingest": lambda dataset: code("ingest", reader=SHEET[dataset]["reader"]),
+    "reduce": lambda arm: code("reduce", reducer=config["arms"][arm]["reduce"]),
+    "pretrain": code("pretrain"),
+    "train": lambda dataset, arm: code("train", **run_plugins(dataset, arm)),
+    "evaluate": lambda dataset, arm: code("evaluate", **run_plugins(dataset, arm)),
+    "predict": lambda dataset, arm: code("predict", **run_plugins(dataset, arm)),
+    "reference": lambda method: code("reference", reference=method),
+    "aggregate": code("aggregate"),
+    "figures": code("figures"),
+    "choose": code("choose"),
+    "scaling": code("choose-scaling"),
+    "verdict": code("verdict"),
 }
 
 
@@ -91,6 +72,12 @@ def train_code(wildcards):
 def as_json(obj):
     """Params are passed as canonical JSON, so that equal settings compare equal."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+def fill(pattern, **wildcards):
+    """One path of a rule's output pattern (`rules.<name>.output`): each path is written once,
+    in the rule that writes it."""
+    return expand(pattern, **wildcards)[0]
 
 
 def every_run(pattern, datasets=None):
@@ -116,11 +103,12 @@ def run_data(wildcards):
 
 
 def get_run_data(wildcards):
-    return f"results/ingested/{run_data(wildcards)}"
+    return fill(rules.ingested_dataset.output[0], data=run_data(wildcards))
 
 
 def get_reduced_data(wildcards):
-    return f"results/reduced/{run_data(wildcards)}/{STUDY.reduction_name(wildcards.arm, wildcards.dataset)}"
+    reduction = STUDY.reduction_name(wildcards.arm, wildcards.dataset)
+    return fill(rules.reduced_dataset.output[0], data=run_data(wildcards), reduction=reduction)
 
 
 def get_encoder(wildcards):
@@ -134,7 +122,12 @@ def encoder_path(dataset, arm, seed):
     if not name:
         return []
     data = STUDY.data_name(dataset, seed)  # a resample's encoder is pretrained on its own train split
-    return f"results/pretrained/{data}/{name}/seed{PRETRAIN[name].get('seed', seed)}/encoder.pt"
+    return fill(
+        rules.pretrained_encoder.output.encoder,
+        data=data,
+        pretrain=name,
+        seed=PRETRAIN[name].get("seed", seed),
+    )
 
 
 def init_encoder_option(wildcards, input):
@@ -147,7 +140,9 @@ def tuned_option(wildcards, input):
 
 def scaling_choice_path(data, arm):
     """An arm with `scaling: auto` reads its data's choice (scaling.smk), made on its train split."""
-    return f"results/scaling/{data}.json" if STUDY.auto_scaled(STUDY.dataset_of(data)[0], arm) else []
+    if not STUDY.auto_scaled(STUDY.dataset_of(data)[0], arm):
+        return []
+    return fill(rules.chosen_scaling.output[0], data=data)
 
 
 def get_scaling_choice(wildcards):
@@ -169,19 +164,14 @@ def expected_time():
 
 def get_final_output():
     return [
-        "results/datasets.csv",
-        "results/summary.csv",
-        "results/overview.csv",
-        "results/accuracy_by_arm.png",
-        "results/report/results_table.html",
-        "results/report/accuracy_vs_steps.png",
-        "results/report/accuracy_vs_cost.png",
-        "results/report/learning_curves.png",
-        *expand("results/report/confusion/{dataset}.png", dataset=DATASETS),
-        "results/verdict/verdict.md",
-        "results/verdict/critical_difference.png",
-        *(["results/tuning/chosen.csv", "results/report/tuning.png"] if TUNE else []),
-        *expand("results/predictions/{name}.csv", name=PREDICT),
+        *rules.dataset_table.output,
+        *rules.summary.output,
+        *rules.report_figures.output,
+        *expand(rules.confusion_matrices.output[0], dataset=DATASETS),
+        rules.verdict.output.text,
+        rules.verdict.output.figure,
+        *(rules.tuning_overview.output if TUNE else []),
+        *expand(rules.predictions.output[0], name=PREDICT),
     ]
 
 

@@ -4,8 +4,8 @@ include: "inputs/evaluate.smk"
 rule test_metrics:
     input:
         data=get_reduced_data,
-        model="results/models/{dataset}/{arm}/seed{seed}/model.pt",
-        history="results/models/{dataset}/{arm}/seed{seed}/history.json",
+        model=rules.trained_model.output.model,
+        history=rules.trained_model.output.history,
     output:
         metrics="results/metrics/{dataset}/{arm}/seed{seed}.json",
         card="results/models/{dataset}/{arm}/seed{seed}/card.json",

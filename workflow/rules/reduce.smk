@@ -3,7 +3,7 @@ include: "inputs/reduce.smk"
 
 rule reduced_dataset:
     input:
-        data="results/ingested/{data}",
+        data=rules.ingested_dataset.output[0],
         tuned=get_chosen_reduction,
         scaling=get_reduction_scaling_choice,
     output:

@@ -7,7 +7,7 @@ include: "inputs/scaling.smk"
 
 rule chosen_scaling:
     input:
-        "results/ingested/{data}",
+        rules.ingested_dataset.output[0],
     output:
         "results/scaling/{data}.json",
     log:

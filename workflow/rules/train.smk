@@ -3,7 +3,7 @@ include: "inputs/train.smk"
 
 rule pretrained_encoder:
     input:
-        "results/ingested/{data}",
+        rules.ingested_dataset.output[0],
     output:
         encoder="results/pretrained/{data}/{pretrain}/seed{seed}/encoder.pt",
         history="results/pretrained/{data}/{pretrain}/seed{seed}/history.json",

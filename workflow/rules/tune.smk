@@ -7,7 +7,7 @@ include: "inputs/tune.smk"
 
 rule trial_reduction:
     input:
-        data="results/ingested/{dataset}",
+        data=get_run_data,
         scaling=get_scaling_choice,
     output:
         directory("results/tuning/{dataset}/{arm}/trial{trial}/reduced"),
@@ -79,8 +79,8 @@ rule chosen_trial:
 
 rule tuning_overview:
     input:
-        chosen=expand("results/tuning/{dataset}/{arm}/chosen.json", dataset=DATASETS, arm=ARMS),
-        trials=expand("results/tuning/{dataset}/{arm}/trials.csv", dataset=DATASETS, arm=ARMS),
+        chosen=expand(rules.chosen_trial.output.chosen, dataset=DATASETS, arm=ARMS),
+        trials=expand(rules.chosen_trial.output.trials, dataset=DATASETS, arm=ARMS),
     output:
         table=report("results/tuning/chosen.csv", caption="../report/tuning_table.rst", category="Search"),
         figure=report("results/report/tuning.png", caption="../report/tuning.rst", category="Search"),

@@ -2,4 +2,7 @@
 
 
 def get_dataset_metrics(wildcards):
-    return every_run(METRICS, [wildcards.dataset]) + references(REFERENCE_METRICS, [wildcards.dataset])
+    dataset = [wildcards.dataset]
+    return every_run(rules.test_metrics.output.metrics, dataset) + references(
+        rules.reference_metrics.output.metrics, dataset
+    )

@@ -4,8 +4,8 @@
 def get_predict_model(wildcards):
     job = PREDICT[wildcards.name]
     if job["arm"] == REFERENCE:
-        return f"results/references/{job['dataset']}/seed{job['seed']}.npz"
-    return f"results/models/{job['dataset']}/{job['arm']}/seed{job['seed']}/model.pt"
+        return fill(rules.reference_metrics.output.state, dataset=job["dataset"], seed=job["seed"])
+    return fill(rules.trained_model.output.model, **{k: job[k] for k in ("dataset", "arm", "seed")})
 
 
 def get_predict_records(wildcards):
@@ -21,5 +21,5 @@ def predict_spec(wildcards):
 def predict_code(wildcards):
     job = PREDICT[wildcards.name]
     if job["arm"] == REFERENCE:
-        return step_digest(PACKAGE, "predict.py", "references/__init__.py")
+        return code("predict", reference=config["reference"][SHEET[job["dataset"]]["kind"]])
     return CODE["predict"](job["dataset"], job["arm"])

@@ -4,7 +4,9 @@
 def get_chosen_reduction(wildcards):
     """A searched reduction takes its arm's chosen trial's reduce.* settings."""
     arm = STUDY.reductions[wildcards.reduction][0]
-    return f"results/tuning/{data_set(wildcards)}/{arm}/chosen.json" if STUDY.tunes_reduction(arm) else []
+    if not STUDY.tunes_reduction(arm):
+        return []
+    return fill(rules.chosen_trial.output.chosen, dataset=data_set(wildcards), arm=arm)
 
 
 def reduce_spec(wildcards):

@@ -7,4 +7,4 @@ def reference_method(wildcards):
 
 
 def reference_code(wildcards):
-    return step_digest(PACKAGE, "references/__init__.py", f"references/{reference_method(wildcards)}.py")
+    return CODE["reference"](reference_method(wildcards))

@@ -3,7 +3,9 @@
 
 def get_chosen(wildcards):
     """With a search, the final runs of an arm take its chosen trial's settings."""
-    return f"results/tuning/{wildcards.dataset}/{wildcards.arm}/chosen.json" if TUNE else []
+    return (
+        fill(rules.chosen_trial.output.chosen, dataset=wildcards.dataset, arm=wildcards.arm) if TUNE else []
+    )
 
 
 def encoder_model_settings(wildcards):

@@ -19,7 +19,7 @@ def trial_reduce_code(wildcards):
 def get_trial_data(wildcards):
     """A trial reads the arm's own reduction unless the search varies it."""
     if STUDY.tunes_reduction(wildcards.arm):
-        return f"results/tuning/{wildcards.dataset}/{wildcards.arm}/trial{wildcards.trial}/reduced"
+        return fill(rules.trial_reduction.output[0], **wildcards)
     return get_reduced_data(wildcards)
 
 
@@ -38,7 +38,7 @@ def trial_train_settings(wildcards):
 
 def get_trial_histories(wildcards):
     return expand(
-        "results/tuning/{dataset}/{arm}/trial{trial}/history.json",
+        rules.trial_history.output.history,
         dataset=wildcards.dataset,
         arm=wildcards.arm,
         trial=range(len(STUDY.trials[wildcards.arm])),

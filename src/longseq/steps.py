@@ -1,0 +1,102 @@
+"""The workflow's steps, one row each: the rule that runs it (named after what it produces), the
+`longseq` command it calls, the package modules whose code is its digest, and the plug-ins its
+job names. The workflow reads its code digests from here (workflow/rules/common.smk), so that
+no rule file names a package file; `python -m longseq.steps` prints the table docs/method.md
+shows, and tests/test_steps.py holds the rule files to it. No torch here: the workflow's parse
+imports it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .fingerprint import PACKAGE, step_digest
+
+
+@dataclass(frozen=True)
+class Step:
+    rules: tuple[str, ...]  # the rules that run it: a search's trials reduce and train too
+    command: str  # `longseq <command>`
+    modules: tuple[str, ...]  # what it runs, the modules they import followed (fingerprint)
+    plugins: tuple[str, ...] = ()  # the plug-in kinds its job names: reader, reducer, model, reference
+    does: str = ""
+
+
+STEPS = {
+    "fetch": Step(("download_archive",), "fetch", (), (), "download a pinned file (its checksum reruns it)"),
+    "ingest": Step(
+        ("ingested_dataset",), "ingest", ("sheet.py", "sources/__init__.py"), ("reader",), "read a row"
+    ),
+    "choose-scaling": Step(
+        ("chosen_scaling",), "choose-scaling", ("scaling.py", "models/conv.py"), (), "scaling"
+    ),
+    "reduce": Step(
+        ("reduced_dataset", "trial_reduction"), "reduce", ("reducers/__init__.py",), ("reducer",), "reduce"
+    ),
+    "pretrain": Step(
+        ("pretrained_encoder",), "pretrain", ("pretrain.py", "models/lstm.py"), (), "self-pretrain"
+    ),
+    "train": Step(
+        ("trained_model", "trial_history"), "train", ("train.py",), ("reducer", "model"), "train a run"
+    ),
+    "evaluate": Step(
+        ("test_metrics",), "evaluate", ("evaluate.py", "predict.py"), ("reducer", "model"), "test"
+    ),
+    "reference": Step(
+        ("reference_metrics",), "reference", ("references/__init__.py",), ("reference",), "reference"
+    ),
+    "predict": Step(
+        ("predictions",),
+        "predict",
+        ("predict.py", "sheet.py", "sources/__init__.py"),
+        ("reducer", "model", "reference"),  # a trained arm's, or the reference's
+        "label new records",
+    ),
+    "choose": Step(("chosen_trial",), "choose", ("tuning.py",), (), "a search's chosen trial"),
+    "describe": Step(("dataset_table",), "describe", ("aggregate.py",), (), "the data set table"),
+    "aggregate": Step(("summary",), "aggregate", ("aggregate.py",), (), "summary and overview tables"),
+    "figures": Step(("report_figures",), "figures", ("figures.py",), (), "the report's figures"),
+    "confusion": Step(("confusion_matrices",), "confusion", ("figures.py",), (), "a confusion figure"),
+    "tuning": Step(("tuning_overview",), "tuning", ("figures.py",), (), "the search's figure"),
+    "verdict": Step(("verdict",), "verdict", ("verdict.py",), (), "the answer"),
+}
+
+
+def plugin_module(kind: str, name: str) -> str:
+    """The module of a plug-in its job names (a reader, a reduction, a model type, a reference)."""
+    if kind == "reader":
+        from .sources import READERS
+
+        return f"sources/{READERS[name].split(':')[0]}.py"
+    folder = {"reducer": "reducers", "model": "models", "reference": "references"}[kind]
+    return f"{folder}/{name}.py"
+
+
+def code(step: str, package: Path = PACKAGE, **plugins: str) -> str:
+    """A step's code digest: its modules and the plug-ins its job names (`reader=`, `reducer=`,
+    `model=`, `reference=`), with everything they import. A step without modules (a download)
+    has none."""
+    if not STEPS[step].modules:
+        return ""
+    row = STEPS[step]
+    if not set(plugins) <= set(row.plugins):
+        raise ValueError(f"step {step!r} takes the plug-ins {row.plugins}, not {tuple(plugins)}")
+    return step_digest(package, *row.modules, *(plugin_module(k, v) for k, v in plugins.items()))
+
+
+def markdown() -> str:
+    """The step table of docs/method.md."""
+    lines = [
+        "| step | rule | command | code digest: modules (+ plug-ins named by the job) |",
+        "|---|---|---|---|",
+    ]
+    for row in STEPS.values():
+        plugins = f" + {', '.join(row.plugins)}" if row.plugins else ""
+        modules = ", ".join(f"`{m}`" for m in row.modules) or "none"
+        rules = ", ".join(f"`{r}`" for r in row.rules)
+        lines.append(f"| {row.does} | {rules} | `longseq {row.command}` | {modules}{plugins} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown())
