@@ -298,7 +298,7 @@ def test_records_shorter_than_an_arm_needs_stop_reduce_before_training(tmp_path,
     out = tmp_path / "reduced"
     arm = {"reduce": "parallel", "pieces": 8}
     code = cli.main(
-        ["reduce", "--data", str(tmp_path / "ingested"), "--arm", json.dumps(arm), "--out", str(out)]
+        ["reduce", "--data", str(tmp_path / "ingested"), "--arm-spec", json.dumps(arm), "--out", str(out)]
     )
     err = capsys.readouterr().err
     assert code == 2

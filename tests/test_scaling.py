@@ -105,7 +105,7 @@ def test_reduce_train_and_predict_apply_the_choice(tmp_path, chosen):
             "reduce",
             "--data",
             tmp_path / "ingested",
-            "--arm",
+            "--arm-spec",
             json.dumps(arm),
             *scaling,
             "--out",

@@ -10,16 +10,22 @@ from longseq import steps
 RULES = sorted((REPO / "workflow" / "rules").rglob("*.smk"))
 
 
-def commands_by_rule() -> dict[str, str]:
-    """rule -> the `longseq` command its shell calls, read from the rule files."""
+def rule_blocks() -> dict[str, str]:
+    """rule -> its text, read from the rule files."""
     found = {}
     for path in RULES:
         for block in re.split(r"^rule ", path.read_text(), flags=re.MULTILINE)[1:]:
-            name = block.split(":", 1)[0].strip()
-            shell = block.split("shell:", 1)[1] if "shell:" in block else ""
-            command = re.search(r'"longseq ([a-z-]+)', shell)
-            if command:
-                found[name] = command.group(1)
+            found[block.split(":", 1)[0].strip()] = block
+    return found
+
+
+def commands_by_rule() -> dict[str, str]:
+    """rule -> the `longseq` command its shell calls."""
+    found = {}
+    for name, block in rule_blocks().items():
+        command = re.search(r'"longseq ([a-z-]+)', block.split("shell:", 1)[1] if "shell:" in block else "")
+        if command:
+            found[name] = command.group(1)
     return found
 
 
@@ -28,6 +34,20 @@ def test_every_rule_that_calls_longseq_is_a_row_of_the_step_table_with_its_comma
     assert len(by_rule) >= 15
     table = {rule: row.command for row in steps.STEPS.values() for rule in row.rules}
     assert by_rule == table
+
+
+def test_each_rule_digests_the_step_it_runs():
+    """A rule's `code` param is the digest of the step whose command it calls: one name each."""
+    by_rule = commands_by_rule()
+    for name, block in rule_blocks().items():
+        step = re.search(r'code=step_code\("([a-z-]+)"\)', block)
+        if step:
+            assert (
+                steps.STEPS[step.group(1)].command == by_rule[name]
+                and name in steps.STEPS[step.group(1)].rules
+            )
+    named = [n for n, b in rule_blocks().items() if "step_code(" in b]
+    assert len(named) >= 15
 
 
 def test_no_rule_file_names_a_package_file_and_the_digests_come_from_the_table():

@@ -73,7 +73,15 @@ def test_cli_runs_every_step_without_snakemake(tmp_path, capsys):
     arm = {"reduce": "truncate", "keep": "last", "length": 20}
     assert (
         main(
-            ["reduce", "--data", str(tmp_path / "d"), "--arm", json.dumps(arm), "--out", str(tmp_path / "r")]
+            [
+                "reduce",
+                "--data",
+                str(tmp_path / "d"),
+                "--arm-spec",
+                json.dumps(arm),
+                "--out",
+                str(tmp_path / "r"),
+            ]
         )
         == 0
     )

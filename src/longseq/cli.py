@@ -134,7 +134,7 @@ def cmd_choose_scaling(args) -> None:
     "reduce",
     "apply one arm's reduction to a data set folder",
     DATA,
-    arg("--arm", required=True, type=_json, help="the arm's config entry, as JSON"),
+    arg("--arm-spec", required=True, type=_json, help="the arm's config entry, as JSON"),
     TUNED,
     SCALING,
     _out("the reduced data set folder"),
@@ -145,7 +145,7 @@ def cmd_reduce(args) -> None:
     from .scaling import resolved
     from .tuning import apply, chosen_overrides
 
-    arm = apply(args.arm, chosen_overrides(args.tuned), "reduce")
+    arm = apply(args.arm_spec, chosen_overrides(args.tuned), "reduce")
     if "model" in arm:
         arm = {**arm, "model": resolved(arm["model"], _scaling_choice(args.scaling))}
     ds = reduce_dataset(data.load(args.data), arm, str(args.data))

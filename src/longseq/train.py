@@ -70,7 +70,7 @@ def diverged(
     )
 
 
-def _evaluate_split(model, split, device, batch_size) -> tuple[float, float]:
+def _valid_scores(model, split, device, batch_size) -> tuple[float, float]:
     probs, labels = average_views(predict_proba(model, split, batch_size), split)
     loss = float(-np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, None)).mean())
     return loss, float((probs.argmax(1) == labels).mean())
@@ -369,7 +369,7 @@ class Training:
             run["batch"] = index + 1
             crossed = run["updates"] // cfg.eval_every > before // cfg.eval_every
             if crossed or run["updates"] >= cfg.max_updates:
-                stop = self.evaluate()
+                stop = self.validate()
                 if checkpoint:
                     run["seconds"] = time.perf_counter() - self.started
                     _save_checkpoint(
@@ -386,13 +386,13 @@ class Training:
                     return
         run["epoch"], run["batch"] = run["epoch"] + 1, 0
 
-    def evaluate(self) -> bool:
-        """Record an evaluation on valid, keep the best weights; True when the run should stop."""
+    def validate(self) -> bool:
+        """Record a check on valid, keep the best weights; True when the run should stop."""
         cfg, run, best, window = self.cfg, self.run, self.best, self.window
         mean_loss = float(window["loss"]) / max(1, window["seen"])
         if not mean_loss <= self.bound:  # on CUDA the loss is read here, not per batch
             raise diverged(self.where, mean_loss, run, self.seed, cfg, self.bound)
-        valid_loss, valid_acc = _evaluate_split(self.model, self.valid, self.device, cfg.batch_size * 2)
+        valid_loss, valid_acc = _valid_scores(self.model, self.valid, self.device, cfg.batch_size * 2)
         self.model.train()
         entry = {
             "update": run["updates"],

@@ -17,7 +17,7 @@ rule dataset_table:
     conda:
         "../envs/longseq.yaml"
     params:
-        code=CODE["aggregate"],
+        code=step_code("describe"),
     shell:
         "longseq describe {input} --out {output} > {log} 2>&1"
 
@@ -50,7 +50,7 @@ rule summary:
     conda:
         "../envs/longseq.yaml"
     params:
-        code=CODE["aggregate"],
+        code=step_code("aggregate"),
     shell:
         "longseq aggregate {input.metrics} --train-benchmarks {input.benchmarks} --summary {output.summary} --overview {output.overview}"
         " --figure {output.figure} 2> {log}"
@@ -89,7 +89,7 @@ rule report_figures:
     conda:
         "../envs/longseq.yaml"
     params:
-        code=CODE["figures"],
+        code=step_code("figures"),
     shell:
         "longseq figures --metrics {input.metrics} --overview {input.overview}"
         " --histories {input.histories} --table {output.table} --steps {output.steps}"
@@ -111,7 +111,7 @@ rule confusion_matrices:
     conda:
         "../envs/longseq.yaml"
     params:
-        code=CODE["figures"],
+        code=step_code("confusion"),
     shell:
         "longseq confusion {input} --dataset {wildcards.dataset} --out {output} 2> {log}"
 
@@ -137,7 +137,7 @@ rule verdict:
         metric=config["verdict"]["metric"],
         alpha=config["verdict"]["alpha"],
         margin=config["verdict"]["margin"],
-        code=CODE["verdict"],
+        code=step_code("verdict"),
     shell:
         "longseq verdict {input} --table {output.table} --text {output.text} --figure {output.figure}"
         " --front {output.front} --forest {output.forest}"

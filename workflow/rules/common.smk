@@ -44,28 +44,28 @@ def code(step, **plugins):
     return steps.code(step, PACKAGE, **plugins)
 
 
-def run_plugins(dataset, arm):
-    return {"reducer": config["arms"][arm]["reduce"], "model": STUDY.model_type(dataset, arm)}
+def step_code(step):
+    """The `code` param of the rules running `step`, as a function of a job's wildcards: the
+    step's digest with the plug-ins the job names (reader, reducer, model type, reference)."""
+
+    def digest(wildcards):
+        return code(step, **job_plugins(steps.STEPS[step].plugins, wildcards))
+
+    return digest
 
 
-CODE = {
-    "ingest": lambda dataset: code("ingest", reader=SHEET[dataset]["reader"]),
-    "reduce": lambda arm: code("reduce", reducer=config["arms"][arm]["reduce"]),
-    "pretrain": code("pretrain"),
-    "train": lambda dataset, arm: code("train", **run_plugins(dataset, arm)),
-    "evaluate": lambda dataset, arm: code("evaluate", **run_plugins(dataset, arm)),
-    "predict": lambda dataset, arm: code("predict", **run_plugins(dataset, arm)),
-    "reference": lambda method: code("reference", reference=method),
-    "aggregate": code("aggregate"),
-    "figures": code("figures"),
-    "choose": code("choose"),
-    "scaling": code("choose-scaling"),
-    "verdict": code("verdict"),
-}
-
-
-def train_code(wildcards):
-    return CODE["train"](wildcards.dataset, wildcards.arm)
+def job_plugins(kinds, wildcards):
+    found = {}
+    if "reader" in kinds:
+        found["reader"] = SHEET[data_set(wildcards)]["reader"]
+    if "reducer" in kinds:  # a reduction names the (arm, data set) whose spec it reduces by
+        arm = wildcards.arm if "arm" in wildcards.keys() else STUDY.reductions[wildcards.reduction][0]
+        found["reducer"] = config["arms"][arm]["reduce"]
+    if "model" in kinds:
+        found["model"] = STUDY.model_type(wildcards.dataset, wildcards.arm)
+    if "reference" in kinds:
+        found["reference"] = config["reference"][SHEET[wildcards.dataset]["kind"]]
+    return found
 
 
 # ---------------------------------------------------------------- shared input and params

@@ -20,7 +20,7 @@ rule test_metrics:
         disk_mb=input_disk_mb,
     params:
         arm=arm_spec,
-        code=evaluate_code,
+        code=step_code("evaluate"),
         kernels=KERNELS,
     shell:
         "longseq evaluate --data {input.data} --model {input.model} --history {input.history}"

@@ -30,6 +30,6 @@ rule ingested_dataset:
         name=data_set,
         spec=dataset_spec,
         resample=resample_option,
-        code=ingest_code,
+        code=step_code("ingest"),
     shell:
         "longseq ingest --name {params.name} --spec {params.spec:q} {params.resample} --out {output} 2> {log}"

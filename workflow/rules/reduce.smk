@@ -20,7 +20,7 @@ rule reduced_dataset:
         arm=reduce_spec,
         tuned=tuned_option,
         scaling=scaling_option,
-        code=reduce_code,
+        code=step_code("reduce"),
     shell:
-        "longseq reduce --data {input.data} --arm {params.arm:q} {params.tuned} {params.scaling}"
+        "longseq reduce --data {input.data} --arm-spec {params.arm:q} {params.tuned} {params.scaling}"
         " --out {output} 2> {log}"

@@ -22,7 +22,7 @@ rule reference_metrics:
         disk_mb=input_disk_mb,
     params:
         method=reference_method,
-        code=reference_code,
+        code=step_code("reference"),
         kernels=KERNELS,
     shell:
         "longseq reference --data {input} --method {params.method} --dataset {wildcards.dataset}"

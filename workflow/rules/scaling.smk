@@ -25,7 +25,7 @@ rule chosen_scaling:
     params:
         model=probe_model_settings,
         train=probe_train_settings,
-        code=CODE["scaling"],
+        code=step_code("choose-scaling"),
         kernels=KERNELS,
     shell:
         "longseq choose-scaling --data {input} --model {params.model:q} --train {params.train:q}"

@@ -22,7 +22,7 @@ rule pretrained_encoder:
     params:
         model=encoder_model_settings,
         pretrain=pretrain_settings,
-        code=CODE["pretrain"],
+        code=step_code("pretrain"),
         kernels=KERNELS,
     shell:
         "longseq pretrain --data {input} --model {params.model:q} --pretrain {params.pretrain:q}"
@@ -57,7 +57,7 @@ rule trained_model:
         init=init_encoder_option,
         tuned=tuned_option,
         scaling=scaling_option,
-        code=train_code,
+        code=step_code("train"),
         kernels=KERNELS,
     shell:
         "longseq train --data {input.data} --model {params.model:q} --train {params.train:q}"

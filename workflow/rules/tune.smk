@@ -20,9 +20,9 @@ rule trial_reduction:
     params:
         arm=trial_reduce_spec,
         scaling=scaling_option,
-        code=trial_reduce_code,
+        code=step_code("reduce"),
     shell:
-        "longseq reduce --data {input.data} --arm {params.arm:q} {params.scaling} --out {output} 2> {log}"
+        "longseq reduce --data {input.data} --arm-spec {params.arm:q} {params.scaling} --out {output} 2> {log}"
 
 
 rule trial_history:
@@ -50,7 +50,7 @@ rule trial_history:
         seed=TUNE["train_seed"] if TUNE else 0,
         init=init_encoder_option,
         scaling=scaling_option,
-        code=train_code,
+        code=step_code("train"),
         kernels=KERNELS,
     shell:
         "longseq train --data {input.data} --model {params.model:q} --train {params.train:q}"
@@ -71,7 +71,7 @@ rule chosen_trial:
     params:
         space=search_space,
         trials=trial_records,
-        code=CODE["choose"],
+        code=step_code("choose"),
     shell:
         "longseq choose --space {params.space:q} --trials {params.trials:q} --histories {input}"
         " --out-trials {output.trials} --out-chosen {output.chosen} 2> {log}"
@@ -89,7 +89,7 @@ rule tuning_overview:
     conda:
         "../envs/longseq.yaml"
     params:
-        code=CODE["figures"],
+        code=step_code("tuning"),
     shell:
         "longseq tuning --chosen {input.chosen} --trials {input.trials} --table {output.table}"
         " --figure {output.figure} 2> {log}"

@@ -21,10 +21,6 @@ def resample_option(wildcards):
     return "" if resample is None else f"--resample {resample}"
 
 
-def ingest_code(wildcards):
-    return CODE["ingest"](data_set(wildcards))
-
-
 def _fetched(output):
     for spec in SHEET.values():
         if spec.get("path") == output[0] and "fetch" in spec:

@@ -22,4 +22,5 @@ def predict_code(wildcards):
     job = PREDICT[wildcards.name]
     if job["arm"] == REFERENCE:
         return code("predict", reference=config["reference"][SHEET[job["dataset"]]["kind"]])
-    return CODE["predict"](job["dataset"], job["arm"])
+    arm = job["arm"]
+    return code("predict", reducer=config["arms"][arm]["reduce"], model=STUDY.model_type(job["dataset"], arm))

@@ -13,9 +13,5 @@ def reduce_spec(wildcards):
     return as_json(STUDY.reduction(*STUDY.reductions[wildcards.reduction]))
 
 
-def reduce_code(wildcards):
-    return CODE["reduce"](STUDY.reductions[wildcards.reduction][0])
-
-
 def get_reduction_scaling_choice(wildcards):
     return scaling_choice_path(wildcards.data, STUDY.reductions[wildcards.reduction][0])

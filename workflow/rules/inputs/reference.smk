@@ -4,7 +4,3 @@
 def reference_method(wildcards):
     """The reference of the data set's kind (config 'reference:')."""
     return config["reference"][SHEET[wildcards.dataset]["kind"]]
-
-
-def reference_code(wildcards):
-    return CODE["reference"](reference_method(wildcards))

@@ -12,10 +12,6 @@ def trial_reduce_spec(wildcards):
     return as_json(tuning.apply(spec, _trial(wildcards), "reduce"))
 
 
-def trial_reduce_code(wildcards):
-    return CODE["reduce"](wildcards.arm)
-
-
 def get_trial_data(wildcards):
     """A trial reads the arm's own reduction unless the search varies it."""
     if STUDY.tunes_reduction(wildcards.arm):
