@@ -1,8 +1,9 @@
 """The fixed split against resampled splits (docs/results.md, "Resampled splits"): per data set
-and split, from the verdict of each (`longseq verdict ... --table <folder>/arms.csv`):
+and split, from the verdict of each (`longseq verdict ... --table <folder>/arms.csv`) and its
+aggregate (`overview.csv`):
 .venv/bin/python docs/splits_table.py results/splits/fixed results/splits/resampled
 
-Every number is read from the two arms.csv files, never typed."""
+Every number is read from those files, never typed."""
 
 import sys
 from pathlib import Path
@@ -42,4 +43,31 @@ lines = [
 for dataset in tables["fixed"]["dataset"].unique():
     for split, table in tables.items():
         lines.append(row(split, table[table["dataset"] == dataset]))
+lines.append("")
+for dataset in tables["fixed"]["dataset"].unique():
+    called = {
+        split: set(t.loc[(t["dataset"] == dataset) & t["worse"].astype(bool), "arm"])
+        for split, t in tables.items()
+    }
+    only = {
+        split: sorted(arms - called[other])
+        for (split, arms), other in zip(called.items(), ("resampled", "fixed"))
+    }
+    lines.append(
+        f"- {dataset}: calls changed: {len(only['fixed']) + len(only['resampled'])}; called worse with the fixed "
+        f"split only: {', '.join(only['fixed']) or 'none'}; with resampled splits only: "
+        f"{', '.join(only['resampled']) or 'none'}."
+    )
+overviews = {split: pd.read_csv(folder / "overview.csv") for split, folder in folders.items()}
+datasets = list(tables["fixed"]["dataset"].unique())
+lines += ["", "| arm | " + " | ".join(f"{d} {split}" for d in datasets for split in folders) + " |"]
+lines.append("|---|" + "---|" * (len(datasets) * len(folders)))
+for arm in overviews["fixed"]["arm"].unique():
+    cells = []
+    for dataset in datasets:
+        for over in overviews.values():
+            r = over[(over["dataset"] == dataset) & (over["arm"] == arm)].iloc[0]
+            flag = f" ↑{int(r['still_improving'])}" if r["still_improving"] else ""
+            cells.append(f"{r['accuracy_mean']:.3f} ± {r['accuracy_std']:.3f}{flag}")
+    lines.append(f"| {arm} | " + " | ".join(cells) + " |")
 print("\n".join(lines))
