@@ -164,6 +164,18 @@ def test_seeds_on_their_own_records_are_read_as_resampled_and_arms_of_a_seed_mus
     table = rank(arms, rng)
     assert table["resampled"].all()
     assert "2 seeds (each on its own resample of 20 test records)" in verdict.recommendation(table)
+    shorter = {
+        a: [r[0], r[1] | {"labels": r[1]["labels"][:15], "predicted": r[1]["predicted"][:15]}]
+        for a, r in arms.items()
+    }
+    for runs in shorter.values():
+        runs[1]["records"] = list(range(20, 35))
+    scored = verdict.record_values(shorter, "d", "accuracy")  # resamples of groups differ in size
+    assert (
+        np.isnan(scored.values[:, 1, 15:]).all()
+        and np.isfinite(mcb.nested_variances(scored.values)["pair_var"]).all()
+    )
+    assert rank(shorter, rng)["test_records"].iloc[0] == 18  # 20 and 15, their mean rounded
     arms["b"][1]["records"] = list(range(40, 60))
     with pytest.raises(ValueError, match="arm b seed 1 was scored on other test records than arm a"):
         verdict.record_values(arms, "d", "accuracy")

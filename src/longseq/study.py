@@ -59,13 +59,6 @@ class Study:
 
     def _check_resamples(self) -> None:
         resampled = [d for d in self.datasets if self.resampled(d)]
-        for dataset in resampled:
-            if self.sheet[dataset]["split"] == "group":
-                raise ValueError(
-                    f"data set {dataset!r}: 'resample: true' with split policy 'group' is not supported (a "
-                    "resample of groups would change the test split's size from seed to seed); use "
-                    "'stratified' or 'given', or leave resample out"
-                )
         if resampled and self.tune:
             raise ValueError(
                 f"tune: data sets {resampled} have resampled splits, where one seed's test records are "

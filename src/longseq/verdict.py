@@ -80,7 +80,8 @@ def _same_records(a: dict, b: dict) -> bool:
 def record_values(arms: dict[str, list[dict]], dataset: str, metric: str) -> Scored:
     """values[arm, seed, record] of the metric (mcb.record_values), seeds in order, and the
     train-majority constant predictor's values[seed, record]. Every arm of a seed is scored on
-    the same records; the seeds share them (a fixed split) or each has its own (resampled)."""
+    the same records; the seeds share them (a fixed split) or each has its own (resampled; the
+    resamples of a group split differ in size a little: NaN pads the shorter)."""
     firsts = {}  # seed -> its first run: what every arm at that seed must have been scored on
     for name, runs in arms.items():
         for m in runs:
@@ -92,22 +93,30 @@ def record_values(arms: dict[str, list[dict]], dataset: str, metric: str) -> Sco
                 )
     seeds = [firsts[s] for s in sorted(firsts)]
     nested = not all(_same_records(m, seeds[0]) for m in seeds)
-    if len({len(m["labels"]) for m in seeds}) > 1:
-        sizes = {m["seed"]: len(m["labels"]) for m in seeds}
-        raise ValueError(f"{dataset}: the seeds' test splits differ in size ({sizes}); resample at one size")
-    n_classes = len(seeds[0]["classes"])
+    n_classes, longest = len(seeds[0]["classes"]), max(len(m["labels"]) for m in seeds)
+
+    def padded(values):
+        return np.pad(values, (0, longest - len(values)), constant_values=np.nan)
+
     out = [
         [
-            mcb.record_values(f["labels"], m["predicted"], n_classes, metric)
+            padded(mcb.record_values(f["labels"], m["predicted"], n_classes, metric))
             for m, f in zip(sorted(runs, key=_seed), seeds)
         ]
         for runs in arms.values()
     ]
     constant = [
-        mcb.record_values(f["labels"], np.full(len(f["labels"]), f["majority_class"]), n_classes, metric)
+        padded(
+            mcb.record_values(f["labels"], np.full(len(f["labels"]), f["majority_class"]), n_classes, metric)
+        )
         for f in seeds
     ]
     return Scored(np.asarray(out), np.asarray(constant), nested)
+
+
+def _records(values: np.ndarray) -> int:
+    """Test records per seed (their mean, where resamples of groups differ in size)."""
+    return round(float(np.isfinite(values[0]).sum(1).mean()))
 
 
 def _seed(run: dict) -> int:
@@ -150,9 +159,9 @@ def rank_dataset(
                 for field in (*COST[:2], "train_seconds", "steps_read", "peak_memory_mb")
             },
             "seeds": len(seeds),
-            "test_records": values.shape[2],
+            "test_records": _records(values),
             "resampled": nested,
-            "majority_baseline": constant.mean(),
+            "majority_baseline": np.nanmean(constant),
             "model_type": [model_type(runs[0]) for runs in arms.values()],
         }
     )
@@ -231,7 +240,7 @@ def reference_row(
         "inference_flops": np.mean([m["inference_flops"] for m in reference]),
         "train_seconds": np.mean([m["train_seconds"] for m in reference]),
         "seeds": values.shape[1],
-        "test_records": values.shape[2],
+        "test_records": _records(values),
         "best_lstm_arm": best_lstm,
         "best": False,
         "recommended": False,

@@ -156,17 +156,15 @@ def resampled_rows(
 def _split(
     records: Records, spec: dict, name: str, policy: str, resample: int | None
 ) -> dict[str, np.ndarray]:
-    """The fixed split of the policy, or (the sheet's `resample: true`) resample `resample` of it."""
-    rows = split_rows(records, spec, name, policy)
+    """The fixed split of the policy, or (the sheet's `resample: true`) resample `resample` of it:
+    with groups, the groups dealt anew by the resample's seed (its parts' sizes then vary a
+    little from seed to seed), else `resampled_rows`."""
     if resample is None:
-        return rows
+        return split_rows(records, spec, name, policy)
+    seed = [spec.get("split_seed", 0), resample]
     if policy == "group":
-        raise DataError(
-            f"data set {name!r}: 'resample: true' with split policy 'group' is not supported (a resample "
-            "of groups would change the test split's size from seed to seed); use 'stratified' or 'given', "
-            "or leave resample out"
-        )
-    return resampled_rows(records.labels, rows, [spec.get("split_seed", 0), resample])
+        return split_rows(records, {**spec, "split_seed": seed}, name, policy)
+    return resampled_rows(records.labels, split_rows(records, spec, name, policy), seed)
 
 
 def _encode_text(records: Records, rows: dict[str, np.ndarray], spec: dict) -> tuple[list, dict]:
