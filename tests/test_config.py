@@ -1,6 +1,7 @@
 """The study config is checked against workflow/schemas/config.schema.yaml before any job runs."""
 
 import copy
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -114,8 +115,6 @@ def test_every_registered_strategy_has_a_checked_schema():
     """Each reducer's and model type's options schema is itself valid JSON schema with a default
     for every option, and the model settings the config schema names are ModelConfig's shared
     fields (the one place for their defaults)."""
-    import dataclasses
-
     import jsonschema
 
     from longseq import models
@@ -131,11 +130,15 @@ def test_every_registered_strategy_has_a_checked_schema():
     assert model_keys == {f.name for f in dataclasses.fields(ModelConfig)} - {"options"}
 
 
-def test_the_train_settings_are_described_once_in_the_dataclass_and_the_schema_is_generated():
-    """config.schema.yaml's `train:` is written from TrainConfig (`python -m longseq.settings`):
-    a field added, renamed or re-described there without regenerating fails here."""
-    from longseq.settings import schema_of
+def test_the_settings_are_described_once_in_the_dataclasses_and_the_schema_is_generated():
+    """config.schema.yaml's `model:`, `train:` and `pretraining:` are written from ModelConfig,
+    TrainConfig and PretrainConfig (`python -m longseq.settings`): a field added, renamed or
+    re-described there without regenerating fails here."""
+    from longseq.settings import PRETRAIN_DEFAULTS, SCHEMA_SECTIONS, PretrainConfig, schema_of
 
     schema = yaml.safe_load(Path(SCHEMA).read_text())
-    assert schema["$defs"]["train"] == schema_of(TrainConfig)
-    assert all(p["description"] for p in schema_of(TrainConfig)["properties"].values())
+    for name, cls in SCHEMA_SECTIONS.items():
+        assert schema["$defs"][name] == schema_of(cls)
+        assert all(p["description"] for p in schema_of(cls)["properties"].values())
+    assert schema["properties"]["pretrain"]["additionalProperties"] == {"$ref": "#/$defs/pretraining"}
+    assert set(PRETRAIN_DEFAULTS) == {f.name for f in dataclasses.fields(PretrainConfig)} - {"seed"}

@@ -18,20 +18,37 @@ BUDGET_KEYS = ("max_updates", "eval_every", "min_updates", "patience")
 SCALINGS = ("standard", "robust", "log", "instance")  # of signals; `auto` picks one per data set
 
 
+def _setting(default, description: str, **schema):
+    """A field with its default, its description and its JSON schema: the config schema's
+    section for the class is generated from these (`schema_of`), so each is written once."""
+    return field(default=default, metadata={"description": description, "schema": schema})
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """What every model type takes; a type's own options (its module's `OPTIONS`: hidden size,
     layers, readout, ...) are in `options`, defaults filled in, and read as attributes
     (`cfg.hidden`). A run records only its type's options."""
 
-    type: str = "lstm"  # a module of longseq.models: lstm, seq2seq, bag, segments, chunk_encoder, ...
-    embedding: int = 32  # tokens: embedding width
-    dropout: float = 0.1
-    # signals: standard (mean, std), robust (median, IQR) or log (sign * log1p |x|, then
-    # standard), fitted on the train split only; instance: each record by its own statistics;
-    # auto: the one with the lowest valid loss in a short probe per data set (longseq.scaling)
-    scaling: str = "standard"
-    options: dict = field(default_factory=dict)
+    type: str = _setting(
+        "lstm",
+        "the model type, a module of longseq.models (see config/README.md, 'The arms'): lstm (default), "
+        "seq2seq, the bag baseline, segments, chunk_encoder, conv_lstm, conv, s4d",
+        type="string",
+    )
+    embedding: int = _setting(32, "tokens: embedding width", type="integer", minimum=1)
+    dropout: float = _setting(
+        0.1, "dropout before the head (and between stacked LSTM layers)", type="number", minimum=0, maximum=1
+    )
+    scaling: str = _setting(
+        "standard",
+        "signals: auto picks one of the others per data set by the valid loss of a short probe on train "
+        "(one job per data set, shared by its arms); standard (mean, std), robust (median, IQR) or log "
+        "(sign * log1p|x|, then standard) are fitted on train, for readings spanning orders of magnitude; "
+        "instance: each record by its own mean and std, before any reduction (fits nothing)",
+        enum=["auto", "standard", "robust", "log", "instance"],
+    )
+    options: dict = field(default_factory=dict)  # the type's own (its module's OPTIONS schema)
 
     def __getattr__(self, name: str):
         options = self.__dict__.get("options", {})
@@ -79,12 +96,6 @@ class ModelConfig:
             )
         names = cls.takes(merged.get("type", cls.type))
         return {k: v for k, v in merged.items() if k in names or k in own}
-
-
-def _setting(default, description: str, **schema):
-    """A field with its default, its description and its JSON schema: the config schema's
-    section for the class is generated from these (`schema_of`), so each is written once."""
-    return field(default=default, metadata={"description": description, "schema": schema})
 
 
 @dataclass(frozen=True)
@@ -144,17 +155,43 @@ class TrainConfig:
         return self.k1 if self.k2 is None else self.k2
 
 
-PRETRAIN_DEFAULTS = {  # a named pretraining's settings that the study file leaves out
-    "objective": "autoencoder",
-    "window": 100,
-    "windows_per_record": 1,
-    "target_vocab": 2000,
-    "max_epochs": 4,
-    "patience": 2,
-    "batch_size": 32,
-    "lr": 0.003,
-    "grad_clip": 1.0,
-}
+@dataclass(frozen=True)
+class PretrainConfig:
+    """A named pretraining's settings (an entry of the config's `pretrain:`)."""
+
+    objective: str = _setting(
+        "autoencoder",
+        "autoencoder: reconstruct a window from its summary; next_token: predict each next step "
+        "(self-pretraining)",
+        enum=["autoencoder", "next_token"],
+    )
+    seed: int | None = _setting(
+        None,
+        "one pretraining at this seed that every seed of its arms starts from (default: one per seed)",
+        type="integer",
+        minimum=0,
+    )
+    window: int = _setting(
+        100,
+        "pretrain on random windows of this many steps (at least the longest record: whole records)",
+        type="integer",
+        minimum=2,
+    )
+    windows_per_record: int = _setting(1, "windows cut from each train record", type="integer", minimum=1)
+    target_vocab: int = _setting(
+        2000, "tokens: classes the decoder predicts (most frequent + 'rarer')", type="integer", minimum=2
+    )
+    max_epochs: int = _setting(4, "passes over the train windows", type="integer", minimum=1)
+    patience: int = _setting(
+        2, "epochs without a lower valid loss before stopping", type="integer", minimum=1
+    )
+    batch_size: int = _setting(32, "windows per update", type="integer", minimum=1)
+    lr: float = _setting(0.003, "Adam's learning rate", type="number", exclusiveMinimum=0)
+    grad_clip: float = _setting(1.0, "gradient norm clipped to this", type="number", exclusiveMinimum=0)
+
+
+# a named pretraining's settings that the study file leaves out (without a seed: the run's)
+PRETRAIN_DEFAULTS = {f.name: f.default for f in fields(PretrainConfig) if f.name != "seed"}
 
 
 def _known(cls, settings: dict, section: str) -> dict:
@@ -207,25 +244,44 @@ def schema_of(cls) -> dict:
     """The JSON schema of a settings dataclass's section of the study config: its fields, each
     with its own schema and description. No defaults: Snakemake's validation would write them
     into every arm's section, and an arm that sets the budget is refused (the defaults apply
-    where `from_dict` builds the settings)."""
+    where `from_dict` builds the settings). The model's section stays open: a type's own
+    options are checked against its module's schema when the study is read."""
     properties = {
-        f.name: {**f.metadata["schema"], "description": f.metadata["description"]} for f in fields(cls)
+        f.name: {**f.metadata["schema"], "description": f.metadata["description"]}
+        for f in fields(cls)
+        if "schema" in f.metadata
     }
+    if cls is ModelConfig:
+        return {"type": "object", "description": MODEL_OPTIONS, "properties": properties}
     return {"type": "object", "additionalProperties": False, "properties": properties}
 
 
-GENERATED = "  # -- generated from longseq.settings.TrainConfig by `python -m longseq.settings` --"
+MODEL_OPTIONS = (
+    "the settings every model type takes are below; a type's own options (hidden, layers, readout, ...) "
+    "are the JSON schema OPTIONS of its module, checked against the arm's type when the workflow is "
+    "parsed (config/README.md, 'The arms')"
+)
+# the config schema's $defs written from the dataclasses, each between its markers
+SCHEMA_SECTIONS = {"model": ModelConfig, "train": TrainConfig, "pretraining": PretrainConfig}
+
+
+def _marker(cls, end: bool = False) -> str:
+    which = "end -- generated" if end else "-- generated"
+    return f"  # {which} from longseq.settings.{cls.__name__} by `python -m longseq.settings` --"
 
 
 def write_schema(path) -> None:
-    """Rewrite the `train:` definition of the config schema (between its markers) from TrainConfig."""
+    """Rewrite the `model:`, `train:` and `pretraining:` definitions of the config schema (each
+    between its markers) from their dataclasses."""
     import yaml
 
     text = Path(path).read_text()
-    start, end = text.index(GENERATED), text.index(GENERATED.replace("--", "end --", 1))
-    body = yaml.safe_dump({"train": schema_of(TrainConfig)}, sort_keys=False, width=100, allow_unicode=True)
-    block = "".join(f"  {line}\n" for line in body.splitlines())
-    Path(path).write_text(text[: start + len(GENERATED) + 1] + block + text[end:])
+    for name, cls in SCHEMA_SECTIONS.items():
+        start, end = text.index(_marker(cls)), text.index(_marker(cls, end=True))
+        body = yaml.safe_dump({name: schema_of(cls)}, sort_keys=False, width=100, allow_unicode=True)
+        block = "".join(f"  {line}\n" for line in body.splitlines())
+        text = text[: start + len(_marker(cls)) + 1] + block + text[end:]
+    Path(path).write_text(text)
 
 
 if __name__ == "__main__":
