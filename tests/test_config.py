@@ -142,3 +142,26 @@ def test_the_settings_are_described_once_in_the_dataclasses_and_the_schema_is_ge
         assert all(p["description"] for p in schema_of(cls)["properties"].values())
     assert schema["properties"]["pretrain"]["additionalProperties"] == {"$ref": "#/$defs/pretraining"}
     assert set(PRETRAIN_DEFAULTS) == {f.name for f in dataclasses.fields(PretrainConfig)} - {"seed"}
+
+
+def test_every_plug_in_kind_is_read_by_one_protocol_without_importing_it():
+    """Reducers, model types and references through longseq.plugins: what it reads from their
+    source (options, required keys, description) is what the imported modules hold; and the
+    settings read the model types through it, importing nothing from the layers above."""
+    import ast
+    from importlib import import_module
+
+    from longseq import plugins
+
+    for kind in (plugins.REDUCERS, plugins.MODELS, plugins.REFERENCES):
+        assert kind.names()
+        for name in kind.names():
+            mod = import_module(f"longseq.{kind.folder}.{name}")
+            assert kind.options(name) == getattr(mod, "OPTIONS", {}), name
+            assert kind.required(name) == getattr(mod, "REQUIRED", []), name
+            assert kind.describe(name) == " ".join(mod.__doc__.split("\n\n")[0].split()), name
+    with pytest.raises(ValueError, match="unknown model type 'gru'"):
+        plugins.MODELS.load("gru")
+    tree = ast.parse((REPO / "src" / "longseq" / "settings.py").read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level}
+    assert imported == {"plugins"}

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from longseq.models import s4d
-from longseq.models._registry import check_options
+from longseq.models import check_options, s4d
 from longseq.settings import ModelConfig
 
 

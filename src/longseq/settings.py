@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from .plugins import MODELS  # the model types: the modules of longseq.models, read without torch
+
 MODES = ("bptt", "tbptt", "last_k")
 # The budget is per data set: every arm of a data set gets the same one (longseq.study refuses an arm that sets it).
 BUDGET_KEYS = ("max_updates", "eval_every", "min_updates", "patience")
@@ -59,12 +61,10 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, settings: dict | None) -> ModelConfig:
         """Settings of one type, checked against its options' schema (unknown ones refused)."""
-        from .models._registry import check_options  # the model types: the modules of longseq.models
-
         settings = dict(settings or {})
         shared = cls.shared()
         kind = settings.get("type", cls.type)
-        options = check_options(kind, {k: v for k, v in settings.items() if k not in shared})
+        options = MODELS.check(kind, {k: v for k, v in settings.items() if k not in shared})
         if settings.get("scaling", cls.scaling) not in (*SCALINGS, "auto"):
             raise ValueError(f"model scaling {settings['scaling']!r}: use one of {[*SCALINGS, 'auto']}")
         return cls(**{k: v for k, v in settings.items() if k in shared}, options=options)
@@ -77,18 +77,14 @@ class ModelConfig:
     @classmethod
     def takes(cls, kind: str) -> set[str]:
         """Every setting a model type takes: the shared fields and its own options."""
-        from .models._registry import takes
-
-        return takes(kind) | cls.shared()
+        return set(MODELS.options(kind)) | cls.shared()
 
     @classmethod
     def inherit(cls, merged: dict, own: dict) -> dict:
         """An arm's model settings from the study-wide and data set ones (`merged`, the arm's own
         included): inherited options its type does not take are dropped (a study-wide `layers`
         does not concern the bag), but each must be some type's; its `own` must all be its type's."""
-        from .models._registry import names as kinds
-
-        known = set().union(*(cls.takes(kind) for kind in kinds()))
+        known = set().union(*(cls.takes(kind) for kind in MODELS.names()))
         unknown = sorted(set(merged) - known)
         if unknown:  # a typo, not an option of some other type
             raise ValueError(

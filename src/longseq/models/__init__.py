@@ -14,8 +14,7 @@ arm's settings before any job runs.
 
 from __future__ import annotations
 
-from importlib import import_module
-
+from ..plugins import MODELS
 from ..settings import ModelConfig
 from ._registry import check_options, describe, names, options, table, takes
 
@@ -23,9 +22,7 @@ __all__ = ["build_model", "check_options", "describe", "module", "names", "optio
 
 
 def module(name: str):
-    if name not in names():
-        raise ValueError(f"unknown model type {name!r}; use one of {names()}")
-    return import_module(f"{__name__}.{name}")
+    return MODELS.load(name)
 
 
 def build_model(ds, config: ModelConfig | dict, steps: int | None = None):

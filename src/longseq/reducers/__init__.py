@@ -18,65 +18,50 @@ workflow digests only the modules an arm uses, so it reruns nothing else.
 
 from __future__ import annotations
 
-import pkgutil
 from functools import cache
-from importlib import import_module
 from types import ModuleType
 
 import numpy as np
 
 from ..data import DataError, Dataset, Split
+from ..plugins import REDUCERS
 
 # what an arm holds besides its reduction's options
 ARM_KEYS = {"reduce", "model", "train", "pretrain"}
 
 
 def names() -> list[str]:
-    """Every reducer: the package's modules not starting with '_'."""
-    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    """Every reducer: the package's modules not starting with '_' (longseq.plugins)."""
+    return REDUCERS.names()
 
 
 @cache
 def module(name: str) -> ModuleType:
-    if name not in names():
-        raise ValueError(f"unknown reduce {name!r}; use one of {names()}")
-    return import_module(f"{__name__}.{name}")
+    return REDUCERS.load(name)
 
 
 def options_schema(name: str) -> dict:
-    """The JSON schema of an arm that uses reducer `name` (its options plus the arm's keys)."""
-    mod = module(name)
+    """The JSON schema of an arm that uses reducer `name` (its options plus the arm's keys),
+    read from the reducer's source like every plug-in's."""
     return {
         "type": "object",
         "additionalProperties": False,
-        "required": ["reduce", *getattr(mod, "REQUIRED", [])],
-        "properties": {**{key: {} for key in ARM_KEYS}, **mod.OPTIONS},
+        "required": ["reduce", *REDUCERS.required(name)],
+        "properties": {**{key: {} for key in ARM_KEYS}, **REDUCERS.options(name)},
     }
 
 
 def check_arm(arm: dict, where: str) -> None:
     """Refuse an arm whose options its reducer does not know or accept, naming the option."""
-    import jsonschema
-
     if "reduce" not in arm:
         raise ValueError(f"{where}: no 'reduce:'; use one of {names()}")
-    name = arm["reduce"]
     try:
-        schema = options_schema(name)
+        REDUCERS.check(arm["reduce"], arm, options_schema(arm["reduce"]))
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(arm))
-    if error is not None:
-        at = ".".join(str(p) for p in error.absolute_path)
-        known = sorted(set(schema["properties"]) - ARM_KEYS)
-        raise ValueError(
-            f"{where}: {at + ': ' if at else ''}{error.message} (reduce {name!r} takes {known or 'no options'})"
-        )
 
 
-def describe(name: str) -> str:
-    """The reducer's one-line description (its module docstring's first paragraph)."""
-    return " ".join((module(name).__doc__ or name).strip().split("\n\n")[0].split())
+describe = REDUCERS.describe  # the module docstring's first paragraph
 
 
 def family(arm: dict) -> str:

@@ -21,28 +21,24 @@ reference module is found by its file name, like the reducers, and declares:
 from __future__ import annotations
 
 import json
-import pkgutil
 import resource
 import time
-from importlib import import_module
 from pathlib import Path
 
 import numpy as np
 
 from .. import kernels
 from ..data import DataError, atomic_write_bytes, load
+from ..plugins import REFERENCES
 
 ARM = "reference"  # the name its runs take among the arms (a family of its own in the verdict)
 
 
-def names() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+names = REFERENCES.names  # the plug-in protocol (longseq.plugins)
 
 
 def module(name: str):
-    if name not in names():
-        raise ValueError(f"unknown reference {name!r}; use one of {names()}")
-    return import_module(f"{__name__}.{name}")
+    return REFERENCES.load(name)
 
 
 def save_state(state: dict, path: str | Path) -> None:
