@@ -6,6 +6,7 @@ import pytest
 
 from longseq import data
 from longseq.data import DataError, Dataset, Split
+from longseq.sources.splits import stratified_split
 
 
 def test_round_trip_keeps_every_sequence(tmp_path, token_dataset, signal_dataset):
@@ -87,9 +88,9 @@ def test_nonfinite_rows_against_a_loop(signal_dataset):
 def test_stratified_split_is_seeded_and_disjoint():
     labels = np.array([0] * 50 + [1] * 30)
     fractions = {"valid": 0.1, "test": 0.2, "train": 0.7}
-    a = data.stratified_split(labels, fractions, seed=4)
+    a = stratified_split(labels, fractions, seed=4)
     assert {k: v.tolist() for k, v in a.items()} == {
-        k: v.tolist() for k, v in data.stratified_split(labels, fractions, 4).items()
+        k: v.tolist() for k, v in stratified_split(labels, fractions, 4).items()
     }
     assert sorted(np.concatenate(list(a.values())).tolist()) == list(range(80))
     assert np.bincount(labels[a["test"]]).tolist() == [10, 6]

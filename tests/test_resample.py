@@ -10,6 +10,7 @@ from conftest import REPO
 from test_workflow import snakemake, tiny_config
 
 from longseq import data, sources
+from longseq.sources import splits
 from longseq.study import Study
 
 SYNTHETIC = {
@@ -76,7 +77,7 @@ def test_a_resample_of_a_group_split_deals_whole_groups_anew():
         groups=groups,
     )
     spec = {"reader": "fasta", "split": "group"}
-    resamples = [sources._split(records, spec, "dna", "group", r) for r in (0, 1)]
+    resamples = [splits.split_of(records, spec, "dna", "group", r) for r in (0, 1)]
     for rows in resamples:
         owner = {}
         for part, taken in rows.items():

@@ -343,19 +343,3 @@ def token_ranks(train: Split, vocab_size: int) -> np.ndarray:
     ranks = np.empty(vocab_size, dtype=np.int64)
     ranks[order] = np.arange(vocab_size)
     return ranks
-
-
-def stratified_split(labels: np.ndarray, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
-    """Row indices per split, stratified by class; the last split takes the remainder."""
-    rng = np.random.default_rng(seed)
-    names = list(fractions)
-    out: dict[str, list[np.ndarray]] = {name: [] for name in names}
-    for cls in np.unique(labels):
-        rows = rng.permutation(np.flatnonzero(labels == cls))
-        start = 0
-        for name in names[:-1]:
-            take = round(fractions[name] * len(rows))
-            out[name].append(rows[start : start + take])
-            start += take
-        out[names[-1]].append(rows[start:])
-    return {name: np.sort(np.concatenate(parts)) for name, parts in out.items()}

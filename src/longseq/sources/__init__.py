@@ -14,8 +14,9 @@ from importlib import import_module
 
 import numpy as np
 
-from ..data import SPLITS, DataError, Dataset, Split, some_rows, stratified_split
+from ..data import SPLITS, DataError, Dataset, Split, some_rows
 from .archives import check_sha256, fetch, read_member, read_source_bytes, sha256_of
+from .splits import default_policy, group_split, split_of, stratified_split
 from .text import build_vocab, encode, tokenize
 
 __all__ = [
@@ -46,7 +47,6 @@ READERS = {
     "genbank": "dna:genbank",
     "listops": "listops:listops",
 }
-SPLIT_POLICIES = ("stratified", "group", "given")
 
 
 @dataclass
@@ -77,94 +77,6 @@ def _reader(name: str, data_set: str):
         raise DataError(f"data set {data_set!r}: unknown reader {name!r}; use one of {sorted(READERS)}")
     module, function = READERS[name].split(":")
     return getattr(import_module(f"{__name__}.{module}"), function)
-
-
-def group_split(groups: np.ndarray, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
-    """Row indices per split such that no group straddles two splits: groups are shuffled by
-    the seed and dealt out until each split (but the last, which takes the rest) holds its
-    fraction of the records."""
-    rng = np.random.default_rng(seed)
-    names = list(fractions)
-    unique, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
-    order = rng.permutation(len(unique))
-    targets = [fractions[name] * len(groups) for name in names[:-1]]
-    where = np.empty(len(unique), dtype=np.int64)
-    current, filled = 0, 0.0
-    for g in order:
-        while current < len(targets) and filled >= targets[current]:
-            current, filled = current + 1, 0.0
-        where[g] = current
-        filled += counts[g]
-    return {name: np.flatnonzero(where[inverse] == i) for i, name in enumerate(names)}
-
-
-def default_policy(records: Records, spec: dict) -> str:
-    """The sheet's split policy; without one, the source's own test part where it has one,
-    else stratified."""
-    return spec.get("split") or ("given" if records.given_test is not None else "stratified")
-
-
-def split_rows(records: Records, spec: dict, name: str, policy: str) -> dict[str, np.ndarray]:
-    """Row indices of train/valid/test under a split policy (see `default_policy`)."""
-    seed = spec.get("split_seed", 0)
-    valid, test = spec.get("valid_fraction", 0.1), spec.get("test_fraction", 0.2)
-    labels = records.labels
-    if policy == "stratified":
-        return stratified_split(labels, {"valid": valid, "test": test, "train": 1 - valid - test}, seed)
-    if policy == "group":
-        if records.groups is None:
-            raise DataError(
-                f"data set {name!r}: split policy 'group' but reader {spec['reader']!r} gives no groups; "
-                "use 'stratified'"
-            )
-        return group_split(records.groups, {"test": test, "valid": valid, "train": 1 - valid - test}, seed)
-    if policy == "given":
-        if records.given_test is None:
-            raise DataError(
-                f"data set {name!r}: split policy 'given' but reader {spec['reader']!r} has no test part "
-                "of its own; use 'stratified' or 'group'"
-            )
-        rest = np.flatnonzero(~records.given_test)
-        valid = spec.get("valid_fraction", 0.2)  # carved from the source's train part
-        inner = stratified_split(labels[rest], {"valid": valid, "train": 1 - valid}, seed)
-        return {
-            "train": rest[inner["train"]],
-            "valid": rest[inner["valid"]],
-            "test": np.flatnonzero(records.given_test),
-        }
-    raise DataError(f"data set {name!r}: unknown split policy {policy!r}; use one of {SPLIT_POLICIES}")
-
-
-def resampled_rows(
-    labels: np.ndarray, fixed: dict[str, np.ndarray], seed: list[int]
-) -> dict[str, np.ndarray]:
-    """One resample of the pooled records: per class, a seeded shuffle dealt out in the fixed
-    split's counts, so that every resample has the fixed split's size and class counts in each
-    part (as tsml-eval's stratified resamples of train + test): arms of a study stay paired
-    record for record within a seed, and its test split's size is the same at every seed."""
-    rng = np.random.default_rng(seed)
-    out: dict[str, list[np.ndarray]] = {part: [] for part in fixed}
-    for cls in np.unique(labels):
-        rows, start = rng.permutation(np.flatnonzero(labels == cls)), 0
-        for part, taken in fixed.items():
-            count = int((labels[taken] == cls).sum())
-            out[part].append(rows[start : start + count])
-            start += count
-    return {part: np.sort(np.concatenate(chunks)) for part, chunks in out.items()}
-
-
-def _split(
-    records: Records, spec: dict, name: str, policy: str, resample: int | None
-) -> dict[str, np.ndarray]:
-    """The fixed split of the policy, or (the sheet's `resample: true`) resample `resample` of it:
-    with groups, the groups dealt anew by the resample's seed (its parts' sizes then vary a
-    little from seed to seed), else `resampled_rows`."""
-    if resample is None:
-        return split_rows(records, spec, name, policy)
-    seed = [spec.get("split_seed", 0), resample]
-    if policy == "group":
-        return split_rows(records, {**spec, "split_seed": seed}, name, policy)
-    return resampled_rows(records.labels, split_rows(records, spec, name, policy), seed)
 
 
 def _encode_text(records: Records, rows: dict[str, np.ndarray], spec: dict) -> tuple[list, dict]:
@@ -224,7 +136,7 @@ def _check_classes(sub: Records, splits: dict, policy: str, name: str) -> None:
 
 def ingest(spec: dict, name: str = "dataset", resample: int | None = None) -> Dataset:
     """Build the data set one sheet row describes, with fixed train/valid/test splits, or
-    with resample `resample` of them (`resampled_rows`); what is fitted is fitted on its train."""
+    with resample `resample` of them (`splits.resampled_rows`); what is fitted is fitted on its train."""
     records = _reader(spec.get("reader"), name)(spec)
     if spec.get("kind") and spec["kind"] != records.kind:
         raise DataError(
@@ -242,7 +154,7 @@ def ingest(spec: dict, name: str = "dataset", resample: int | None = None) -> Da
         None if records.given_test is None else records.given_test[keep],
     )
     policy = default_policy(sub, spec)
-    rows = _split(sub, spec, name, policy, resample)
+    rows = split_of(sub, spec, name, policy, resample)
     sequences, meta = sub.sequences, dict(records.meta)
     if records.kind == "tokens" and sequences and isinstance(sequences[0], list):
         sequences, vocab_meta = _encode_text(sub, rows, spec)
