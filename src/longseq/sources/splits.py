@@ -17,20 +17,25 @@ if TYPE_CHECKING:
 SPLIT_POLICIES = ("stratified", "group", "given")
 
 
-def stratified_split(labels: np.ndarray, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
-    """Row indices per split, stratified by class; the last split takes the remainder."""
+def _deal(labels: np.ndarray, parts: list[str], counts, seed) -> dict[str, np.ndarray]:
+    """Row indices per part: each class's rows shuffled by the seed and dealt out in order,
+    `counts(cls, n)` rows of the class's n to each part but the last, which takes the rest."""
     rng = np.random.default_rng(seed)
-    names = list(fractions)
-    out: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    out: dict[str, list[np.ndarray]] = {part: [] for part in parts}
     for cls in np.unique(labels):
         rows = rng.permutation(np.flatnonzero(labels == cls))
         start = 0
-        for name in names[:-1]:
-            take = round(fractions[name] * len(rows))
-            out[name].append(rows[start : start + take])
+        for part, take in zip(parts[:-1], counts(cls, len(rows))):
+            out[part].append(rows[start : start + take])
             start += take
-        out[names[-1]].append(rows[start:])
-    return {name: np.sort(np.concatenate(parts)) for name, parts in out.items()}
+        out[parts[-1]].append(rows[start:])
+    return {part: np.sort(np.concatenate(chunks)) for part, chunks in out.items()}
+
+
+def stratified_split(labels: np.ndarray, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
+    """Row indices per split, stratified by class; the last split takes the remainder."""
+    names = list(fractions)
+    return _deal(labels, names, lambda cls, n: [round(fractions[name] * n) for name in names[:-1]], seed)
 
 
 def group_split(groups: np.ndarray, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
@@ -96,15 +101,10 @@ def resampled_rows(
     split's counts, so that every resample has the fixed split's size and class counts in each
     part (as tsml-eval's stratified resamples of train + test): arms of a study stay paired
     record for record within a seed, and its test split's size is the same at every seed."""
-    rng = np.random.default_rng(seed)
-    out: dict[str, list[np.ndarray]] = {part: [] for part in fixed}
-    for cls in np.unique(labels):
-        rows, start = rng.permutation(np.flatnonzero(labels == cls)), 0
-        for part, taken in fixed.items():
-            count = int((labels[taken] == cls).sum())
-            out[part].append(rows[start : start + count])
-            start += count
-    return {part: np.sort(np.concatenate(chunks)) for part, chunks in out.items()}
+    parts = list(fixed)
+    return _deal(
+        labels, parts, lambda cls, n: [int((labels[fixed[p]] == cls).sum()) for p in parts[:-1]], seed
+    )
 
 
 def split_of(
