@@ -94,7 +94,7 @@ def test_resampled_splits_are_refused_with_a_search():
     with pytest.raises(ValueError, match="no search on one split is blind to every test split"):
         Study(config | {"tune": tune}, sheet)
     study = Study(config, sheet)
-    assert study.data_names() == ["syn.resample0", "syn.resample1"]
+    assert [study.data_name("syn", seed) for seed in study.seeds] == ["syn.resample0", "syn.resample1"]
     assert study.dataset_of(study.data_name("syn", 1)) == ("syn", 1)
     assert study.dataset_of("syn") == ("syn", None)
 

@@ -5,8 +5,8 @@ simulated study has every arm scored on the same test records, as in a real one:
 difficulty is shared by all arms (logit scale), each run (arm x seed) shifts its accuracy by a
 seed effect (the seed-to-seed spread of a training procedure), and each run gets each record
 right or wrong on its own. With resampled splits each seed draws new test records (and a new
-train split, which moves every arm of the seed alike by `split_sd`). Arms are equal procedures unless `worse_by` makes the first one,
-the cheapest (so the one a careless verdict would recommend), truly worse. `longseq
+train split, which moves every arm of the seed alike by `split_sd`). Arms are equal procedures
+unless `worse_by` makes the first one, the cheapest (so the one a careless verdict would recommend), truly worse. `longseq
 calibrate` writes the table docs/method.md shows; the tests run the same simulations,
 smaller.
 """

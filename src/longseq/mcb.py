@@ -157,9 +157,8 @@ def nested_variances(values: np.ndarray) -> dict[str, np.ndarray]:
     # per seed, the records' covariance between arms over that seed's records, / R_s: the
     # variance of its mean; the mean over seeds has their sum / S^2
     cov = np.einsum("asr,bsr,s->ab", centred, centred, 1 / (np.maximum(counts - 1, 1) * counts)) / seeds**2
-    diag = np.diag(cov)
-    within = diag
-    pair_within = diag[:, None] + diag[None, :] - 2 * cov
+    within = np.diag(cov)
+    pair_within = within[:, None] + within[None, :] - 2 * cov
     within_df = float((counts - 1).sum())
     if seeds > 1:
         excess = per_seed.var(1, ddof=1) / seeds - within
@@ -291,8 +290,9 @@ def above_baseline(
     values: np.ndarray, baseline: np.ndarray, alpha: float, arms: int, nested: bool = False
 ) -> dict:
     """One-sided test that an arm (values[seed, record]) scores above a constant predictor
-    (baseline[record], or baseline[seed, record] with resampled splits); the arm was picked as the best of `arms`, so the p-value is multiplied
-    by `arms` (Bonferroni over the arms it could have been)."""
+    (baseline[record], or baseline[seed, record] with resampled splits); the arm was picked as
+    the best of `arms`, so the p-value is multiplied by `arms` (Bonferroni over the arms it
+    could have been)."""
     from scipy.stats import t
 
     v = variances_of(np.stack([values, np.broadcast_to(baseline, values.shape)]), nested)

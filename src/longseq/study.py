@@ -137,10 +137,6 @@ class Study:
         set's, or with resampled splits the seed's own resample of it."""
         return f"{dataset}{RESAMPLE}{seed}" if self.resampled(dataset) else dataset
 
-    def data_names(self) -> list[str]:
-        """Every ingested data the runs read: one per data set, or one per seed."""
-        return sorted({self.data_name(d, s) for d in self.datasets for s in self.seeds})
-
     @staticmethod
     def dataset_of(data: str) -> tuple[str, int | None]:
         """`data_name` undone: the data set, and the resample or None."""

@@ -3,8 +3,8 @@ the arms shown worse than it, the cheapest arm shown as good within a margin rec
 across data sets a critical-difference diagram of the arms' ranks.
 
 Per data set the statistics are `longseq.mcb`'s: seeds are the replicates of an arm, test
-test records are crossed with seeds (a fixed split) or nested in them (resampled splits), and every statement about "the best" holds for all arms
-together with probability 1 - alpha (their error rates are measured on simulated studies,
+records are crossed with seeds (a fixed split) or nested in them (resampled splits), and every
+statement about "the best" holds for all arms together with probability 1 - alpha (their error rates are measured on simulated studies,
 `longseq.calibration`). The recommendation is the arm with the fewest inference FLOPs per
 record (`longseq.flops`) among the arms shown within `margin` of the best; when none is, the
 most accurate arm, with the smallest margin the data could show. Across data sets the arms'
@@ -70,11 +70,10 @@ def check_seeds(dataset: str, arms: dict[str, list[dict]]) -> list[int]:
 
 
 def _same_records(a: dict, b: dict) -> bool:
-    """Whether two runs were scored on the same test records (metrics written before the
-    records were recorded are told by their labels)."""
-    return a["labels"] == b["labels"] and a.get("records", b.get("records")) == b.get(
-        "records", a.get("records")
-    )
+    """Whether two runs were scored on the same test records: the same labels and, where both
+    recorded them, the same records (metrics written before runs recorded them have labels only)."""
+    both = "records" in a and "records" in b
+    return a["labels"] == b["labels"] and (not both or a["records"] == b["records"])
 
 
 def record_values(arms: dict[str, list[dict]], dataset: str, metric: str) -> Scored:
@@ -397,10 +396,10 @@ def _tightest(table: pd.DataFrame, design: str) -> str:
 def _planning(table: pd.DataFrame) -> str:
     """How many seeds would show an arm within the margin (mcb.seeds_for_margin), or why none
     would: the closest arm's gap beyond the margin, or a test split too small to show it."""
-    best, others = table[table["best"]].iloc[0], table[~table["best"]]
-    margin = best["margin"]
     if "seeds_for_margin" not in table:
         return ""
+    best, others = table[table["best"]].iloc[0], table[~table["best"]]
+    margin = best["margin"]
     finite = others[np.isfinite(others["seeds_for_margin"])]
     if len(finite):
         row = finite.loc[finite["seeds_for_margin"].idxmin()]

@@ -64,8 +64,18 @@ def job_plugins(kinds, wildcards):
     if "model" in kinds:
         found["model"] = STUDY.model_type(wildcards.dataset, wildcards.arm)
     if "reference" in kinds:
-        found["reference"] = config["reference"][SHEET[wildcards.dataset]["kind"]]
+        found["reference"] = reference_of(wildcards.dataset)
     return found
+
+
+def run_plugins(dataset, arm):
+    """The plug-ins a trained run of the arm names: its reducer and its model type."""
+    return {"reducer": config["arms"][arm]["reduce"], "model": STUDY.model_type(dataset, arm)}
+
+
+def reference_of(dataset):
+    """The reference of the data set's kind (config 'reference:')."""
+    return config["reference"][SHEET[dataset]["kind"]]
 
 
 # ---------------------------------------------------------------- shared input and params

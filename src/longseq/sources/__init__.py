@@ -135,8 +135,8 @@ def _check_classes(sub: Records, splits: dict, policy: str, name: str) -> None:
 
 
 def ingest(spec: dict, name: str = "dataset", resample: int | None = None) -> Dataset:
-    """Build the data set one sheet row describes, with fixed train/valid/test splits, or
-    with resample `resample` of them (`splits.resampled_rows`); what is fitted is fitted on its train."""
+    """Build the data set one sheet row describes, with fixed train/valid/test splits, or with
+    resample `resample` of them (`splits.split_of`); what is fitted is fitted on its train."""
     records = _reader(spec.get("reader"), name)(spec)
     if spec.get("kind") and spec["kind"] != records.kind:
         raise DataError(

@@ -21,6 +21,5 @@ def predict_spec(wildcards):
 def predict_code(wildcards):
     job = PREDICT[wildcards.name]
     if job["arm"] == REFERENCE:
-        return code("predict", reference=config["reference"][SHEET[job["dataset"]]["kind"]])
-    arm = job["arm"]
-    return code("predict", reducer=config["arms"][arm]["reduce"], model=STUDY.model_type(job["dataset"], arm))
+        return code("predict", reference=reference_of(job["dataset"]))
+    return code("predict", **run_plugins(job["dataset"], job["arm"]))

@@ -2,5 +2,4 @@
 
 
 def reference_method(wildcards):
-    """The reference of the data set's kind (config 'reference:')."""
-    return config["reference"][SHEET[wildcards.dataset]["kind"]]
+    return reference_of(wildcards.dataset)
