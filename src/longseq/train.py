@@ -273,16 +273,16 @@ class Training:
         self.bound = explosion_bound(len(ds.classes))
 
     def first_history(self, steps: int, init_encoder) -> dict:
-        """What the run records before its first update: its settings, its start, the CPU and
-        kernel settings its numbers came from."""
+        """What the run records before its first update: its settings (as its identity holds
+        them: each converted once), its start, the CPU and kernel settings its numbers came from."""
         model_cfg, cfg, device = self.model_cfg, self.cfg, self.device
         return {
             "evaluations": [],
             "seed": self.seed,
             "device": str(device),
             "kernels": kernels.record(),
-            "config": as_dict(cfg),
-            "model": as_dict(model_cfg),
+            "config": self.identity["train"],
+            "model": self.identity["model"],
             "init": {
                 "scheme": model_cfg.options.get("init"),
                 "steps": steps,
