@@ -16,8 +16,6 @@ from longseq import cli, data, sources
 from longseq.data import DataError
 from longseq.sheet import load_sheet
 
-SCHEMA = REPO / "workflow" / "schemas" / "datasets.schema.yaml"
-
 
 def reviews(tmp, labels=("a", "b") * 6, texts=None, name="r.csv"):
     texts = texts or [f"some words here {i}" for i in range(len(labels))]
@@ -355,13 +353,13 @@ BAD_SHEETS = {
 def test_bad_sheet_rows_are_refused_naming_the_line(tmp_path, case):
     row, message = BAD_SHEETS[case]
     with pytest.raises(DataError, match=message):
-        load_sheet(sheet(tmp_path, SYN if row[0] != "syn" else ["ok", *SYN[1:]], row), SCHEMA)
+        load_sheet(sheet(tmp_path, SYN if row[0] != "syn" else ["ok", *SYN[1:]], row))
 
 
 def test_every_refused_sheet_row_is_named_at_once(tmp_path):
     rows = [BAD_SHEETS["bad split policy"][0], BAD_SHEETS["unknown reader"][0]]
     with pytest.raises(DataError) as info:
-        load_sheet(sheet(tmp_path, ["ok", *SYN[1:]], *rows), SCHEMA)
+        load_sheet(sheet(tmp_path, ["ok", *SYN[1:]], *rows))
     lines = str(info.value).splitlines()
     assert lines[0].endswith("sheet.tsv: 2 rows are refused:")
     assert re.search(r"line 3 \(syn\): split: 'random'", lines[1])
@@ -370,7 +368,7 @@ def test_every_refused_sheet_row_is_named_at_once(tmp_path):
 
 def test_duplicate_data_set_names_are_refused(tmp_path):
     with pytest.raises(DataError, match=r"line 3 \(syn\): a data set named 'syn' is already in the sheet"):
-        load_sheet(sheet(tmp_path, SYN, SYN), SCHEMA)
+        load_sheet(sheet(tmp_path, SYN, SYN))
 
 
 def test_an_enormous_sequence_is_refused_before_training_with_the_ways_out(tmp_path, capsys):
@@ -453,7 +451,7 @@ def _table() -> str:
         with tempfile.TemporaryDirectory() as tmp:
             path = sheet(Path(tmp), SYN if row[0] != "syn" else ["ok", *SYN[1:]], row)
             try:
-                load_sheet(path, SCHEMA)
+                load_sheet(path)
                 text = "accepted (a bug)"
             except DataError as exc:
                 text = " ".join(str(exc).split()).replace(str(path), "sheet.tsv").replace("|", "\\|")

@@ -104,11 +104,12 @@ def _generated(text: str, name: str) -> str:
 
 
 def test_the_strategy_tables_in_config_readme_come_from_the_registries():
-    from longseq import models
+    from longseq import models, sources
 
     readme = (REPO / "config" / "README.md").read_text()
     assert _generated(readme, "reducers") == reducers.table()
     assert _generated(readme, "models") == models.table()
+    assert _generated(readme, "readers") == sources.table()
 
 
 def test_every_registered_strategy_has_a_checked_schema():
@@ -128,6 +129,28 @@ def test_every_registered_strategy_has_a_checked_schema():
         assert all("default" in spec for spec in options.values()), name
     model_keys = set(schema["$defs"]["model"]["properties"])
     assert model_keys == {f.name for f in dataclasses.fields(ModelConfig)} - {"options"}
+
+
+def test_every_reader_follows_the_plug_in_protocol():
+    """Each reader module declares what its rows may hold (read without importing it) and a
+    `read`; the sheet row's schema built from them is valid, and a reader's option is refused
+    on a row of another reader."""
+    import jsonschema
+
+    from longseq.plugins import READERS
+    from longseq.sheet import row_schema
+
+    jsonschema.Draft202012Validator.check_schema(row_schema())
+    for name in READERS.names():
+        assert set(READERS.constant(name, "KINDS")) <= {"tokens", "signal"}, name
+        jsonschema.Draft202012Validator.check_schema({"properties": READERS.options(name)})
+        assert callable(READERS.load(name).read), name
+    validator = jsonschema.Draft202012Validator(row_schema())
+    row = {"name": "x", "kind": "tokens", "reader": "listops", "split": "stratified"}
+    assert validator.is_valid(row | {"n": 100})
+    assert not validator.is_valid(row | {"kmer": 3})  # a fasta option
+    assert not validator.is_valid(row | {"kind": "signal"})
+    assert not validator.is_valid({**row, "reader": "ucr", "kind": "signal"})  # names no files
 
 
 def test_the_settings_are_described_once_in_the_dataclasses_and_the_schema_is_generated():

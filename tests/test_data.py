@@ -6,7 +6,7 @@ import pytest
 
 from longseq import data
 from longseq.data import DataError, Dataset, Split
-from longseq.sources.splits import stratified_split
+from longseq.sources._splits import stratified_split
 
 
 def test_round_trip_keeps_every_sequence(tmp_path, token_dataset, signal_dataset):

@@ -14,9 +14,7 @@ from conftest import REPO
 from longseq import data, sources
 from longseq.data import DataError
 from longseq.sheet import load_sheet
-from longseq.sources.dna import dna_vocab, encode_dna
-
-SCHEMA = REPO / "workflow" / "schemas" / "datasets.schema.yaml"
+from longseq.sources._dna import dna_vocab, encode_dna
 
 # ------------------------------------------------------------------ DNA
 
@@ -73,7 +71,7 @@ def test_genbank_cuts_coding_windows_on_their_strand_and_noncoding_elsewhere(tmp
 def test_genbank_random_strand_leaves_orientation_no_clue_to_the_label(tmp_path):
     """By default each window is read from a random strand: as read, every coding window would
     be in sense orientation and every non-coding one the forward strand."""
-    from longseq.sources.dna import reverse_complement
+    from longseq.sources._dna import reverse_complement
 
     path, _ = write_genbank(tmp_path / "genes.gb", loci=20)
     as_read = sources.ingest(genbank_spec(path, strand="as_read"), "dna")
@@ -358,7 +356,7 @@ def test_fetch_by_url_checks_the_pin_and_leaves_nothing_on_mismatch(tmp_path):
 
 
 def test_the_default_sheet_is_valid_and_covers_every_domain():
-    specs = load_sheet(REPO / "config" / "datasets.tsv", SCHEMA)
+    specs = load_sheet(REPO / "config" / "datasets.tsv")
     readers = {spec["reader"] for spec in specs.values()}
     assert {"text", "genbank", "eeg_synthetic", "ucr", "synthetic"} <= readers
     for spec in specs.values():
@@ -373,7 +371,7 @@ def test_a_new_data_set_is_one_row(tmp_path):
         "name\tkind\treader\tpath\tfetch\tsha256\tsplit\toptions\n"
         f"mine\ttokens\tgenbank\t{gb}\t\t\tgroup\t{{window: 20, kmer: 2}}\n"
     )
-    specs = load_sheet(sheet, SCHEMA)
+    specs = load_sheet(sheet)
     ds = sources.ingest(specs["mine"], "mine")
     data.save(ds, tmp_path / "out")
     assert data.load(tmp_path / "out").vocab_size == 2 + 16

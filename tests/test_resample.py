@@ -10,7 +10,7 @@ from conftest import REPO
 from test_workflow import snakemake, tiny_config
 
 from longseq import data, sources
-from longseq.sources import splits
+from longseq.sources import _splits as splits
 from longseq.study import Study
 
 SYNTHETIC = {

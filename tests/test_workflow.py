@@ -397,7 +397,7 @@ def test_the_report_shows_the_table_and_figures_in_headless_chromium(finished_st
         ),
         ("models/bag.py", {}),  # no arm of the test study uses it
         ("references/minirocket.py", {"reference_metrics": 2, **aggregates(1)}),  # the signal set, 2 seeds
-        ("sources/dna.py", {}),  # no data set of the test study reads DNA
+        ("sources/genbank.py", {}),  # no data set of the test study reads DNA
         # TBPTT (also chunked prediction) and the training loop: trainings, evaluations and what
         # follows; no pretraining job runs either
         ("tbptt.py", {"trained_model": 18, "test_metrics": 18, "predictions": 1, **AGGREGATES}),

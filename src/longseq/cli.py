@@ -602,13 +602,13 @@ def cmd_new_study(args) -> None:
 
     template = Path(args.template)
     schemas = template.resolve().parent.parent / "workflow" / "schemas"
-    if not (schemas / "datasets.schema.yaml").is_file():  # the study runs from the longseq folder
+    if not (schemas / "config.schema.yaml").is_file():  # the study runs from the longseq folder
         raise DataError(
             f"{template}: not a study file of a longseq folder (no workflow/schemas beside its config/); "
             "run longseq new-study in the longseq folder, where the Snakefile is, or name one of its "
             "study files with --template"
         )
-    specs = load_sheet(args.sheet, schemas / "datasets.schema.yaml")
+    specs = load_sheet(args.sheet)
     counts = {name: train_records(spec, name) for name, spec in specs.items()}
     schema = yaml.safe_load((schemas / "config.schema.yaml").read_text())
     text = study_file(args.sheet, template, schema, counts)

@@ -1,5 +1,5 @@
-"""The plug-in protocol. Reducers, model types and references are each a folder of modules, one
-per plug-in, found by its file name; each is read the same way without importing it (torch
+"""The plug-in protocol. Readers, reducers, model types and references are each a folder of
+modules, one per plug-in, found by its file name; each is read the same way without importing it (torch
 stays out of the workflow's parse): its names, its one-line description (the module
 docstring's first paragraph), the JSON schema of its options (`OPTIONS`, and `REQUIRED`, read
 from the source, with the folder's shared schemas of `_options.py` in scope), and the check of
@@ -20,8 +20,8 @@ PACKAGE = Path(__file__).resolve().parent
 
 @dataclass(frozen=True)
 class Kind:
-    folder: str  # a subpackage of longseq: reducers, models, references
-    noun: str  # what an error calls one: "reduce", "model type", "reference"
+    folder: str  # a subpackage of longseq: sources, reducers, models, references
+    noun: str  # what an error calls one: "reader", "reduce", "model type", "reference"
 
     def names(self) -> list[str]:
         """Every plug-in of the kind: the folder's modules not starting with '_'."""
@@ -37,6 +37,14 @@ class Kind:
 
     def required(self, name: str) -> list[str]:
         return _constant(self, name, "REQUIRED", [])
+
+    def constant(self, name: str, constant: str, default=None):
+        """Any other literal the plug-in declares (a reader's `KINDS`, say)."""
+        return _constant(self, name, constant, default)
+
+    def shared(self, constant: str):
+        """A schema the folder's `_options.py` declares for all its plug-ins."""
+        return _scope(self.folder)[constant]
 
     def check(self, name: str, values: dict, schema: dict | None = None) -> dict:
         """`values` checked against the plug-in's options (or `schema`), with defaults filled
@@ -93,6 +101,7 @@ def _constant(kind: Kind, name: str, constant: str, default):
     return default
 
 
+READERS = Kind("sources", "reader")
 REDUCERS = Kind("reducers", "reduce")
 MODELS = Kind("models", "model type")
 REFERENCES = Kind("references", "reference")

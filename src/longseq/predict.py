@@ -85,7 +85,7 @@ def new_records(spec: dict, saved: dict, where: str) -> tuple[Split, bool]:
     if "folder" in spec:
         source = data.load(spec["folder"], splits=(spec.get("split", "test"),))
     else:
-        source = sources._reader(spec.get("reader"), where)(spec)
+        source = sources.read_records(spec, where)
     if source.kind != inputs["kind"]:
         raise DataError(
             f"{where}: {source.kind} records, but the model reads {inputs['kind']}; give records of its kind"

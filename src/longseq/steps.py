@@ -64,11 +64,7 @@ STEPS = {
 
 def plugin_module(kind: str, name: str) -> str:
     """The module of a plug-in its job names (a reader, a reduction, a model type, a reference)."""
-    if kind == "reader":
-        from .sources import READERS
-
-        return f"sources/{READERS[name].split(':')[0]}.py"
-    folder = {"reducer": "reducers", "model": "models", "reference": "references"}[kind]
+    folder = {"reader": "sources", "reducer": "reducers", "model": "models", "reference": "references"}[kind]
     return f"{folder}/{name}.py"
 
 

@@ -19,10 +19,7 @@ from longseq.study import RESAMPLE, Study
 # module of another workflow (whose basedir is then that workflow's)
 RULES = workflow.current_basedir
 validate(config, schema="../schemas/config.schema.yaml")
-SHEET = load_sheet(
-    config["dataset_sheet"],
-    os.path.join(RULES, "..", "schemas", "datasets.schema.yaml"),
-)
+SHEET = load_sheet(config["dataset_sheet"])  # each row checked against its reader's options
 STUDY = Study(config, SHEET)  # every cross-check of the config and the sheet, before any job
 DATASETS, ARMS, SEEDS = STUDY.datasets, STUDY.arms, STUDY.seeds
 TUNE, PRETRAIN, PREDICT = STUDY.tune, STUDY.pretrain, STUDY.predict

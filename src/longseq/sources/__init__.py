@@ -1,22 +1,25 @@
 """Readers and generators that turn raw data into the canonical format (see `data`).
 
 Every data set is one row of the data set sheet (`longseq.sheet`): a reader, a path or fetch
-recipe, a checksum, a split policy and reader options. A reader turns the row into `Records`:
-sequences, labels and, where the source has them, groups (records that must share a split: a
-DNA locus, an EEG recording) or its own test part (UCR). `ingest` then applies the split policy
-and fits what must be fitted (a text vocabulary) on the train split only.
+recipe, a checksum, a split policy and reader options. A reader is a module here, found by its
+file name like every plug-in (`longseq.plugins`), and loaded only when a row names it. It
+declares `read(spec) -> Records` (sequences, labels and, where the source has them, groups:
+records that must share a split, a DNA locus, an EEG recording; or its own test part, UCR), the
+`KINDS` of sequences it gives, and `OPTIONS` (and `REQUIRED`, `ANY_OF`): the JSON schema of its
+options, which checks every sheet row before any job runs. Modules starting with '_' are what
+readers share. `ingest` then applies the split policy and fits what must be fitted (a text
+vocabulary) on the train split only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from importlib import import_module
-
 import numpy as np
 
 from ..data import SPLITS, DataError, Dataset, Split, some_rows
-from .archives import check_sha256, fetch, read_member, read_source_bytes, sha256_of
-from .splits import default_policy, group_split, split_of, stratified_split
+from ..plugins import READERS
+from ._archives import check_sha256, fetch, read_member, read_source_bytes, sha256_of
+from ._records import Records, class_order
+from ._splits import default_policy, group_split, split_of, stratified_split
 from .text import build_vocab, encode, tokenize
 
 __all__ = [
@@ -30,53 +33,33 @@ __all__ = [
     "group_split",
     "ingest",
     "read_member",
+    "read_records",
     "read_source_bytes",
     "sha256_of",
+    "table",
     "tokenize",
 ]
 
-# reader name -> "module:function"; modules load only when their reader is used
-READERS = {
-    "synthetic": "synthetic:synthetic",
-    "eeg_synthetic": "synthetic:eeg_synthetic",
-    "ucr": "signals:ucr",
-    "edf": "signals:edf",
-    "numpy": "signals:numpy_arrays",
-    "text": "text:text",
-    "fasta": "dna:fasta",
-    "genbank": "dna:genbank",
-    "listops": "listops:listops",
-}
+
+def read_records(spec: dict, data_set: str) -> Records:
+    """What the row's reader finds, before any split."""
+    name = spec.get("reader")
+    if name not in READERS.names():
+        raise DataError(f"data set {data_set!r}: unknown reader {name!r}; use one of {READERS.names()}")
+    return READERS.load(name).read(spec)
 
 
-@dataclass
-class Records:
-    """What a reader found, before splitting.
-
-    `sequences` are int32 token ids, float32 [T, C] signals, or (text) lists of token strings
-    whose vocabulary is fitted after the split, on train only.
-    """
-
-    kind: str
-    sequences: list
-    labels: np.ndarray
-    classes: list[str]
-    meta: dict = field(default_factory=dict)
-    groups: np.ndarray | None = None  # records with equal group share a split
-    given_test: np.ndarray | None = None  # bool: the source's own test part
-
-
-def class_order(names) -> list[str]:
-    """The distinct class names in one fixed order: shorter first, then alphabetical, so that
-    numbered classes read 1, 2, ..., 10 rather than 1, 10, 2."""
-    return sorted(set(names), key=lambda s: (len(s), s))
-
-
-def _reader(name: str, data_set: str):
-    if name not in READERS:
-        raise DataError(f"data set {data_set!r}: unknown reader {name!r}; use one of {sorted(READERS)}")
-    module, function = READERS[name].split(":")
-    return getattr(import_module(f"{__name__}.{module}"), function)
+def table() -> str:
+    """The readers as a markdown table (config/README.md holds it; a test keeps it current)."""
+    rows = ["| reader | reads | needs | its own options |", "|---|---|---|---|"]
+    for name in READERS.names():
+        needs = [" + ".join(f"`{key}`" for key in keys) for keys in READERS.constant(name, "ANY_OF", [])]
+        needs = [f"`{key}`" for key in READERS.required(name)] + (
+            ["one of " + "; ".join(needs)] if needs else []
+        )
+        own = ", ".join(f"`{key}`" for key in READERS.options(name)) or "–"
+        rows.append(f"| `{name}` | {READERS.describe(name)} | {', '.join(needs) or '–'} | {own} |")
+    return "\n".join(rows)
 
 
 def _encode_text(records: Records, rows: dict[str, np.ndarray], spec: dict) -> tuple[list, dict]:
@@ -137,7 +120,7 @@ def _check_classes(sub: Records, splits: dict, policy: str, name: str) -> None:
 def ingest(spec: dict, name: str = "dataset", resample: int | None = None) -> Dataset:
     """Build the data set one sheet row describes, with fixed train/valid/test splits, or with
     resample `resample` of them (`splits.split_of`); what is fitted is fitted on its train."""
-    records = _reader(spec.get("reader"), name)(spec)
+    records = read_records(spec, name)
     if spec.get("kind") and spec["kind"] != records.kind:
         raise DataError(
             f"data set {name!r}: the sheet's kind is {spec['kind']!r} but reader {spec['reader']!r} "

@@ -1,6 +1,7 @@
-"""Text documents from a CSV, TSV or Parquet table (read by pandas; pyarrow for Parquet) with a
-text column and a label column, optionally inside a zip or wheel archive. Words become tokens
-here; their vocabulary is counted on the train split only, after splitting (see `ingest`). With
+"""CSV, TSV or Parquet table (pandas; pyarrow for Parquet), also inside a zip/wheel: a text column and a label column.
+
+Rows can be selected by column values and exact duplicate texts dropped (the first is kept),
+before anything is split. Words become tokens here; their vocabulary is counted on the train split only, after splitting (see `ingest`). With
 `units: bytes` each record's UTF-8 bytes are its tokens instead (the Long Range Arena's Text
 task): a fixed vocabulary of 256 bytes that nothing is fitted to, cut at `max_bytes`."""
 
@@ -13,6 +14,34 @@ from collections import Counter
 import numpy as np
 
 from ..data import UNK_ID, DataError, some_rows
+from ._archives import read_source_bytes
+from ._options import UNLABELED
+from ._records import Records, class_order
+
+KINDS = ["tokens"]
+REQUIRED = ["path"]
+OPTIONS = {
+    "format": {"enum": ["csv", "tsv", "parquet"]},
+    "text_column": {"type": "string"},
+    "label_column": {"type": "string"},
+    "class_names": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+    "select": {"type": "object", "description": "keep rows whose columns equal these values"},
+    "dedupe": {"type": "boolean"},
+    "unlabeled": UNLABELED,
+    "encoding": {"type": "string", "description": "the file's text encoding (default utf-8), e.g. latin-1"},
+    "max_classes": {"type": "integer", "minimum": 2},
+    "max_vocab": {"type": "integer", "minimum": 3},
+    "min_count": {"type": "integer", "minimum": 1},
+    "units": {
+        "enum": ["words", "bytes"],
+        "description": "words (default; vocabulary from train) or each record's UTF-8 bytes (fixed vocabulary of 256)",
+    },
+    "max_bytes": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "units bytes: cut each record after this many bytes",
+    },
+}
 
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[!?]")
 BREAK_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -112,8 +141,6 @@ def _data_rows(rows) -> str:
 def _class_ids(values, class_names: list[str] | None, where: str, max_classes: int):
     """Label values -> (class ids, class names). Labels are class names, or integer ids into
     `class_names`; anything else (fractions, missing values) is an error naming the rows."""
-    from . import class_order
-
     rows = values.index.to_numpy() + 1  # data rows counted from 1, as in a spreadsheet
     missing = values.isna().to_numpy()
     if missing.any():
@@ -156,11 +183,8 @@ def _class_ids(values, class_names: list[str] | None, where: str, max_classes: i
     return np.array([index[t] for t in as_text]), classes
 
 
-def text(spec: dict):
-    """Documents and labels from a table; rows can be selected by column values and exact
-    duplicate texts dropped (the first is kept), before anything is split."""
-    from . import Records, read_source_bytes
-
+def read(spec: dict) -> Records:
+    """The table's documents (words or bytes) and labels."""
     raw, where = read_source_bytes(spec)
     table = read_table(raw, _table_format(spec, where), where, spec.get("encoding", "utf-8"))
     text_col, label_col = spec.get("text_column", "text"), spec.get("label_column", "label")

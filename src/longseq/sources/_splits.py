@@ -12,7 +12,7 @@ import numpy as np
 from ..data import DataError
 
 if TYPE_CHECKING:
-    from . import Records
+    from ._records import Records
 
 SPLIT_POLICIES = ("stratified", "group", "given")
 
