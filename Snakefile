@@ -15,8 +15,9 @@ os.environ.update(PATH=os.pathsep.join([os.path.dirname(sys.executable), os.envi
 
 
 # The default study, unless a --configfile names another: that file is the whole study, not a
-# patch on this one (--config still patches whichever study runs).
-if not workflow.overwrite_configfiles:
+# patch on this one. Every study file names its arms, and --config (a patch on whichever study
+# runs, reapplied after this file is read) does not, so `config` tells which case this is.
+if "arms" not in config:
 
     configfile: "config/config.yaml"
 

@@ -59,3 +59,19 @@ def test_no_rule_file_names_a_package_file_and_the_digests_come_from_the_table()
 
 def test_docs_show_the_step_table_as_the_package_prints_it():
     assert steps.markdown() in (REPO / "docs" / "method.md").read_text()
+
+
+def test_snakemake_internals_are_read_in_one_function_only():
+    """The workflow uses Snakemake's documented API (`config`, `rules`, `workflow.current_basedir`);
+    the three things Snakemake 9 offers no public API for (the study files on the command line,
+    the planned jobs, local or cluster) are read in `snakemake_plan` of common.smk and nowhere
+    else, so a Snakemake that moves them breaks one function (and its start-line test)."""
+    public = {"current_basedir", "rst"}  # rst: workflow.rst, a report file's name
+    common = REPO / "workflow" / "rules" / "common.smk"
+    for path in [REPO / "Snakefile", *RULES]:
+        text = path.read_text()
+        if path == common:
+            plan = text.split("def snakemake_plan():")[1].split("\ndef ")[0]
+            text = text.replace(plan, "")
+        used = set(re.findall(r"\bworkflow\.(\w+)", text)) - public
+        assert not used, f"{path.name} reads Snakemake's workflow.{sorted(used)} outside snakemake_plan"
