@@ -33,11 +33,11 @@ import numpy as np
 import torch
 from training_speed import make_split, optimiser_step, sync  # this folder's: run as a script
 
-from longseq.data import Split
+from longseq.core.data import Split
+from longseq.core.runtime import flush_denormals, memory_record
+from longseq.core.settings import ModelConfig, TrainConfig
 from longseq.models.lstm import LSTMClassifier
-from longseq.runtime import flush_denormals, memory_record
-from longseq.settings import ModelConfig, TrainConfig
-from longseq.train import host_batch, train_batch
+from longseq.steps.train import host_batch, train_batch
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -156,7 +156,7 @@ LONG_MODELS = {  # the long study's arms (config/long.yaml) and their model sett
 def long_models(device, batch: int, steps: int, updates: int) -> list[dict]:
     """Seconds per training update (full backward pass) of each long-study model, after one
     warm-up update, and the peak memory of those updates."""
-    from longseq.data import Dataset
+    from longseq.core.data import Dataset
     from longseq.models import build_model
 
     split = make_split(batch, steps, steps, 258)

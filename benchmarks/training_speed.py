@@ -35,13 +35,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from longseq.batches import length_batches
-from longseq.data import Split
-from longseq.kernels import cpu_model
+from longseq.core.data import Split
+from longseq.core.kernels import cpu_model
+from longseq.core.runtime import flush_denormals
+from longseq.core.settings import ModelConfig, TrainConfig
 from longseq.models.lstm import LSTMClassifier
-from longseq.runtime import flush_denormals
-from longseq.settings import ModelConfig, TrainConfig
-from longseq.train import host_batch, train_batch
+from longseq.steps.batches import length_batches
+from longseq.steps.train import host_batch, train_batch
 
 
 def make_split(n, min_len, max_len, vocab, seed=0) -> Split:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from longseq.comparisons import best_lstm_based
+from longseq.report.comparisons import best_lstm_based
 
 PUBLISHED = [  # test accuracy %, ListOps / Text (issue 30; ../shared/REFERENCE.md)
     ("Transformer", 36.37, 64.27, "Tay et al. 2021, Table 1"),

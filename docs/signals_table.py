@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from longseq.comparisons import best_lstm_based
+from longseq.report.comparisons import best_lstm_based
 
 folder = Path(sys.argv[1] if len(sys.argv) > 1 else "results/signals")
 over = pd.read_csv(folder / "overview.csv")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from longseq.data import Dataset, Split
+from longseq.core.data import Dataset, Split
 from longseq.sources import sha256_of
 
 REPO = Path(__file__).resolve().parents[1]

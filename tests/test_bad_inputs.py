@@ -12,9 +12,10 @@ from conftest import REPO, write_ts
 from test_readers import write_edf, write_genbank
 from test_workflow import write_sheet
 
-from longseq import cli, data, sources
-from longseq.data import DataError
-from longseq.sheet import load_sheet
+from longseq import cli, sources
+from longseq.core import data
+from longseq.core.data import DataError
+from longseq.study.sheet import load_sheet
 
 
 def reviews(tmp, labels=("a", "b") * 6, texts=None, name="r.csv"):

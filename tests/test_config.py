@@ -11,7 +11,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from longseq import reducers
-from longseq.settings import ModelConfig, TrainConfig, check_run
+from longseq.core.settings import ModelConfig, TrainConfig, check_run
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -137,8 +137,8 @@ def test_every_reader_follows_the_plug_in_protocol():
     on a row of another reader."""
     import jsonschema
 
-    from longseq.plugins import READERS
-    from longseq.sheet import row_schema
+    from longseq.core.plugins import READERS
+    from longseq.study.sheet import row_schema
 
     jsonschema.Draft202012Validator.check_schema(row_schema())
     for name in READERS.names():
@@ -155,9 +155,9 @@ def test_every_reader_follows_the_plug_in_protocol():
 
 def test_the_settings_are_described_once_in_the_dataclasses_and_the_schema_is_generated():
     """config.schema.yaml's `model:`, `train:` and `pretraining:` are written from ModelConfig,
-    TrainConfig and PretrainConfig (`python -m longseq.settings`): a field added, renamed or
+    TrainConfig and PretrainConfig (`python -m longseq.core.settings`): a field added, renamed or
     re-described there without regenerating fails here."""
-    from longseq.settings import PRETRAIN_DEFAULTS, SCHEMA_SECTIONS, PretrainConfig, schema_of
+    from longseq.core.settings import PRETRAIN_DEFAULTS, SCHEMA_SECTIONS, PretrainConfig, schema_of
 
     schema = yaml.safe_load(Path(SCHEMA).read_text())
     for name, cls in SCHEMA_SECTIONS.items():
@@ -168,13 +168,13 @@ def test_the_settings_are_described_once_in_the_dataclasses_and_the_schema_is_ge
 
 
 def test_every_plug_in_kind_is_read_by_one_protocol_without_importing_it():
-    """Reducers, model types and references through longseq.plugins: what it reads from their
+    """Reducers, model types and references through longseq.core.plugins: what it reads from their
     source (options, required keys, description) is what the imported modules hold; and the
     settings read the model types through it, importing nothing from the layers above."""
     import ast
     from importlib import import_module
 
-    from longseq import plugins
+    from longseq.core import plugins
 
     for kind in (plugins.REDUCERS, plugins.MODELS, plugins.REFERENCES):
         assert kind.names()
@@ -185,6 +185,6 @@ def test_every_plug_in_kind_is_read_by_one_protocol_without_importing_it():
             assert kind.describe(name) == " ".join(mod.__doc__.split("\n\n")[0].split()), name
     with pytest.raises(ValueError, match="unknown model type 'gru'"):
         plugins.MODELS.load("gru")
-    tree = ast.parse((REPO / "src" / "longseq" / "settings.py").read_text())
+    tree = ast.parse((REPO / "src" / "longseq" / "core" / "settings.py").read_text())
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level}
     assert imported == {"plugins"}

@@ -4,8 +4,8 @@ import time
 import numpy as np
 import pytest
 
-from longseq import data
-from longseq.data import DataError, Dataset, Split
+from longseq.core import data
+from longseq.core.data import DataError, Dataset, Split
 from longseq.sources._splits import stratified_split
 
 
@@ -131,7 +131,7 @@ def test_results_are_group_readable_and_never_world_writable(tmp_path, umask):
     import os
     import stat
 
-    from longseq.data import atomic_dir, atomic_write_bytes
+    from longseq.core.data import atomic_dir, atomic_write_bytes
 
     old = os.umask(umask)
     try:

@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from longseq import data, sources
-from longseq.evaluate import evaluate
-from longseq.pretrain import pretrain_encoder
+from longseq import sources
+from longseq.core import data
+from longseq.core.settings import TrainConfig
 from longseq.reducers import draw, draw_split, reduce_dataset
-from longseq.saved import save_encoder, save_model, write_history
-from longseq.settings import TrainConfig
-from longseq.train import learning_rate_factor, train_model
+from longseq.steps.evaluate import evaluate
+from longseq.steps.pretrain import pretrain_encoder
+from longseq.steps.saved import save_encoder, save_model, write_history
+from longseq.steps.train import learning_rate_factor, train_model
 
 CPU = torch.device("cpu")
 
@@ -195,12 +196,12 @@ def test_sampled_copies_are_fresh_every_epoch_and_differ_by_seed(easy_tokens):
 
 
 def test_training_draws_a_new_sample_each_epoch(monkeypatch, easy_tokens):
-    import longseq.train
+    import longseq.steps.train
 
     drawn = []
-    original = longseq.train.draw_split
+    original = longseq.steps.train.draw_split
     monkeypatch.setattr(
-        longseq.train,
+        longseq.steps.train,
         "draw_split",
         lambda ds, name, seed, epoch=0: drawn.append((name, seed, epoch)) or original(ds, name, seed, epoch),
     )

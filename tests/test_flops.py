@@ -1,4 +1,4 @@
-"""FLOPs from the models' shapes (longseq.flops) against PyTorch's profiler counting the same
+"""FLOPs from the models' shapes (longseq.stats.flops) against PyTorch's profiler counting the same
 forward pass. The fused nn.LSTM kernel is invisible to the profiler, so the recurrent models are
 counted on a reference that unrolls them step by step with nn.LSTMCell, written here."""
 
@@ -8,11 +8,11 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from longseq import flops
+from longseq.core.settings import ModelConfig
 from longseq.models.bag import BagClassifier
 from longseq.models.chunk_encoder import ChunkEncoderClassifier
 from longseq.models.lstm import LSTMClassifier
-from longseq.settings import ModelConfig
+from longseq.stats import flops
 
 
 def profiled(fn) -> int:

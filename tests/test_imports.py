@@ -1,11 +1,22 @@
 """The package's import graph, as the workflow's code digests read it (relative imports,
 wherever they stand): no circles, and a step's digest holds only what the step runs."""
 
-from longseq import fingerprint
+from longseq.core import fingerprint
 
 
 def test_no_module_imports_itself_through_others():
     assert fingerprint.import_cycles() == []
+
+
+def test_no_module_imports_from_a_lower_layer_up():
+    """core < plug-ins < stats < steps < report < study < cli (fingerprint.LAYERS): every folder
+    of the package has a layer, and each imports only from its own or those below."""
+    folders = {p.parent.name for p in fingerprint.PACKAGE.glob("*/__init__.py")}
+    assert folders == {f for layer in fingerprint.LAYERS for f in layer} - {""}
+    assert fingerprint.upward_imports() == []
+    assert (
+        fingerprint.layer("core/data.py") < fingerprint.layer("models/lstm.py") < fingerprint.layer("cli.py")
+    )
 
 
 def closure(*modules):
@@ -20,18 +31,18 @@ def closure(*modules):
 
 def test_pretraining_runs_no_training_loop_and_no_tbptt():
     """An edit of TBPTT or of the training loop must not rerun a pretraining job."""
-    pretraining = closure("pretrain.py", "models/lstm.py")
-    assert not {"train.py", "tbptt.py", "reducers/__init__.py"} & pretraining, sorted(pretraining)
+    pretraining = closure("steps/pretrain.py", "models/lstm.py")
+    assert not {"steps/train.py", "steps/tbptt.py", "reducers/__init__.py"} & pretraining, sorted(pretraining)
 
 
 def test_training_runs_no_pretraining_code():
     """A pretrained arm's trainings follow their encoder's file; an edit of the autoencoder
     reruns them through it, and reruns no other arm's training."""
-    assert "pretrain.py" not in closure("train.py"), sorted(closure("train.py"))
+    assert "steps/pretrain.py" not in closure("steps/train.py"), sorted(closure("steps/train.py"))
 
 
 def test_the_cli_is_the_only_module_that_imports_the_training_loop_besides_the_benchmarks():
-    importers = {m for m, targets in fingerprint.import_graph().items() if "train.py" in targets}
+    importers = {m for m, targets in fingerprint.import_graph().items() if "steps/train.py" in targets}
     assert importers == {"cli.py"}, importers
 
 

@@ -13,7 +13,7 @@ import yaml
 from conftest import make_split
 from test_workflow import BARE_PATH, BIN, snakemake, tiny_config
 
-from longseq import data, kernels
+from longseq.core import data, kernels
 
 AVX2_MACHINE = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
 TRAIN = {"max_updates": 50, "eval_every": 25, "min_updates": 50, "patience": 1, "batch_size": 16}

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from longseq import sources
-from longseq.data import DataError
+from longseq.core.data import DataError
 from longseq.sources import listops
 
 

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from longseq.batches import average_views, collate, length_batches
-from longseq.data import Split
+from longseq.core.data import Split
+from longseq.core.settings import ModelConfig
 from longseq.models.lstm import LSTMClassifier
-from longseq.settings import ModelConfig
+from longseq.steps.batches import average_views, collate, length_batches
 
 
 def test_padded_batch_equals_unpadded_single_sequences():
@@ -141,7 +141,7 @@ def test_reverse_valid_keeps_padding_in_place():
 
 
 def test_segments_model_reads_halves_from_both_ends_and_ignores_batch_padding():
-    from longseq.data import Dataset
+    from longseq.core.data import Dataset
     from longseq.models.segments import SegmentClassifier, reverse_valid
     from longseq.reducers import reduce_dataset
 

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from longseq import cli, data, sources
-from longseq.batches import average_views, predict_proba
-from longseq.data import Dataset
-from longseq.evaluate import evaluate
+from longseq import cli, sources
+from longseq.core import data
+from longseq.core.data import Dataset
 from longseq.reducers import draw, draw_split, reduce_dataset
-from longseq.saved import load_model, save_model, write_history
-from longseq.train import train_model
+from longseq.steps.batches import average_views, predict_proba
+from longseq.steps.evaluate import evaluate
+from longseq.steps.saved import load_model, save_model, write_history
+from longseq.steps.train import train_model
 
 CPU = torch.device("cpu")
 QUICK = {"max_updates": 12, "eval_every": 6, "min_updates": 6, "patience": 1, "warmup": 2, "batch_size": 16}

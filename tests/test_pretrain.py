@@ -3,10 +3,10 @@ import pytest
 import torch
 
 from longseq.models import build_model
-from longseq.pretrain import cut_windows, pretrain_encoder
 from longseq.reducers import draw, reduce_dataset
-from longseq.saved import init_from_encoder, save_encoder
-from longseq.train import train_model
+from longseq.steps.pretrain import cut_windows, pretrain_encoder
+from longseq.steps.saved import init_from_encoder, save_encoder
+from longseq.steps.train import train_model
 
 MODEL = {"hidden": 8, "embedding": 4}
 CPU = torch.device("cpu")
@@ -84,10 +84,10 @@ def test_a_nan_valid_loss_in_pretraining_stops_with_a_clear_error_not_a_crash_on
 ):
     """The issue's case: a valid loss that is NaN every epoch used to leave no best state and
     crash when the encoder was saved."""
-    import longseq.pretrain
-    from longseq.data import TrainingDiverged
+    import longseq.steps.pretrain
+    from longseq.core.data import TrainingDiverged
 
-    monkeypatch.setattr(longseq.pretrain, "_mean_loss", lambda *args, **kwargs: float("nan"))
+    monkeypatch.setattr(longseq.steps.pretrain, "_mean_loss", lambda *args, **kwargs: float("nan"))
     settings = {"window": 8, "max_epochs": 2}
     with pytest.raises(
         TrainingDiverged, match=r"d/syn: pretraining diverged: .* no encoder was written\. Try a lower lr"
@@ -98,7 +98,7 @@ def test_a_nan_valid_loss_in_pretraining_stops_with_a_clear_error_not_a_crash_on
 def test_next_token_self_pretraining_learns_what_follows_and_is_one_job_at_its_own_seed(tmp_path):
     """Records count up by one (mod 10) from a random start: the next token is certain given
     the last, while the unigram entropy is log 10 = 2.30 nats."""
-    from longseq.data import Dataset, Split
+    from longseq.core.data import Dataset, Split
 
     rng = np.random.default_rng(0)
 
@@ -130,8 +130,8 @@ def test_next_token_self_pretraining_learns_what_follows_and_is_one_job_at_its_o
 
 
 def test_a_pretrained_runs_cost_counts_its_pretraining(tmp_path, token_dataset):
-    from longseq.evaluate import evaluate
-    from longseq.saved import save_model, write_history
+    from longseq.steps.evaluate import evaluate
+    from longseq.steps.saved import save_model, write_history
 
     settings = {"objective": "next_token", "window": 30, "max_epochs": 2, "batch_size": 4}
     state, pretrained = pretrain_encoder(token_dataset, MODEL, settings, CPU, progress=False)

@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from longseq import data, sources
-from longseq.data import DataError
-from longseq.sheet import load_sheet
+from longseq import sources
+from longseq.core import data
+from longseq.core.data import DataError
 from longseq.sources._dna import dna_vocab, encode_dna
+from longseq.study.sheet import load_sheet
 
 # ------------------------------------------------------------------ DNA
 

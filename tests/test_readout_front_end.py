@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
+from longseq.core.settings import ModelConfig, as_dict
 from longseq.models.conv import ConvClassifier
 from longseq.models.conv_lstm import build as build_conv_lstm
 from longseq.models.lstm import LSTMClassifier
-from longseq.settings import ModelConfig, as_dict
-from longseq.tbptt import last_k_batch, tbptt_batch
+from longseq.steps.tbptt import last_k_batch, tbptt_batch
 
 CPU = torch.device("cpu")
 READOUTS = ["last", "mean", "max", "attention"]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from longseq.data import Dataset, Split, token_ranks
+from longseq.core.data import Dataset, Split, token_ranks
 from longseq.reducers import draw, draw_split, reduce_dataset
 
 
@@ -190,8 +190,8 @@ def test_instance_scaling_fits_nothing_and_a_view_keeps_its_records_scaling(sign
 def test_instance_scaling_leaves_the_models_inputs_unfitted(signal_dataset):
     import torch
 
+    from longseq.core.settings import ModelConfig
     from longseq.models.lstm import LSTMClassifier
-    from longseq.settings import ModelConfig
 
     model = LSTMClassifier("signal", 3, 3, ModelConfig.from_dict({"scaling": "instance"}))
     model.fit_normalisation(signal_dataset.splits["train"])

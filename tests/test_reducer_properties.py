@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from longseq.data import SPLITS, Dataset, Split, validate
+from longseq.core.data import SPLITS, Dataset, Split, validate
 from longseq.reducers import draw, reduce_dataset
 
 VOCAB = 30
@@ -116,7 +116,7 @@ def test_any_valid_data_set_reduces_to_a_valid_one_with_every_record_once(ds, ar
 @settings(max_examples=60, deadline=None)
 @given(datasets())
 def test_the_format_round_trips_through_disk(tmp_path_factory, ds):
-    from longseq import data
+    from longseq.core import data
 
     folder = tmp_path_factory.mktemp("ds") / "d"
     data.save(ds, folder)

@@ -6,8 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from longseq import data, references
-from longseq.data import Dataset, Split
+from longseq import references
+from longseq.core import data
+from longseq.core.data import Dataset, Split
 
 
 def _signals(rng, n, lengths):

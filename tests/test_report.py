@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from longseq import aggregate, cli, comparisons, durations, figures
+from longseq import cli
+from longseq.report import aggregate, comparisons, durations, figures
 
 
 def write_run(folder, dataset, arm, seed, accuracy, params, steps, seconds, classes=("a", "b")):

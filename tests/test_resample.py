@@ -9,7 +9,8 @@ import torch
 from conftest import REPO
 from test_workflow import snakemake, tiny_config
 
-from longseq import data, sources
+from longseq import sources
+from longseq.core import data
 from longseq.sources import _splits as splits
 from longseq.study import Study
 

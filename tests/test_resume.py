@@ -9,7 +9,8 @@ import time
 import pytest
 import torch
 
-from longseq import data, sources
+from longseq import sources
+from longseq.core import data
 
 pytestmark = pytest.mark.slow
 
@@ -116,7 +117,7 @@ def test_a_checkpoint_of_other_data_or_code_is_not_resumed(tmp_path):
     )
     env = dict(os.environ, PYTHONPATH=str(package))
     killed_after(train_cmd(tmp_path, "run", checkpoint), checkpoint, env=env)
-    tbptt = package / "longseq" / "tbptt.py"
+    tbptt = package / "longseq" / "steps" / "tbptt.py"
     tbptt.write_text(tbptt.read_text() + "\n_EDITED = 1  # a statement: a comment alone is the same code\n")
     rerun = subprocess.run(
         train_cmd(tmp_path, "run", checkpoint), capture_output=True, text=True, check=True, env=env

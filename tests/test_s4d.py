@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
+from longseq.core.settings import ModelConfig
 from longseq.models import check_options, s4d
-from longseq.settings import ModelConfig
 
 
 def recurrence(kernel: s4d.S4DKernel, u: np.ndarray) -> np.ndarray:
@@ -81,7 +81,7 @@ def test_it_learns_evidence_hundreds_of_steps_before_the_end():
     """Class markers, 1 % of the steps, only in the first 10 % of 320-400 noise tokens: a
     constant predictor gets 0.5."""
     from longseq import sources
-    from longseq.train import train_model
+    from longseq.steps.train import train_model
 
     spec = {"reader": "synthetic", "n": 240, "length": 400, "evidence": "start", "evidence_count": 4}
     ds = sources.ingest(spec | {"split": "stratified", "valid_fraction": 0.2, "test_fraction": 0.25})

@@ -13,10 +13,11 @@ from conftest import make_split
 from test_tuning import AUDIT
 from test_workflow import job_counts, snakemake, tiny_config
 
-from longseq import cli, data
-from longseq.data import Dataset
-from longseq.scaling import CANDIDATES, choose, probe_budget, resolved
-from longseq.train import train_model
+from longseq import cli
+from longseq.core import data
+from longseq.core.data import Dataset
+from longseq.steps.scaling import CANDIDATES, choose, probe_budget, resolved
+from longseq.steps.train import train_model
 
 CPU = torch.device("cpu")
 MODEL = {"embedding": 4, "dropout": 0.0, "channels": 8, "conv_layers": 2, "stride": 4}

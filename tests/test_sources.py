@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from conftest import MEMBER, write_review_wheel, write_ts
 
-from longseq import data, sources
-from longseq.data import DataError
+from longseq import sources
+from longseq.core import data
+from longseq.core.data import DataError
 
 # ------------------------------------------------------------------ synthetic
 

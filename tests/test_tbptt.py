@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
+from longseq.core.settings import ModelConfig
 from longseq.models.lstm import LSTMClassifier
-from longseq.settings import ModelConfig
-from longseq.tbptt import last_k_batch, tbptt_batch
+from longseq.steps.tbptt import last_k_batch, tbptt_batch
 
 CPU = torch.device("cpu")
 
@@ -105,7 +105,7 @@ def test_tbptt_gradients_match_a_naive_reference(k1, k2, aux_weight):
 
 @pytest.mark.parametrize("k1, k2", [(7, 3), (200, 100)])
 def test_tbptt_refuses_a_gradient_window_shorter_than_its_chunk(k1, k2):
-    from longseq.settings import TrainConfig
+    from longseq.core.settings import TrainConfig
 
     model, x, lengths, y = make_batch()
     with pytest.raises(ValueError, match="k2 >= k1"):

@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 import torch
 
-from longseq import data
 from longseq.cli import main
-from longseq.evaluate import evaluate
-from longseq.saved import load_model, save_model, write_history
-from longseq.train import train_model
+from longseq.core import data
+from longseq.steps.evaluate import evaluate
+from longseq.steps.saved import load_model, save_model, write_history
+from longseq.steps.train import train_model
 
 MODEL = {"hidden": 8, "embedding": 4}
 TRAIN = {"max_updates": 12, "eval_every": 4, "min_updates": 4, "patience": 2, "warmup": 2, "batch_size": 4}
@@ -197,7 +197,7 @@ def test_truncated_modes_need_the_lstm(token_dataset):
 def test_metrics_match_scikit_learn():
     from sklearn.metrics import confusion_matrix, f1_score
 
-    from longseq.scores import confusion, macro_f1
+    from longseq.core.scores import confusion, macro_f1
 
     rng = np.random.default_rng(0)
     labels, predicted = rng.integers(0, 4, 50), rng.integers(0, 3, 50)  # class 3 never predicted
@@ -247,7 +247,7 @@ def test_a_loss_that_explodes_but_stays_finite_stops_the_run_on_any_cpu(token_da
     all the same. Provoked without any overflow: the head's weights times 1e6 give logits of
     about 1e4 and a loss in the thousands, finite in float32 on every CPU, above the bound of
     100 x ln(2) = 69; a learning rate of 1e-9 cannot bring it down."""
-    from longseq import train
+    from longseq.steps import train
 
     built = train.build_model
 
@@ -273,7 +273,7 @@ def test_a_diverging_search_trial_is_recorded_as_failed_and_the_search_goes_on(
 ):
     """`--trial`: a trial that diverges writes a history saying so and exits 0; the choice is
     made among the others, and the trial's failure is in the record."""
-    from longseq import tuning
+    from longseq.steps import tuning
 
     data.save(token_dataset, tmp_path / "arm")
     histories = []

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from test_workflow import job_counts, snakemake, tiny_config
 
-from longseq import tuning
+from longseq.steps import tuning
 
 TUNE = {
     "trials": 5,

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from longseq import calibration, mcb, verdict
-from longseq.calibration import Scenario
+from longseq.stats import calibration, mcb, verdict
+from longseq.stats.calibration import Scenario
 
 
 def rank(arms, rng, alpha=0.05, margin=0.02):

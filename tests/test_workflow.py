@@ -382,14 +382,14 @@ def test_the_report_shows_the_table_and_figures_in_headless_chromium(finished_st
 @pytest.mark.parametrize(
     ("module", "expected"),
     [
-        ("evaluate.py", {"test_metrics": 18, **AGGREGATES}),
+        ("steps/evaluate.py", {"test_metrics": 18, **AGGREGATES}),
         # the aggregation: its tables and the figures drawn from them, not the verdict
-        ("aggregate.py", {"dataset_table": 1, "summary": 1, "report_figures": 1, "all": 1}),
-        ("figures.py", {"report_figures": 1, "confusion_matrices": 3, "all": 1}),  # only the figures
-        ("comparisons.py", {}),  # the docs' study-versus-study tools: no rule runs them
-        ("verdict.py", {"verdict": 1, "all": 1}),
-        ("mcb.py", {"verdict": 1, "all": 1}),  # the verdict's statistics
-        ("flops.py", {"test_metrics": 18, **AGGREGATES}),  # costs are counted by evaluation
+        ("report/aggregate.py", {"dataset_table": 1, "summary": 1, "report_figures": 1, "all": 1}),
+        ("report/figures.py", {"report_figures": 1, "confusion_matrices": 3, "all": 1}),  # only the figures
+        ("report/comparisons.py", {}),  # the docs' study-versus-study tools: no rule runs them
+        ("stats/verdict.py", {"verdict": 1, "all": 1}),
+        ("stats/mcb.py", {"verdict": 1, "all": 1}),  # the verdict's statistics
+        ("stats/flops.py", {"test_metrics": 18, **AGGREGATES}),  # costs are counted by evaluation
         # the truncate reduction, shared by arms first and first_ae: theirs only, no encoder
         (
             "reducers/truncate.py",
@@ -400,8 +400,8 @@ def test_the_report_shows_the_table_and_figures_in_headless_chromium(finished_st
         ("sources/genbank.py", {}),  # no data set of the test study reads DNA
         # TBPTT (also chunked prediction) and the training loop: trainings, evaluations and what
         # follows; no pretraining job runs either
-        ("tbptt.py", {"trained_model": 18, "test_metrics": 18, "predictions": 1, **AGGREGATES}),
-        ("train.py", {"trained_model": 18, "test_metrics": 18, "predictions": 1, **AGGREGATES}),
+        ("steps/tbptt.py", {"trained_model": 18, "test_metrics": 18, "predictions": 1, **AGGREGATES}),
+        ("steps/train.py", {"trained_model": 18, "test_metrics": 18, "predictions": 1, **AGGREGATES}),
     ],
 )
 def test_a_code_change_in_one_step_reruns_that_steps_jobs(finished_study, tmp_path, module, expected):

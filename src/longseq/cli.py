@@ -89,7 +89,8 @@ def cmd_fetch(args) -> None:
     _out("the data set folder"),
 )
 def cmd_ingest(args) -> None:
-    from . import data, sources
+    from . import sources
+    from .core import data
 
     ds = sources.ingest(args.spec, args.name, args.resample)
     data.save(ds, args.out)
@@ -112,10 +113,10 @@ def _scaling_choice(path: Path | None) -> dict | None:
     _out("the choice (JSON)"),
 )
 def cmd_choose_scaling(args) -> None:
-    from . import data
-    from .runtime import pick_device
-    from .scaling import choose
-    from .train import train_model
+    from .core import data
+    from .core.runtime import pick_device
+    from .steps.scaling import choose
+    from .steps.train import train_model
 
     _threads(args.threads)
     ds = data.load(args.data, splits=("train", "valid"))
@@ -140,10 +141,10 @@ def cmd_choose_scaling(args) -> None:
     _out("the reduced data set folder"),
 )
 def cmd_reduce(args) -> None:
-    from . import data
+    from .core import data
     from .reducers import reduce_dataset
-    from .scaling import resolved
-    from .tuning import apply, chosen_overrides
+    from .steps.scaling import resolved
+    from .steps.tuning import apply, chosen_overrides
 
     arm = apply(args.arm_spec, chosen_overrides(args.tuned), "reduce")
     if "model" in arm:
@@ -173,13 +174,13 @@ def cmd_reduce(args) -> None:
     arg("--out-history", required=True, type=Path),
 )
 def cmd_train(args) -> None:
-    from . import data
-    from .runtime import pick_device
-    from .saved import save_model, write_history
-    from .scaling import resolved
-    from .settings import ModelConfig
-    from .train import train_model
-    from .tuning import apply, chosen_overrides
+    from .core import data
+    from .core.runtime import pick_device
+    from .core.settings import ModelConfig
+    from .steps.saved import save_model, write_history
+    from .steps.scaling import resolved
+    from .steps.train import train_model
+    from .steps.tuning import apply, chosen_overrides
 
     _threads(args.threads)
     ds = data.load(args.data, splits=("train", "valid"))
@@ -228,10 +229,10 @@ def cmd_train(args) -> None:
     arg("--out-history", required=True, type=Path),
 )
 def cmd_pretrain(args) -> None:
-    from . import data
-    from .pretrain import pretrain_encoder
-    from .runtime import pick_device
-    from .saved import save_encoder, write_history
+    from .core import data
+    from .core.runtime import pick_device
+    from .steps.pretrain import pretrain_encoder
+    from .steps.saved import save_encoder, write_history
 
     _threads(args.threads)
     ds = data.load(args.data, splits=("train", "valid"))
@@ -258,9 +259,9 @@ def cmd_pretrain(args) -> None:
     arg("--out-card", type=Path, help="the model card (JSON) to write beside the model"),
 )
 def cmd_evaluate(args) -> None:
-    from . import data
-    from .evaluate import evaluate, run_record
-    from .runtime import pick_device
+    from .core import data
+    from .core.runtime import pick_device
+    from .steps.evaluate import evaluate, run_record
 
     _threads(args.threads)
     ds = data.load(args.data, splits=("test",))
@@ -268,7 +269,7 @@ def cmd_evaluate(args) -> None:
     metrics = run_record(run, evaluate(args.model, args.history, ds, pick_device(args.device)), ds)
     data.atomic_write_json(args.out, metrics)
     if args.out_card:
-        from .predict import model_card, read_saved
+        from .steps.predict import model_card, read_saved
 
         data.atomic_write_json(
             args.out_card, model_card(read_saved(args.model), metrics, ["longseq", *sys.argv[1:]])
@@ -288,7 +289,7 @@ def cmd_evaluate(args) -> None:
     arg("--out-state", required=True, type=Path, help="its fitted state (.npz, arrays only)"),
 )
 def cmd_reference(args) -> None:
-    from . import data
+    from .core import data
     from .references import ARM, run
 
     _threads(args.threads)
@@ -322,8 +323,8 @@ def cmd_reference(args) -> None:
     _out("CSV: record, predicted, p_<class>..., label"),
 )
 def cmd_predict(args) -> None:
-    from .predict import new_records, predict, read_saved, recommended_model, write_predictions
-    from .runtime import pick_device
+    from .core.runtime import pick_device
+    from .steps.predict import new_records, predict, read_saved, recommended_model, write_predictions
 
     _threads(args.threads)
     if args.recommended:
@@ -349,7 +350,7 @@ def cmd_predict(args) -> None:
     arg("--out-chosen", required=True, type=Path, help="JSON of the chosen trial"),
 )
 def cmd_choose(args) -> None:
-    from .tuning import choose, distributions
+    from .steps.tuning import choose, distributions
 
     chosen = choose(distributions(args.space), args.trials, args.histories, args.out_trials, args.out_chosen)
     untuned = chosen["untuned_valid_loss"]
@@ -370,7 +371,7 @@ def cmd_choose(args) -> None:
     arg("--figure", required=True, type=Path),
 )
 def cmd_tuning(args) -> None:
-    from .figures import plot_tuning, tuning_table
+    from .report.figures import plot_tuning, tuning_table
 
     tuning_table(args.chosen, args.table)
     plot_tuning(args.trials, args.figure)
@@ -394,7 +395,7 @@ MARGIN = arg("--margin", type=float, default=0.02, help="recommend only arms sho
     MARGIN,
 )
 def cmd_verdict(args) -> None:
-    from .verdict import write_verdict
+    from .stats.verdict import write_verdict
 
     print(
         write_verdict(
@@ -421,8 +422,8 @@ def cmd_verdict(args) -> None:
     MARGIN,
 )
 def cmd_calibrate(args) -> None:
-    from .calibration import calibration_table, markdown, power_table
-    from .verdict import rank_dataset
+    from .stats.calibration import calibration_table, markdown, power_table
+    from .stats.verdict import rank_dataset
 
     def rank(arms, rng):
         return rank_dataset("simulated", arms, args.alpha, args.margin)
@@ -443,7 +444,7 @@ def cmd_calibrate(args) -> None:
     arg("--figure", required=True, type=Path),
 )
 def cmd_aggregate(args) -> None:
-    from .aggregate import aggregate
+    from .report.aggregate import aggregate
 
     table = aggregate(args.metrics, args.summary, args.overview, args.figure, args.train_benchmarks)
     print(f"{len(table)} runs aggregated into {args.summary}", file=sys.stderr)
@@ -456,7 +457,7 @@ def cmd_aggregate(args) -> None:
     _out("CSV file to write"),
 )
 def cmd_describe(args) -> None:
-    from .aggregate import write_dataset_table
+    from .report.aggregate import write_dataset_table
 
     print(write_dataset_table(args.folders, args.out).to_string(index=False))
 
@@ -472,8 +473,8 @@ def cmd_describe(args) -> None:
 def cmd_figures(args) -> None:
     import pandas as pd
 
-    from . import figures
-    from .aggregate import collect
+    from .report import figures
+    from .report.aggregate import collect
 
     table = collect(args.metrics)
     overview = pd.read_csv(args.overview)
@@ -492,7 +493,7 @@ def cmd_figures(args) -> None:
     _out("the figure (PNG)"),
 )
 def cmd_confusion(args) -> None:
-    from .figures import plot_confusions
+    from .report.figures import plot_confusions
 
     plot_confusions(args.metrics, args.dataset, args.out)
 
@@ -505,11 +506,11 @@ def cmd_confusion(args) -> None:
     arg("--out", type=Path, help="also write the comparison as CSV"),
 )
 def cmd_compare(args) -> None:
-    from .comparisons import compare, compare_text, read_overview
+    from .report.comparisons import compare, compare_text, read_overview
 
     diff = compare(read_overview(args.a), read_overview(args.b))
     if args.out:
-        from .data import atomic_write_bytes
+        from .core.data import atomic_write_bytes
 
         atomic_write_bytes(args.out, diff.to_csv(index=False).encode())
     print(f"A = {args.a}\nB = {args.b}\n{compare_text(diff)}")
@@ -521,7 +522,7 @@ def cmd_compare(args) -> None:
     arg("results", type=Path, help="results folder or overview.csv"),
 )
 def cmd_tables(args) -> None:
-    from .comparisons import markdown_tables, read_overview
+    from .report.comparisons import markdown_tables, read_overview
 
     print(markdown_tables(read_overview(args.results)))
 
@@ -533,7 +534,7 @@ def cmd_tables(args) -> None:
     arg("untuned", type=Path, help="results folder of the study without it"),
 )
 def cmd_tuned_vs(args) -> None:
-    from .comparisons import tuned_vs_untuned, tuned_vs_untuned_markdown
+    from .report.comparisons import tuned_vs_untuned, tuned_vs_untuned_markdown
 
     print(tuned_vs_untuned_markdown(tuned_vs_untuned(args.tuned, args.untuned)), end="")
 
@@ -548,8 +549,8 @@ def cmd_tuned_vs(args) -> None:
 def cmd_jobs(args) -> None:
     import os
 
-    from . import durations
-    from .data import DataError
+    from .core.data import DataError
+    from .report import durations
 
     results, studies = Path(args.results), args.study
     if not studies and not (results / "summary.csv").exists():
@@ -580,7 +581,7 @@ def cmd_jobs(args) -> None:
     arg("studies", nargs="+", help="study files stamped by longseq jobs --stamp"),
 )
 def cmd_durations(args) -> None:
-    from .durations import durations_table
+    from .report.durations import durations_table
 
     print(durations_table(args.studies))
 
@@ -596,9 +597,9 @@ def cmd_durations(args) -> None:
 def cmd_new_study(args) -> None:
     import yaml
 
-    from .data import DataError, atomic_write_bytes
-    from .new_study import study_file, train_records
-    from .sheet import load_sheet
+    from .core.data import DataError, atomic_write_bytes
+    from .study.new_study import study_file, train_records
+    from .study.sheet import load_sheet
 
     template = Path(args.template)
     schemas = template.resolve().parent.parent / "workflow" / "schemas"
@@ -645,7 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .data import DataError, TrainingDiverged
+    from .core.data import DataError, TrainingDiverged
 
     args = build_parser().parse_args(argv)
     try:

@@ -10,10 +10,11 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from longseq import kernels, sources, steps
+from longseq import sources, steps
+from longseq.core import kernels
 from longseq.references import ARM as REFERENCE
-from longseq.sheet import load_sheet
 from longseq.study import RESAMPLE, Study
+from longseq.study.sheet import load_sheet
 
 # this file's folder: the workflow's own files are found from here, also when longseq is a
 # module of another workflow (whose basedir is then that workflow's)
@@ -23,7 +24,7 @@ SHEET = load_sheet(config["dataset_sheet"])  # each row checked against its read
 STUDY = Study(config, SHEET)  # every cross-check of the config and the sheet, before any job
 DATASETS, ARMS, SEEDS = STUDY.datasets, STUDY.arms, STUDY.seeds
 TUNE, PRETRAIN, PREDICT = STUDY.tune, STUDY.pretrain, STUDY.predict
-# `reproducible: portable` pins the CPU kernels of every job (longseq.kernels); a job's
+# `reproducible: portable` pins the CPU kernels of every job (longseq.core.kernels); a job's
 # `kernels` param reruns it when the level changes
 KERNELS = config["reproducible"]
 os.environ.update(kernels.pinned(KERNELS))
@@ -162,7 +163,7 @@ def scaling_option(wildcards, input):
 
 def expected_time():
     """The run's jobs and, from the study files' measured job times, how long it should take."""
-    from longseq.durations import expected_line
+    from longseq.report.durations import expected_line
 
     plan = snakemake_plan()
     if plan is None:

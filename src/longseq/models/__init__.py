@@ -14,8 +14,8 @@ arm's settings before any job runs.
 
 from __future__ import annotations
 
-from ..plugins import MODELS
-from ..settings import ModelConfig
+from ..core.plugins import MODELS
+from ..core.settings import ModelConfig
 from ._registry import check_options, describe, names, options, table, takes
 
 __all__ = ["build_model", "check_options", "describe", "module", "names", "options", "table", "takes"]

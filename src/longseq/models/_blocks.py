@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..data import PAD_ID, Split
+from ..core.data import PAD_ID, Split
 
 
 class StepInputs(nn.Module):

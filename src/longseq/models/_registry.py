@@ -1,10 +1,10 @@
 """The model types as the workflow sees them, without importing torch (the plug-in protocol of
-longseq.plugins): their names, descriptions and option schemas, the check of an arm's settings
+longseq.core.plugins): their names, descriptions and option schemas, the check of an arm's settings
 against them, and the table config/README.md shows. Building a model is longseq.models."""
 
 from __future__ import annotations
 
-from ..plugins import MODELS
+from ..core.plugins import MODELS
 
 names, describe, options = MODELS.names, MODELS.describe, MODELS.options
 

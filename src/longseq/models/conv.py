@@ -6,8 +6,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..data import Dataset, Split
-from ..settings import ModelConfig
+from ..core.data import Dataset, Split
+from ..core.settings import ModelConfig
 from ._blocks import StepInputs
 from ._front_end import FrontEnd
 from ._options import FRONT_END, READOUT

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from ..data import Dataset
-from ..settings import ModelConfig
+from ..core.data import Dataset
+from ..core.settings import ModelConfig
 from ._front_end import FrontEnd
 from ._options import FRONT_END, LSTM, READOUT
 from .lstm import LSTMClassifier

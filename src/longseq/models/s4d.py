@@ -20,8 +20,8 @@ import math
 import torch
 from torch import nn
 
-from ..data import Dataset, Split
-from ..settings import ModelConfig
+from ..core.data import Dataset, Split
+from ..core.settings import ModelConfig
 from ._blocks import StepInputs
 from ._options import HIDDEN
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..data import Dataset
-from ..settings import ModelConfig
+from ..core.data import Dataset
+from ..core.settings import ModelConfig
 from ._options import LSTM, READOUT
 from .lstm import LSTMClassifier
 
@@ -15,7 +15,7 @@ OPTIONS = {**LSTM, **READOUT}
 
 class Seq2SeqClassifier(LSTMClassifier):
     """Encoder-decoder form: the encoder LSTM reads the sequence, and a decoder LSTM cell,
-    started from the encoder's last valid output (cell state zero, as in longseq.pretrain),
+    started from the encoder's last valid output (cell state zero, as in longseq.steps.pretrain),
     takes one learned start input and emits the label, a target sequence of length one.
     Shares `run` with the plain classifier, so every training mode and a pretrained encoder
     apply to it."""

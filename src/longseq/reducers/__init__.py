@@ -23,15 +23,15 @@ from types import ModuleType
 
 import numpy as np
 
-from ..data import DataError, Dataset, Split
-from ..plugins import REDUCERS
+from ..core.data import DataError, Dataset, Split
+from ..core.plugins import REDUCERS
 
 # what an arm holds besides its reduction's options
 ARM_KEYS = {"reduce", "model", "train", "pretrain"}
 
 
 def names() -> list[str]:
-    """Every reducer: the package's modules not starting with '_' (longseq.plugins)."""
+    """Every reducer: the package's modules not starting with '_' (longseq.core.plugins)."""
     return REDUCERS.names()
 
 

@@ -3,7 +3,7 @@ origins (augmented copies and evaluation views trace back to their record throug
 
 from __future__ import annotations
 
-from ..data import Dataset, Split
+from ..core.data import Dataset, Split
 
 
 def map_rows(split: Split, fn) -> Split:

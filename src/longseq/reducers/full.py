@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..data import Dataset
+from ..core.data import Dataset
 
 OPTIONS: dict = {}
 

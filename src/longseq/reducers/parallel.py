@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import Dataset
+from ..core.data import Dataset
 from ._base import map_splits
 
 OPTIONS = {

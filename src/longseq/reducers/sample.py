@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import Dataset, Split
+from ..core.data import Dataset, Split
 from ._base import with_splits
 
 OPTIONS = {

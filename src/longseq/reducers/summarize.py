@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import UNK_ID, Dataset, token_ranks
+from ..core.data import UNK_ID, Dataset, token_ranks
 from ._base import map_splits
 
 STATS = {

@@ -5,7 +5,7 @@ Keras keeps the last by default; here the choice is explicit and recorded with t
 
 from __future__ import annotations
 
-from ..data import Dataset
+from ..core.data import Dataset
 from ._base import map_splits
 
 OPTIONS = {

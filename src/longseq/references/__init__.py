@@ -27,14 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import kernels
-from ..data import DataError, atomic_write_bytes, load
-from ..plugins import REFERENCES
+from ..core import kernels
+from ..core.data import DataError, atomic_write_bytes, load
+from ..core.plugins import REFERENCES
 
 ARM = "reference"  # the name its runs take among the arms (a family of its own in the verdict)
 
 
-names = REFERENCES.names  # the plug-in protocol (longseq.plugins)
+names = REFERENCES.names  # the plug-in protocol (longseq.core.plugins)
 
 
 def module(name: str):
@@ -83,7 +83,7 @@ def run(data: str | Path, name: str, seed: int, threads: int, state_path: str | 
     """Fit reference `name` on the train and valid splits of the ingested data set `data`, save
     its state, then score it on the test split: the metrics an evaluated arm has, where they
     apply (a reference has no updates; its cost is its fitting time and inference FLOPs)."""
-    from ..scores import test_scores
+    from ..core.scores import test_scores
 
     mod = module(name)
     ds = load(data, splits=("train", "valid"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import Split
+from ..core.data import Split
 
 KIND = "signal"
 PROBABILITIES = False  # a ridge classifier has none

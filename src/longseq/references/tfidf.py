@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import Split
+from ..core.data import Split
 from ..sources.text import BYTE_OFFSET
 
 KIND = "tokens"

@@ -1,8 +1,8 @@
 """Readers and generators that turn raw data into the canonical format (see `data`).
 
-Every data set is one row of the data set sheet (`longseq.sheet`): a reader, a path or fetch
+Every data set is one row of the data set sheet (`longseq.study.sheet`): a reader, a path or fetch
 recipe, a checksum, a split policy and reader options. A reader is a module here, found by its
-file name like every plug-in (`longseq.plugins`), and loaded only when a row names it. It
+file name like every plug-in (`longseq.core.plugins`), and loaded only when a row names it. It
 declares `read(spec) -> Records` (sequences, labels and, where the source has them, groups:
 records that must share a split, a DNA locus, an EEG recording; or its own test part, UCR), the
 `KINDS` of sequences it gives, and `OPTIONS` (and `REQUIRED`, `ANY_OF`): the JSON schema of its
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import SPLITS, DataError, Dataset, Split, some_rows
-from ..plugins import READERS
+from ..core.data import SPLITS, DataError, Dataset, Split, some_rows
+from ..core.plugins import READERS
 from ._archives import check_sha256, fetch, read_member, read_source_bytes, sha256_of
 from ._records import Records, class_order
 from ._splits import default_policy, group_split, split_of, stratified_split

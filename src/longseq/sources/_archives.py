@@ -21,7 +21,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from ..data import DataError, MissingFile
+from ..core.data import DataError, MissingFile
 
 
 def sha256_of(path: str | Path) -> str:

@@ -10,7 +10,7 @@ from itertools import product
 
 import numpy as np
 
-from ..data import UNK_ID, DataError
+from ..core.data import UNK_ID, DataError
 
 BASES = "ACGTN"
 AMBIGUOUS = "RYKMSWBDHV"  # IUPAC codes: read as N

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..data import DataError
+from ..core.data import DataError
 
 if TYPE_CHECKING:
     from ._records import Records

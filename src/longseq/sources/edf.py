@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import DataError
+from ..core.data import DataError
 from ._records import Records
 
 KINDS = ["signal"]

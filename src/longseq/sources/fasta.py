@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 
-from ..data import DataError, MissingFile, some_rows
+from ..core.data import DataError, MissingFile, some_rows
 from ._archives import read_source_bytes
 from ._dna import base_codes, dna_vocab, non_base, parse, token_ids
 from ._options import KMER, KMER_STRIDE

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import DataError
+from ..core.data import DataError
 from ._archives import read_source_bytes
 from ._dna import dna_vocab, encode_dna, parse, reverse_complement
 from ._options import KMER, KMER_STRIDE

@@ -21,7 +21,7 @@ import hashlib
 
 import numpy as np
 
-from ..data import DataError
+from ..core.data import DataError
 from ._options import SEED
 from ._records import Records
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import DataError, some_rows
+from ..core.data import DataError, some_rows
 from ._archives import check_sha256
 from ._options import UNLABELED
 from ._records import Records, class_order

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import DataError
+from ..core.data import DataError
 from ._options import COUNT, FRACTION, SEED
 from ._records import Records
 

@@ -13,7 +13,7 @@ from collections import Counter
 
 import numpy as np
 
-from ..data import UNK_ID, DataError, some_rows
+from ..core.data import UNK_ID, DataError, some_rows
 from ._archives import read_source_bytes
 from ._options import UNLABELED
 from ._records import Records, class_order

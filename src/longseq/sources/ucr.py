@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import DataError, MissingFile, some_rows
+from ..core.data import DataError, MissingFile, some_rows
 from ._archives import check_sha256, read_source_bytes
 from ._options import SHA256
 from ._records import Records, class_order

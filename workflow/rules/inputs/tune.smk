@@ -1,6 +1,6 @@
 # The input and params functions of tune.smk's rules.
 
-from longseq import tuning
+from longseq.steps import tuning
 
 
 def _trial(wildcards):

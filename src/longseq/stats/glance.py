@@ -97,7 +97,7 @@ def rst(rows: list[dict], figure: Path | None) -> str:
 def plot_forest(tables: list[pd.DataFrame], path) -> None:
     """Per data set a panel: each arm's mean and simultaneous interval (dot and bar), the
     recommended arm filled in red, the reference and the train-majority class as lines."""
-    from .plotting import plt, save_png
+    from ..core.plotting import plt, save_png
 
     columns = min(len(tables), 4)  # rows of four panels: the figure stays on a screen's width
     rows = -(-len(tables) // columns)

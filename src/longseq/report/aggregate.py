@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import atomic_write_bytes
-from .plotting import plt, save_png
+from ..core.data import atomic_write_bytes
+from ..core.plotting import plt, save_png
 
 METRIC_COLUMNS = [
     "train_mode",
@@ -160,7 +160,7 @@ def aggregate(metric_files, summary_csv, overview_csv, figure, benchmark_files=(
 def describe_datasets(folders: list[str | Path]) -> pd.DataFrame:
     """One row per ingested data set: where it comes from, real or synthetic, its size, classes
     and length spread (steps over all splits) — the table a reader checks first."""
-    from . import data
+    from ..core import data
 
     rows = []
     for folder in folders:

@@ -168,7 +168,7 @@ def record(space: dict, trials: list[dict], histories: list[dict]):
 
 def choose(space: dict, trials: list[dict], history_files: list[str | Path], trials_csv, chosen_json) -> dict:
     """Record the trials and write the one with the lowest valid loss (valid only: no test)."""
-    from .data import DataError, atomic_write_bytes, atomic_write_json
+    from ..core.data import DataError, atomic_write_bytes, atomic_write_json
 
     histories = [json.loads(Path(f).read_text()) for f in history_files]
     if all("failed" in h for h in histories):

@@ -5,9 +5,10 @@ build it directly (tests/test_study.py)."""
 
 from __future__ import annotations
 
-from . import reducers, tuning
-from .references import ARM as REFERENCE
-from .settings import BUDGET_KEYS, ModelConfig, TrainConfig, as_dict, check_run
+from .. import reducers
+from ..core.settings import BUDGET_KEYS, ModelConfig, TrainConfig, as_dict, check_run
+from ..references import ARM as REFERENCE
+from ..steps import tuning
 
 RESAMPLE = ".resample"  # acsf1.resample3: seed 3's resample of acsf1 (names hold no dots)
 
@@ -163,7 +164,7 @@ class Study:
         return ModelConfig.inherit(merged, own)
 
     def auto_scaled(self, dataset: str, arm: str) -> bool:
-        """The arm's scaling is the data set's choice on valid (`scaling: auto`, longseq.scaling)."""
+        """The arm's scaling is the data set's choice on valid (`scaling: auto`, longseq.steps.scaling)."""
         return self.settings("model", dataset, arm).get("scaling") == "auto"
 
     def scaling_probe(self, dataset: str) -> dict:

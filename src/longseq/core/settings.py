@@ -263,7 +263,7 @@ SCHEMA_SECTIONS = {"model": ModelConfig, "train": TrainConfig, "pretraining": Pr
 
 def _marker(cls, end: bool = False) -> str:
     which = "end -- generated" if end else "-- generated"
-    return f"  # {which} from longseq.settings.{cls.__name__} by `python -m longseq.settings` --"
+    return f"  # {which} from longseq.core.settings.{cls.__name__} by `python -m longseq.core.settings` --"
 
 
 def write_schema(path) -> None:
@@ -281,4 +281,4 @@ def write_schema(path) -> None:
 
 
 if __name__ == "__main__":
-    write_schema(Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml")
+    write_schema(Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml")

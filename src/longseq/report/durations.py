@@ -47,7 +47,7 @@ def study_config(studies: list[str | Path]) -> tuple[dict, list[str]]:
 def _study_runs(studies: list[str | Path]) -> tuple[set, set, dict]:
     """The data sets, the (data set, run, seed-or-trial) triples and the planned jobs per step
     of a study."""
-    from .references import ARM as REFERENCE
+    from ..references import ARM as REFERENCE
 
     config, arms = study_config(studies)
     sheet = pd.read_csv(config["dataset_sheet"], sep="\t", comment="#", dtype=str)
@@ -100,7 +100,7 @@ def benchmark_rows(results: str | Path, studies: list[str | Path] | None = None)
         seconds = float(pd.read_csv(path, sep="\t")["s"].iloc[-1])
         rows.append({"step": parts[0], "seconds": seconds, "end": path.stat().st_mtime})
     if not rows:
-        from .data import DataError
+        from ..core.data import DataError
 
         raise DataError(f"{root}: no benchmark files of this study's jobs yet")
     table = pd.DataFrame(rows)
@@ -171,7 +171,7 @@ def stamp_text(
 
 def stamp(study: str | Path, text: str) -> None:
     """Put the stamp at the top of the study file, replacing an earlier one."""
-    from .data import atomic_write_bytes
+    from ..core.data import atomic_write_bytes
 
     study = Path(study)
     lines = study.read_text().splitlines()
@@ -246,6 +246,6 @@ def expected_line(counts: dict[str, int], studies: list[str], cores: int | None)
 
 
 def this_machine() -> str:
-    from .kernels import cpu_flags, cpu_model
+    from ..core.kernels import cpu_flags, cpu_model
 
     return f"{os.cpu_count()}-core {cpu_model()}, {'/'.join(cpu_flags()[-2:]) or 'x86-64'}"

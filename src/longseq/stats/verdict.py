@@ -2,11 +2,11 @@
 the arms shown worse than it, the cheapest arm shown as good within a margin recommended;
 across data sets a critical-difference diagram of the arms' ranks.
 
-Per data set the statistics are `longseq.mcb`'s: seeds are the replicates of an arm, test
+Per data set the statistics are `longseq.stats.mcb`'s: seeds are the replicates of an arm, test
 records are crossed with seeds (a fixed split) or nested in them (resampled splits), and every
 statement about "the best" holds for all arms together with probability 1 - alpha (their error rates are measured on simulated studies,
-`longseq.calibration`). The recommendation is the arm with the fewest inference FLOPs per
-record (`longseq.flops`) among the arms shown within `margin` of the best; when none is, the
+`longseq.stats.calibration`). The recommendation is the arm with the fewest inference FLOPs per
+record (`longseq.stats.flops`) among the arms shown within `margin` of the best; when none is, the
 most accurate arm, with the smallest margin the data could show. Across data sets the arms'
 ranks are compared by Friedman's test (Iman-Davenport's F) and pairwise Wilcoxon tests,
 Holm-corrected (Benavoli et al. 2016, in place of the Nemenyi test), through scikit-posthocs,
@@ -24,8 +24,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ..references import ARM as REFERENCE  # the reference's runs: a family of its own
 from . import mcb
-from .references import ARM as REFERENCE  # the reference's runs: a family of its own
 
 COST = ["inference_flops", "train_flops", "arm"]  # how arms are ordered by cost
 
@@ -193,7 +193,7 @@ def _plan(stats: dict, best: int, arm: int, seeds: int, alpha: float, margin: fl
 def has_lstm(run: dict) -> bool:
     """Whether a run's model has an LSTM (its type takes the LSTM's `forget_bias`): the bag,
     the conv ablation and the S4D stack do not (S4D takes `layers` too: not the mark)."""
-    from .models import options
+    from ..models import options
 
     return "forget_bias" in options(model_type(run))
 
@@ -506,7 +506,7 @@ def plot_critical_difference(
 ) -> None:
     import scikit_posthocs as sp
 
-    from .plotting import plt, save_png  # the report's Agg backend and atomic PNG writer
+    from ..core.plotting import plt, save_png  # the report's Agg backend and atomic PNG writer
 
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.28 * len(ranks)))
     sp.critical_difference_diagram(ranks, sig, alpha=alpha, ax=ax)
@@ -605,8 +605,8 @@ def write_verdict(
     front_rst=None,
     forest=None,
 ) -> str:
+    from ..core.data import atomic_write_bytes
     from . import glance
-    from .data import atomic_write_bytes
 
     runs = load_runs(metric_files)
     tables, sections, rows = [], ["# Verdict", ""], []

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import atomic_write_bytes
-from .plotting import arm_colours, panels, plain_log_x, plt, save_png
+from ..core.data import atomic_write_bytes
+from ..core.plotting import arm_colours, panels, plain_log_x, plt, save_png
 
 
 def results_table_html(overview: pd.DataFrame, path: str | Path) -> None:
@@ -81,7 +81,7 @@ def plot_accuracy_vs_steps(table: pd.DataFrame, path: str | Path) -> None:
 
 def _strategy(params: str) -> str:
     """The length sweep an arm belongs to, as its reducer declares it (`family`)."""
-    from .reducers import family
+    from ..reducers import family
 
     return family(json.loads(params))
 

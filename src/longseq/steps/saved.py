@@ -10,12 +10,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .data import Dataset, atomic_write_bytes, atomic_write_json, dataset_digest
-from .models import build_model
-from .models.lstm import LSTMClassifier
-from .settings import ModelConfig, as_dict
+from ..core.data import Dataset, atomic_write_bytes, atomic_write_json, dataset_digest
+from ..core.settings import ModelConfig, as_dict
+from ..models import build_model
+from ..models.lstm import LSTMClassifier
 
-# what prediction needs of the training data besides the weights (see longseq.predict)
+# what prediction needs of the training data besides the weights (see longseq.steps.predict)
 DATA_KEYS = ("input", "fitted", "arm", "draw", "pieces", "streams", "name")
 
 

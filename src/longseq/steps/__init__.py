@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fingerprint import PACKAGE, step_digest
+from ..core.fingerprint import PACKAGE, step_digest
 
 
 @dataclass(frozen=True)
@@ -25,22 +25,22 @@ class Step:
 STEPS = {
     "fetch": Step(("download_archive",), "fetch", (), (), "download a pinned file (its checksum reruns it)"),
     "ingest": Step(
-        ("ingested_dataset",), "ingest", ("sheet.py", "sources/__init__.py"), ("reader",), "read a row"
+        ("ingested_dataset",), "ingest", ("study/sheet.py", "sources/__init__.py"), ("reader",), "read a row"
     ),
     "choose-scaling": Step(
-        ("chosen_scaling",), "choose-scaling", ("scaling.py", "models/conv.py"), (), "scaling"
+        ("chosen_scaling",), "choose-scaling", ("steps/scaling.py", "models/conv.py"), (), "scaling"
     ),
     "reduce": Step(
         ("reduced_dataset", "trial_reduction"), "reduce", ("reducers/__init__.py",), ("reducer",), "reduce"
     ),
     "pretrain": Step(
-        ("pretrained_encoder",), "pretrain", ("pretrain.py", "models/lstm.py"), (), "self-pretrain"
+        ("pretrained_encoder",), "pretrain", ("steps/pretrain.py", "models/lstm.py"), (), "self-pretrain"
     ),
     "train": Step(
-        ("trained_model", "trial_history"), "train", ("train.py",), ("reducer", "model"), "train a run"
+        ("trained_model", "trial_history"), "train", ("steps/train.py",), ("reducer", "model"), "train a run"
     ),
     "evaluate": Step(
-        ("test_metrics",), "evaluate", ("evaluate.py", "predict.py"), ("reducer", "model"), "test"
+        ("test_metrics",), "evaluate", ("steps/evaluate.py", "steps/predict.py"), ("reducer", "model"), "test"
     ),
     "reference": Step(
         ("reference_metrics",), "reference", ("references/__init__.py",), ("reference",), "reference"
@@ -48,17 +48,17 @@ STEPS = {
     "predict": Step(
         ("predictions",),
         "predict",
-        ("predict.py", "sheet.py", "sources/__init__.py"),
+        ("steps/predict.py", "study/sheet.py", "sources/__init__.py"),
         ("reducer", "model", "reference"),  # a trained arm's, or the reference's
         "label new records",
     ),
-    "choose": Step(("chosen_trial",), "choose", ("tuning.py",), (), "a search's chosen trial"),
-    "describe": Step(("dataset_table",), "describe", ("aggregate.py",), (), "the data set table"),
-    "aggregate": Step(("summary",), "aggregate", ("aggregate.py",), (), "summary and overview tables"),
-    "figures": Step(("report_figures",), "figures", ("figures.py",), (), "the report's figures"),
-    "confusion": Step(("confusion_matrices",), "confusion", ("figures.py",), (), "a confusion figure"),
-    "tuning": Step(("tuning_overview",), "tuning", ("figures.py",), (), "the search's figure"),
-    "verdict": Step(("verdict",), "verdict", ("verdict.py",), (), "the answer"),
+    "choose": Step(("chosen_trial",), "choose", ("steps/tuning.py",), (), "a search's chosen trial"),
+    "describe": Step(("dataset_table",), "describe", ("report/aggregate.py",), (), "the data set table"),
+    "aggregate": Step(("summary",), "aggregate", ("report/aggregate.py",), (), "summary and overview tables"),
+    "figures": Step(("report_figures",), "figures", ("report/figures.py",), (), "the report's figures"),
+    "confusion": Step(("confusion_matrices",), "confusion", ("report/figures.py",), (), "a confusion figure"),
+    "tuning": Step(("tuning_overview",), "tuning", ("report/figures.py",), (), "the search's figure"),
+    "verdict": Step(("verdict",), "verdict", ("stats/verdict.py",), (), "the answer"),
 }
 
 
@@ -92,7 +92,3 @@ def markdown() -> str:
         rules = ", ".join(f"`{r}`" for r in row.rules)
         lines.append(f"| {row.does} | {rules} | `longseq {row.command}` | {modules}{plugins} |")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    print(markdown())

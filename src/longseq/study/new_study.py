@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from .settings import ModelConfig, TrainConfig, as_dict
+from ..core.settings import ModelConfig, TrainConfig, as_dict
 
 # A data set with fewer train records than this gets small batches and a larger budget, as the
 # default study gives ACSF1 (80 training series): at batch 32 an epoch would be 2-3 updates and
@@ -40,7 +40,7 @@ def _note(spec: dict) -> str:
 
 def _descriptions(schema: dict) -> dict[str, dict[str, str]]:
     """Setting -> what it means, per section, from the config schema and the LSTM's OPTIONS."""
-    from .models import options
+    from ..models import options
 
     out = {
         section: {k: _note(v) for k, v in schema["$defs"][section]["properties"].items()}
@@ -73,8 +73,8 @@ def train_records(spec: dict, name: str) -> int | None:
     archive on the first run and it is not here yet. A row that cannot be read is refused with
     its reader's message (file, record, fix): a missing file that no fetch recipe will download,
     or a file that is here and unreadable, would fail the study's first job instead."""
-    from . import sources
-    from .data import DataError, MissingFile
+    from .. import sources
+    from ..core.data import DataError, MissingFile
 
     if spec.get("fetch") and spec.get("path") and not Path(spec["path"]).exists():
         return None
@@ -92,7 +92,7 @@ def study_file(sheet: str, template: Path, schema: dict, counts: dict) -> str:
     notes = _descriptions(schema)
     model = {k: v for k, v in as_dict(ModelConfig.from_dict({})).items() if k in MODEL_WRITTEN}
     # a new user's signals get their scaling chosen on valid: no one fixed scaling suits every
-    # signal set (longseq.scaling); token data sets have none to choose and ignore it
+    # signal set (longseq.steps.scaling); token data sets have none to choose and ignore it
     model["scaling"] = "auto"
     train = {f.name: getattr(TrainConfig(), f.name) for f in fields(TrainConfig) if f.name in TRAIN_WRITTEN}
     verdict = {k: v["default"] for k, v in schema["properties"]["verdict"]["properties"].items()}

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import Split
+from ..core.data import Split
 
 
 def length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:

@@ -26,13 +26,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import kernels
+from ..core import kernels
+from ..core.data import Dataset, Split, TrainingDiverged, token_ranks
+from ..core.runtime import flush_denormals, peak_memory_mb, seed_everything
+from ..core.settings import PRETRAIN_DEFAULTS, ModelConfig
+from ..models import build_model
+from ..models.lstm import LSTMClassifier
 from .batches import collate, length_batches
-from .data import Dataset, Split, TrainingDiverged, token_ranks
-from .models import build_model
-from .models.lstm import LSTMClassifier
-from .runtime import flush_denormals, peak_memory_mb, seed_everything
-from .settings import PRETRAIN_DEFAULTS, ModelConfig
 
 
 class SequenceAutoencoder(nn.Module):

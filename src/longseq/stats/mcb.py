@@ -16,7 +16,7 @@ simultaneous intervals of every pair (Games-Howell) give, for every arm a, an in
 comparisons with the best). An arm is *worse* when that interval lies above 0, *within the
 margin* when its upper end is below the margin; all these statements hold together with
 probability 1 - alpha. Their error rates are measured on simulated studies
-(longseq.calibration; docs/method.md has the table).
+(longseq.stats.calibration; docs/method.md has the table).
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ and by all its seeds; the runs, their cards and the verdict record the choice.
 
 from __future__ import annotations
 
-from .data import Dataset
-from .reducers import instance_scaled
-from .settings import ModelConfig, TrainConfig
+from ..core.data import Dataset
+from ..core.settings import ModelConfig, TrainConfig
+from ..reducers import instance_scaled
 
 CANDIDATES = ("standard", "robust", "log", "instance")
 PROBE_MODEL = {"type": "conv", "readout": "max"}
@@ -47,7 +47,7 @@ def scaled_for(ds: Dataset, scaling: str, where: str) -> Dataset:
 def choose(ds: Dataset, model_settings: dict, train_settings: dict, fit, where: str = "data set") -> dict:
     """Each candidate's best valid loss after the probe, and the lowest one's name. `fit(data
     set, model settings, train settings, seed)` trains a run and returns its history (the CLI
-    passes longseq.train's: only the CLI imports the training loop)."""
+    passes longseq.steps.train's: only the CLI imports the training loop)."""
     if ds.kind != "signal":
         raise ValueError(f"{where}: scaling auto is for signals; {ds.kind} have no scaling to choose")
     shared = {k: v for k, v in model_settings.items() if k != "scaling"}

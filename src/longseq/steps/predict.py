@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..core.data import DataError, Dataset, Split, atomic_write_bytes, nonfinite_rows, some_rows
+from ..core.runtime import pick_device
+from ..reducers import draw_split, reduce_dataset
 from .batches import average_views, predict_proba
-from .data import DataError, Dataset, Split, atomic_write_bytes, nonfinite_rows, some_rows
-from .reducers import draw_split, reduce_dataset
-from .runtime import pick_device
 from .saved import load_model
 
 
@@ -32,7 +32,7 @@ def read_saved(model_path: str | Path) -> dict:
             f"{path}: no model file; train the arm first (results/models/<data set>/<arm>/seed<N>/model.pt)"
         )
     if path.suffix == ".npz":  # a reference's fitted state (longseq.references)
-        from .references import load_state
+        from ..references import load_state
 
         state = load_state(path)
         return {
@@ -64,7 +64,7 @@ def recommended_model(results: Path, dataset: str, seed: int) -> Path:
 
 def _encode(records, inputs: dict, where: str) -> list[np.ndarray]:
     """Token strings -> the training vocabulary's ids; id sequences must share its vocabulary."""
-    from .sources import encode
+    from ..sources import encode
 
     if records.sequences and isinstance(records.sequences[0], list):
         return encode(records.sequences, inputs["vocab"])
@@ -79,7 +79,8 @@ def _encode(records, inputs: dict, where: str) -> list[np.ndarray]:
 def new_records(spec: dict, saved: dict, where: str) -> tuple[Split, bool]:
     """The records of a sheet row (or of a data set folder's split), as the model's input
     before its reduction: (split, whether the records have true labels)."""
-    from . import data, sources
+    from .. import sources
+    from ..core import data
 
     inputs = saved["data"]["input"]
     if "folder" in spec:
@@ -124,7 +125,7 @@ def predict(saved: dict, model_path, split: Split, device=None) -> tuple[np.ndar
     """Class probabilities per record (views averaged), its label and its id (origin), records
     in the order evaluation reports them."""
     if "reference" in saved:  # it reads whole records, as it was fitted
-        from .references import probabilities
+        from ..references import probabilities
 
         return probabilities(saved["state"], split)[0], split.labels, split.origin
     device = device or pick_device()
@@ -163,7 +164,7 @@ def model_card(saved: dict, metrics: dict, command: list[str]) -> dict:
     """What a model folder says about itself (card.json beside model.pt): the data set, the arm
     and its settings, the seed, its test metrics, the training data's digest, the package
     version and the command that made the card."""
-    from . import __version__
+    from .. import __version__
 
     return {
         "dataset": metrics["dataset"],

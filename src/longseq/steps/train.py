@@ -21,14 +21,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import kernels
-from .batches import average_views, collate, length_batches, predict_proba, to_device
-from .data import DataError, Dataset, Split, TrainingDiverged, atomic_write_bytes, dataset_digest
-from .fingerprint import code_of
-from .models import build_model
-from .models._front_end import layer_stride
-from .reducers import draw, draw_split
-from .runtime import (
+from ..core import kernels
+from ..core.data import DataError, Dataset, Split, TrainingDiverged, atomic_write_bytes, dataset_digest
+from ..core.fingerprint import code_of
+from ..core.runtime import (
     available_bytes,
     flush_denormals,
     memory_record,
@@ -37,8 +33,12 @@ from .runtime import (
     seed_everything,
     uses_autocast,
 )
+from ..core.settings import ModelConfig, TrainConfig, as_dict, check_run
+from ..models import build_model
+from ..models._front_end import layer_stride
+from ..reducers import draw, draw_split
+from .batches import average_views, collate, length_batches, predict_proba, to_device
 from .saved import init_from_encoder
-from .settings import ModelConfig, TrainConfig, as_dict, check_run
 from .tbptt import last_k_batch, tbptt_batch
 
 # A valid loss must fall by more than this to count as better (within it, higher accuracy
@@ -474,7 +474,7 @@ def train_model(
     evaluation, and a run that finds a checkpoint of the same settings resumes from it: a
     killed job that is retried ends with the numbers of one that was never interrupted (on
     CPU). With `init_encoder`, the embedding/scaling and LSTM start from a pretrained sequence
-    autoencoder (see longseq.pretrain)."""
+    autoencoder (see longseq.steps.pretrain)."""
     cfg = TrainConfig.from_dict(train_config)
     device = device or pick_device()
     t = Training(ds, ModelConfig.from_dict(model_config), cfg, seed, device, init_encoder, progress, where)

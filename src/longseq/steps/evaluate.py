@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import kernels
+from ..core import kernels
+from ..core.data import Dataset
+from ..core.runtime import flush_denormals, pick_device
+from ..core.scores import test_scores
+from ..reducers import draw_split
+from ..stats.flops import costs
 from .batches import average_views, predict_proba, record_ids
-from .data import Dataset
-from .flops import costs
-from .reducers import draw_split
-from .runtime import flush_denormals, pick_device
 from .saved import load_model
-from .scores import test_scores
 
 
 def evaluate(
@@ -35,13 +35,13 @@ def evaluate(
         **test_scores(labels, predicted, ds),
         "mean_steps": float(data.lengths.mean()),
         "train_mode": history["config"]["mode"],
-        # a pretrained run's cost includes its pretraining's (longseq.train.pretraining_cost)
+        # a pretrained run's cost includes its pretraining's (longseq.steps.train.pretraining_cost)
         "train_seconds": history["train_seconds"] + pretrained["seconds"],
         "pretrain_seconds": pretrained["seconds"],
         "updates": history["updates"],
         "max_updates": history["config"]["max_updates"],
         "steps_read": steps_read,
-        # the verdict's cost: FLOPs counted from the model's shapes (longseq.flops)
+        # the verdict's cost: FLOPs counted from the model's shapes (longseq.stats.flops)
         **costs(model, data.lengths, len(labels), steps_read),
         "epochs": history["epochs"],
         "best_update": history["best_update"],

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import yaml
 
-from .data import DataError
-from .plugins import READERS
+from ..core.data import DataError
+from ..core.plugins import READERS
 
 COLUMNS = ("name", "kind", "reader", "path", "fetch", "sha256", "split", "options")
 
@@ -55,7 +55,7 @@ def _rows(path: Path) -> list[dict]:
     try:
         table = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        from .sources.text import table_problem
+        from ..sources.text import table_problem
 
         raise DataError(f"{path}: cannot read the data set sheet: {table_problem(exc, 'tsv')}") from exc
     missing = [c for c in COLUMNS if c not in table.columns]

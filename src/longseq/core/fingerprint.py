@@ -3,7 +3,8 @@ rule, so that editing a step's code reruns that step's jobs and nothing else.
 
 Imports are read from the source (relative imports, also those inside functions), never by
 importing, so the workflow's parse stays free of torch. The same graph says whether the
-package has import circles (tests/test_imports.py keeps it free of them).
+package has import circles or imports from a lower layer up (tests/test_imports.py keeps it
+free of both).
 """
 
 from __future__ import annotations
@@ -13,10 +14,22 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]  # src/longseq
 # cli.py is argument glue; tuning.py, for reduce and train, only merges a chosen.json, an input
 # whose change reruns them anyway (its sampler and choice are in the 'choose' digest)
 NOT_FOLLOWED = ("cli.py", "tuning.py")
+
+# The package's layers, lowest first: a module imports from its own layer or those below it.
+# A layer is a folder; the plug-in folders are one layer; the root holds the CLI on top.
+LAYERS = (
+    ("core",),  # format, settings, plug-in protocol, runtime, digests, scores, plotting
+    ("sources", "reducers", "models", "references"),  # the plug-ins
+    ("stats",),  # the verdict's statistics
+    ("steps",),  # what a workflow job runs: scaling, pretraining, training, evaluation, prediction
+    ("report",),  # tables, figures, job times, study against study
+    ("study",),  # a study file and its sheet, checked; a new study written
+    ("",),  # cli.py, __main__.py
+)
 
 
 def imported(path: Path) -> list[Path]:
@@ -27,7 +40,9 @@ def imported(path: Path) -> list[Path]:
             base = path.parent
             for _ in range(node.level - 1):
                 base = base.parent
-            targets = [node.module] if node.module else [alias.name for alias in node.names]
+            names = [alias.name for alias in node.names]
+            # `from .pkg import mod` imports the package and its module; `from . import mod` the module
+            targets = [node.module, *(f"{node.module}.{n}" for n in names)] if node.module else names
             for target in targets:
                 stem = base.joinpath(*target.split("."))
                 found += [f for f in (stem.with_suffix(".py"), stem / "__init__.py") if f.is_file()]
@@ -76,6 +91,22 @@ def import_cycles() -> list[list[str]]:
     return groups
 
 
+def layer(module: str) -> int:
+    """The layer of a module (its path inside the package): the rank of its folder in LAYERS."""
+    folder = module.split("/")[0] if "/" in module else ""
+    return next(rank for rank, folders in enumerate(LAYERS) if folder in folders)
+
+
+def upward_imports() -> list[tuple[str, str]]:
+    """Every import from a lower layer up: (importer, imported)."""
+    return [
+        (module, target)
+        for module, targets in sorted(import_graph().items())
+        for target in sorted(targets)
+        if layer(target) > layer(module)
+    ]
+
+
 @cache
 def step_digest(package: Path, *modules: str) -> str:
     """A digest of the package modules one workflow step runs: the named ones and every package
@@ -120,7 +151,10 @@ def _docstring(body: list) -> bool:
     )
 
 
-if __name__ == "__main__":  # python -m longseq.fingerprint: the graph's edges and its circles
+if __name__ == "__main__":  # python -m longseq.core.fingerprint: the graph's edges and its circles
     graph = import_graph()
     print(f"{len(graph)} modules, {sum(map(len, graph.values()))} imports between them")
     print("circles:", import_cycles() or "none")
+    print("imports from a lower layer up:", upward_imports() or "none")
+    for rank, folders in enumerate(LAYERS):
+        print(f"  layer {rank}: {', '.join(f or '(root)' for f in folders)}")

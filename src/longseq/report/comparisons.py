@@ -15,7 +15,7 @@ def read_overview(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     path = path / "overview.csv" if path.is_dir() else path
     if not path.exists():
-        from .data import DataError
+        from ..core.data import DataError
 
         raise DataError(f"{path}: no overview table; give a results folder or its overview.csv")
     return pd.read_csv(path)
@@ -24,7 +24,7 @@ def read_overview(path: str | Path) -> pd.DataFrame:
 def best_lstm_based(folder: str | Path, dataset: str) -> pd.Series | None:
     """The overview row of the data set's most accurate arm whose model has an LSTM (the docs'
     tables beside published figures), or None."""
-    from .verdict import has_lstm
+    from ..stats.verdict import has_lstm
 
     over = read_overview(folder)
     summary = pd.read_csv(Path(folder) / "summary.csv")
