@@ -75,3 +75,20 @@ def test_snakemake_internals_are_read_in_one_function_only():
             text = text.replace(plan, "")
         used = set(re.findall(r"\bworkflow\.(\w+)", text)) - public
         assert not used, f"{path.name} reads Snakemake's workflow.{sorted(used)} outside snakemake_plan"
+
+
+def test_a_steps_log_is_named_after_it():
+    """Every rule logs under logs/<its step's command>: one name for the step's command, its
+    digest row and its log; the rule is named after what it produces (the template's habit)."""
+    step_of = {rule: name for name, row in steps.STEPS.items() for rule in row.rules}
+    found = {}
+    for path in RULES:
+        for rule, log in re.findall(
+            r"^rule (\w+):.*?\n    log:\n        \"([^\"]+)\"", path.read_text(), re.MULTILINE | re.DOTALL
+        ):
+            found[rule] = log
+    assert set(found) == set(step_of), set(found) ^ set(step_of)
+    for rule, log in found.items():
+        assert re.match(rf"logs/{step_of[rule]}[/.]", log), (
+            f"rule {rule} logs to {log}, not logs/{step_of[rule]}"
+        )

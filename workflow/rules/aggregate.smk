@@ -11,7 +11,7 @@ rule dataset_table:
             category="Data sets",
         ),
     log:
-        "logs/dataset_table.log",
+        "logs/describe.log",
     benchmark:
         "results/benchmarks/dataset_table.tsv"
     conda:
@@ -83,7 +83,7 @@ rule report_figures:
             category="Training",
         ),
     log:
-        "logs/report_figures.log",
+        "logs/figures.log",
     benchmark:
         "results/benchmarks/report_figures.tsv"
     conda:

@@ -5,7 +5,7 @@ rule download_archive:
     output:
         "resources/{archive}",
     log:
-        "logs/download/{archive}.log",
+        "logs/fetch/{archive}.log",
     conda:
         "../envs/longseq.yaml"
     params:

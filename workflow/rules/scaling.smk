@@ -11,7 +11,7 @@ rule chosen_scaling:
     output:
         "results/scaling/{data}.json",
     log:
-        "logs/scaling/{data}.log",
+        "logs/choose-scaling/{data}.log",
     benchmark:
         "results/benchmarks/scaling/{data}.tsv"
     conda:

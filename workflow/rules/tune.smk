@@ -12,7 +12,7 @@ rule trial_reduction:
     output:
         directory("results/tuning/{dataset}/{arm}/trial{trial}/reduced"),
     log:
-        "logs/tuning/{dataset}/{arm}/trial{trial}_reduce.log",
+        "logs/reduce/{dataset}/{arm}/trial{trial}.log",
     conda:
         "../envs/longseq.yaml"
     resources:
@@ -33,7 +33,7 @@ rule trial_history:
     output:
         history="results/tuning/{dataset}/{arm}/trial{trial}/history.json",
     log:
-        "logs/tuning/{dataset}/{arm}/trial{trial}.log",
+        "logs/train/{dataset}/{arm}/trial{trial}.log",
     benchmark:
         "results/benchmarks/tuning/{dataset}/{arm}/trial{trial}.tsv"
     conda:
@@ -65,7 +65,7 @@ rule chosen_trial:
         trials="results/tuning/{dataset}/{arm}/trials.csv",
         chosen="results/tuning/{dataset}/{arm}/chosen.json",
     log:
-        "logs/tuning/{dataset}/{arm}/choose.log",
+        "logs/choose/{dataset}/{arm}.log",
     conda:
         "../envs/longseq.yaml"
     params:
