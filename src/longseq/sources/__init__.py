@@ -53,9 +53,9 @@ def table() -> str:
     """The readers as a markdown table (config/README.md holds it; a test keeps it current)."""
     rows = ["| reader | reads | needs | its own options |", "|---|---|---|---|"]
     for name in READERS.names():
-        needs = [" + ".join(f"`{key}`" for key in keys) for keys in READERS.constant(name, "ANY_OF", [])]
+        one_of = [" + ".join(f"`{key}`" for key in keys) for keys in READERS.constant(name, "ANY_OF", [])]
         needs = [f"`{key}`" for key in READERS.required(name)] + (
-            ["one of " + "; ".join(needs)] if needs else []
+            ["one of " + "; ".join(one_of)] if one_of else []
         )
         own = ", ".join(f"`{key}`" for key in READERS.options(name)) or "–"
         rows.append(f"| `{name}` | {READERS.describe(name)} | {', '.join(needs) or '–'} | {own} |")

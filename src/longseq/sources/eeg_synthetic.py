@@ -32,7 +32,7 @@ OPTIONS = {
     "amplitude": {"type": "number", "minimum": 0},
 }
 
-EEG_EVENTS = ("background", "spike_wave", "theta_burst")
+EEG_EVENTS = tuple(OPTIONS["events"]["items"]["enum"])  # the classes, named once (in OPTIONS)
 EEG_CHANNELS = ("Fz", "Cz", "Pz", "Oz", "F3", "F4", "P3", "P4")
 
 
