@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from longseq import cli
-from longseq.report import aggregate, comparisons, durations, figures
+from longseq.report import aggregate, comparisons, confusion, durations, figures
 
 
 def write_run(folder, dataset, arm, seed, accuracy, params, steps, seconds, classes=("a", "b")):
@@ -105,7 +105,7 @@ def test_the_figures_and_table_are_written(runs, tmp_path):
     figures.plot_learning_curves(
         figures.collect_histories([h for _, h, _ in files]), ["first_50", "full"], out / "curves.png"
     )
-    figures.plot_confusions([m for m, _, _ in files], "d2", out / "confusion.png")
+    confusion.plot_confusions([m for m, _, _ in files], "d2", out / "confusion.png")
     for name in ("steps.png", "cost.png", "curves.png", "confusion.png"):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
 

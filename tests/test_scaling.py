@@ -16,7 +16,7 @@ from test_workflow import job_counts, snakemake, tiny_config
 from longseq import cli
 from longseq.core import data
 from longseq.core.data import Dataset
-from longseq.steps.scaling import CANDIDATES, choose, probe_budget, resolved
+from longseq.steps.choose_scaling import CANDIDATES, choose, probe_budget, resolved
 from longseq.steps.train import train_model
 
 CPU = torch.device("cpu")

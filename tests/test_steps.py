@@ -2,6 +2,7 @@
 it with the command it calls, no rule file names a package file, and docs/method.md shows it."""
 
 import re
+import runpy
 
 from conftest import REPO
 
@@ -57,8 +58,12 @@ def test_no_rule_file_names_a_package_file_and_the_digests_come_from_the_table()
     assert lstm != bag
 
 
-def test_docs_show_the_step_table_as_the_package_prints_it():
-    assert steps.markdown() in (REPO / "docs" / "method.md").read_text()
+def test_docs_show_the_step_table_as_the_package_and_the_rule_files_give_it():
+    table = runpy.run_path(str(REPO / "docs" / "step_table.py"))["markdown"]()
+    assert table in (REPO / "docs" / "method.md").read_text()
+    assert table.count("\n| ") == sum(len(row.rules) for row in steps.STEPS.values())
+    evaluate = next(line for line in table.splitlines() if "`test_metrics`" in line)
+    assert "`logs/evaluate/" in evaluate and "`results/metrics/{dataset}/{arm}/seed{seed}.json`" in evaluate
 
 
 def test_snakemake_internals_are_read_in_one_function_only():

@@ -273,7 +273,7 @@ def test_a_diverging_search_trial_is_recorded_as_failed_and_the_search_goes_on(
 ):
     """`--trial`: a trial that diverges writes a history saying so and exits 0; the choice is
     made among the others, and the trial's failure is in the record."""
-    from longseq.steps import tuning
+    from longseq.steps import choose, tuning
 
     data.save(token_dataset, tmp_path / "arm")
     histories = []
@@ -290,6 +290,6 @@ def test_a_diverging_search_trial_is_recorded_as_failed_and_the_search_goes_on(
     assert "training diverged" in json.loads(histories[1].read_text())["failed"]
     space = tuning.distributions({"train": {"lr": [0.003, ABSURD["lr"]]}})
     trials = [{"train.lr": 0.003}, {"train.lr": ABSURD["lr"]}]
-    chosen = tuning.choose(space, trials, histories, tmp_path / "trials.csv", tmp_path / "chosen.json")
+    chosen = choose.choose(space, trials, histories, tmp_path / "trials.csv", tmp_path / "chosen.json")
     assert chosen["trial"] == 0 and chosen["failed"] == [1]
     assert list(pd.read_csv(tmp_path / "trials.csv")["state"]) == ["COMPLETE", "FAIL"]

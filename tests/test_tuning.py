@@ -9,7 +9,7 @@ import pytest
 import yaml
 from test_workflow import job_counts, snakemake, tiny_config
 
-from longseq.steps import tuning
+from longseq.steps import choose, tuning
 
 TUNE = {
     "trials": 5,
@@ -76,7 +76,7 @@ def test_the_choice_is_the_lowest_valid_loss_and_every_trial_is_recorded(tmp_pat
         }
         files.append(tmp_path / f"trial{number}.json")
         files[-1].write_text(json.dumps(history))
-    chosen = tuning.choose(space, trials, files, tmp_path / "trials.csv", tmp_path / "chosen.json")
+    chosen = choose.choose(space, trials, files, tmp_path / "trials.csv", tmp_path / "chosen.json")
     assert chosen["trial"] == 2 and chosen["params"] == trials[2]
     assert chosen["untuned_valid_loss"] == 0.60
     assert json.loads((tmp_path / "chosen.json").read_text()) == chosen

@@ -115,7 +115,7 @@ def _scaling_choice(path: Path | None) -> dict | None:
 def cmd_choose_scaling(args) -> None:
     from .core import data
     from .core.runtime import pick_device
-    from .steps.scaling import choose
+    from .steps.choose_scaling import choose
     from .steps.train import train_model
 
     _threads(args.threads)
@@ -143,7 +143,7 @@ def cmd_choose_scaling(args) -> None:
 def cmd_reduce(args) -> None:
     from .core import data
     from .reducers import reduce_dataset
-    from .steps.scaling import resolved
+    from .steps.choose_scaling import resolved
     from .steps.tuning import apply, chosen_overrides
 
     arm = apply(args.arm_spec, chosen_overrides(args.tuned), "reduce")
@@ -177,8 +177,8 @@ def cmd_train(args) -> None:
     from .core import data
     from .core.runtime import pick_device
     from .core.settings import ModelConfig
+    from .steps.choose_scaling import resolved
     from .steps.saved import save_model, write_history
-    from .steps.scaling import resolved
     from .steps.train import train_model
     from .steps.tuning import apply, chosen_overrides
 
@@ -350,7 +350,8 @@ def cmd_predict(args) -> None:
     arg("--out-chosen", required=True, type=Path, help="JSON of the chosen trial"),
 )
 def cmd_choose(args) -> None:
-    from .steps.tuning import choose, distributions
+    from .steps.choose import choose
+    from .steps.tuning import distributions
 
     chosen = choose(distributions(args.space), args.trials, args.histories, args.out_trials, args.out_chosen)
     untuned = chosen["untuned_valid_loss"]
@@ -371,7 +372,7 @@ def cmd_choose(args) -> None:
     arg("--figure", required=True, type=Path),
 )
 def cmd_tuning(args) -> None:
-    from .report.figures import plot_tuning, tuning_table
+    from .report.tuning import plot_tuning, tuning_table
 
     tuning_table(args.chosen, args.table)
     plot_tuning(args.trials, args.figure)
@@ -457,7 +458,7 @@ def cmd_aggregate(args) -> None:
     _out("CSV file to write"),
 )
 def cmd_describe(args) -> None:
-    from .report.aggregate import write_dataset_table
+    from .report.describe import write_dataset_table
 
     print(write_dataset_table(args.folders, args.out).to_string(index=False))
 
@@ -493,7 +494,7 @@ def cmd_figures(args) -> None:
     _out("the figure (PNG)"),
 )
 def cmd_confusion(args) -> None:
-    from .report.figures import plot_confusions
+    from .report.confusion import plot_confusions
 
     plot_confusions(args.metrics, args.dataset, args.out)
 

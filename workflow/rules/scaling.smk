@@ -1,5 +1,5 @@
 # A signal data set's scaling, chosen on valid once for every arm with `scaling: auto`
-# (longseq.steps.scaling): a short probe per candidate on the train split, the lowest valid loss wins.
+# (longseq.steps.choose_scaling): a short probe per candidate on the train split, the lowest valid loss wins.
 
 
 include: "inputs/scaling.smk"

@@ -1,6 +1,5 @@
-"""The aggregation rules' work: every run's metrics into one table (summary.csv), its mean and
-spread per data set x arm (overview.csv), the first figure people look at, and the table of
-data sets as ingested."""
+"""`longseq aggregate`: every run's metrics into one table (summary.csv), its mean and spread
+per data set x arm (overview.csv), and the first figure people look at."""
 
 from __future__ import annotations
 
@@ -154,37 +153,4 @@ def aggregate(metric_files, summary_csv, overview_csv, figure, benchmark_files=(
     atomic_write_bytes(summary_csv, table.to_csv(index=False).encode())
     atomic_write_bytes(overview_csv, summarize_runs(table).to_csv(index=False, float_format="%.4f").encode())
     plot_accuracy_by_arm(table, figure)
-    return table
-
-
-def describe_datasets(folders: list[str | Path]) -> pd.DataFrame:
-    """One row per ingested data set: where it comes from, real or synthetic, its size, classes
-    and length spread (steps over all splits) — the table a reader checks first."""
-    from ..core import data
-
-    rows = []
-    for folder in folders:
-        ds = data.load(folder)
-        lengths = pd.Series([n for split in ds.splits.values() for n in split.lengths])
-        rows.append(
-            {
-                "dataset": ds.meta.get("name", Path(folder).name),
-                "source": ds.meta.get("source", ""),
-                "real": "synthetic" if ds.meta.get("synthetic") else "real",
-                "kind": ds.kind,
-                "records": "/".join(str(len(ds.splits[s])) for s in data.SPLITS),
-                "split": ds.meta.get("split_policy", ""),
-                "classes": len(ds.classes),
-                "class_names": ", ".join(ds.classes),
-                "length_min": int(lengths.min()),
-                "length_median": float(lengths.median()),
-                "length_max": int(lengths.max()),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def write_dataset_table(folders, out_csv) -> pd.DataFrame:
-    table = describe_datasets(folders)
-    atomic_write_bytes(out_csv, table.to_csv(index=False).encode())
     return table

@@ -1,5 +1,6 @@
-"""The report's figures and tables: the results table, accuracy against steps read and against
-cost, learning curves, confusion matrices and the search's trials."""
+"""`longseq figures`: the report's results table, accuracy against steps read and against cost,
+and the learning curves (confusion matrices and the search's figure are steps of their own:
+longseq.report.confusion, longseq.report.tuning)."""
 
 from __future__ import annotations
 
@@ -175,100 +176,4 @@ def plot_learning_curves(
         axes[1][col].set_xlabel("optimiser updates")
     handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels())}
     fig.tight_layout(rect=(0, 0, 1, figure_legend(fig, handles)))
-    save_png(fig, path)
-
-
-def plot_confusions(metric_files: list[str | Path], dataset: str, path: str | Path) -> None:
-    """One confusion matrix per arm of one data set, test records summed over seeds, rows
-    normalised (each row: where the records of that true class went)."""
-    runs = [json.loads(Path(p).read_text()) for p in metric_files]
-    runs = [m for m in runs if m["dataset"] == dataset]
-    arms = list(dict.fromkeys(m["arm"] for m in runs))
-    classes = runs[0]["classes"]
-    cols = min(4, len(arms))
-    rows = -(-len(arms) // cols)
-    size = 1.2 + 0.35 * len(classes)
-    fig, axes = plt.subplots(rows, cols, figsize=(size * cols + 1, size * rows + 0.6), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, arm in zip(axes.flat, arms):
-        counts = sum(pd.DataFrame(m["confusion"]).to_numpy() for m in runs if m["arm"] == arm)
-        share = counts / counts.sum(axis=1, keepdims=True).clip(min=1)
-        ax.axis("on")
-        ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
-        if len(classes) <= 6:
-            for (i, j), value in pd.DataFrame(share).stack().items():
-                ax.text(
-                    j,
-                    i,
-                    f"{value:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="white" if value > 0.6 else "black",
-                )
-        ticks = range(len(classes))
-        labels = classes if len(classes) <= 6 else [str(i) for i in ticks]
-        ax.set_xticks(list(ticks), labels, rotation=45, ha="right", fontsize=7)
-        ax.set_yticks(list(ticks), labels, fontsize=7)
-        ax.set_title(arm, fontsize=8)
-    fig.suptitle(
-        f"{dataset}: confusion matrices (rows: true class, columns: predicted; all seeds)", fontsize=9
-    )
-    fig.tight_layout()
-    save_png(fig, path)
-
-
-def tuning_table(chosen_files: list[str | Path], out_csv: str | Path) -> pd.DataFrame:
-    """Per data set x arm (results/tuning/<data set>/<arm>/chosen.json): the chosen settings
-    and its valid score beside the untuned settings' (trial 0)."""
-    rows = []
-    for path in chosen_files:
-        path = Path(path)
-        chosen = json.loads(path.read_text())
-        rows.append(
-            {
-                "dataset": path.parent.parent.name,
-                "arm": path.parent.name,
-                "trials": chosen["trials"],
-                "chosen_trial": chosen["trial"],
-                "valid_loss": chosen["valid_loss"],
-                "untuned_valid_loss": chosen["untuned_valid_loss"],
-                "valid_accuracy": chosen["valid_accuracy"],
-                "untuned_valid_accuracy": chosen["untuned_valid_accuracy"],
-                "settings": json.dumps(chosen["params"], sort_keys=True),
-            }
-        )
-    table = pd.DataFrame(rows)
-    atomic_write_bytes(out_csv, table.to_csv(index=False).encode())
-    return table
-
-
-def plot_tuning(trial_files: list[str | Path], path: str | Path) -> None:
-    """Valid loss of every trial, one column per arm and one panel per data set: the chosen
-    trial ringed, the untuned settings (trial 0) as a cross."""
-    frames = []
-    for file in trial_files:
-        file = Path(file)
-        frames.append(pd.read_csv(file).assign(dataset=file.parent.parent.name, arm=file.parent.name))
-    trials = pd.concat(frames)
-    datasets = list(dict.fromkeys(trials["dataset"]))
-    arms = list(dict.fromkeys(trials["arm"]))
-    fig, axes = panels(len(datasets), width=max(4.2, 0.55 * len(arms) + 1.5))
-    for ax, ds in zip(axes, datasets):
-        part = trials[trials["dataset"] == ds]
-        for x, arm in enumerate(arms):
-            runs = part[part["arm"] == arm]
-            if runs.empty:
-                continue
-            ax.scatter([x] * len(runs), runs["valid_loss"], s=14, color="grey", alpha=0.6)
-            untuned = runs[runs["trial"] == 0]
-            ax.scatter([x] * len(untuned), untuned["valid_loss"], marker="x", color="black", s=40, zorder=3)
-            best = runs.loc[[runs["valid_loss"].idxmin()]]
-            ax.scatter([x], best["valid_loss"], facecolors="none", edgecolors="tab:red", s=90, zorder=4)
-        ax.set_xticks(range(len(arms)), arms, rotation=60, ha="right", fontsize=7)
-        ax.set_title(ds)
-        ax.set_ylabel("best valid loss of the trial")
-    fig.suptitle("Search: every trial (grey), untuned settings (×), chosen (red ring)", fontsize=9)
-    fig.tight_layout()
     save_png(fig, path)

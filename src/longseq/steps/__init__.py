@@ -1,9 +1,9 @@
 """The workflow's steps, one row each: the rule that runs it (named after what it produces), the
 `longseq` command it calls, the package modules whose code is its digest, and the plug-ins its
 job names. The workflow reads its code digests from here (workflow/rules/common.smk), so that
-no rule file names a package file; `python -m longseq.steps` prints the table docs/method.md
-shows, and tests/test_steps.py holds the rule files to it. No torch here: the workflow's parse
-imports it."""
+no rule file names a package file; tests/test_steps.py holds the rule files to it, and
+docs/step_table.py prints it with each rule's log and outputs for docs/method.md. No torch
+here: the workflow's parse imports it."""
 
 from __future__ import annotations
 
@@ -28,22 +28,42 @@ STEPS = {
         ("ingested_dataset",), "ingest", ("study/sheet.py", "sources/__init__.py"), ("reader",), "read a row"
     ),
     "choose-scaling": Step(
-        ("chosen_scaling",), "choose-scaling", ("steps/scaling.py", "models/conv.py"), (), "scaling"
+        ("chosen_scaling",),
+        "choose-scaling",
+        ("steps/choose_scaling.py", "models/conv.py"),
+        (),
+        "choose a signal set's scaling on valid",
     ),
     "reduce": Step(
-        ("reduced_dataset", "trial_reduction"), "reduce", ("reducers/__init__.py",), ("reducer",), "reduce"
+        ("reduced_dataset", "trial_reduction"),
+        "reduce",
+        ("reducers/__init__.py",),
+        ("reducer",),
+        "reduce a data set for an arm",
     ),
     "pretrain": Step(
-        ("pretrained_encoder",), "pretrain", ("steps/pretrain.py", "models/lstm.py"), (), "self-pretrain"
+        ("pretrained_encoder",),
+        "pretrain",
+        ("steps/pretrain.py", "models/lstm.py"),
+        (),
+        "self-pretrain an encoder",
     ),
     "train": Step(
         ("trained_model", "trial_history"), "train", ("steps/train.py",), ("reducer", "model"), "train a run"
     ),
     "evaluate": Step(
-        ("test_metrics",), "evaluate", ("steps/evaluate.py", "steps/predict.py"), ("reducer", "model"), "test"
+        ("test_metrics",),
+        "evaluate",
+        ("steps/evaluate.py", "steps/predict.py"),
+        ("reducer", "model"),
+        "test a trained run",
     ),
     "reference": Step(
-        ("reference_metrics",), "reference", ("references/__init__.py",), ("reference",), "reference"
+        ("reference_metrics",),
+        "reference",
+        ("references/__init__.py",),
+        ("reference",),
+        "the reference's run",
     ),
     "predict": Step(
         ("predictions",),
@@ -52,12 +72,14 @@ STEPS = {
         ("reducer", "model", "reference"),  # a trained arm's, or the reference's
         "label new records",
     ),
-    "choose": Step(("chosen_trial",), "choose", ("steps/tuning.py",), (), "a search's chosen trial"),
-    "describe": Step(("dataset_table",), "describe", ("report/aggregate.py",), (), "the data set table"),
+    "choose": Step(("chosen_trial",), "choose", ("steps/choose.py",), (), "a search's chosen trial"),
+    "describe": Step(("dataset_table",), "describe", ("report/describe.py",), (), "the data set table"),
     "aggregate": Step(("summary",), "aggregate", ("report/aggregate.py",), (), "summary and overview tables"),
     "figures": Step(("report_figures",), "figures", ("report/figures.py",), (), "the report's figures"),
-    "confusion": Step(("confusion_matrices",), "confusion", ("report/figures.py",), (), "a confusion figure"),
-    "tuning": Step(("tuning_overview",), "tuning", ("report/figures.py",), (), "the search's figure"),
+    "confusion": Step(
+        ("confusion_matrices",), "confusion", ("report/confusion.py",), (), "a confusion figure"
+    ),
+    "tuning": Step(("tuning_overview",), "tuning", ("report/tuning.py",), (), "the search's figure"),
     "verdict": Step(("verdict",), "verdict", ("stats/verdict.py",), (), "the answer"),
 }
 
@@ -78,17 +100,3 @@ def code(step: str, package: Path = PACKAGE, **plugins: str) -> str:
     if not set(plugins) <= set(row.plugins):
         raise ValueError(f"step {step!r} takes the plug-ins {row.plugins}, not {tuple(plugins)}")
     return step_digest(package, *row.modules, *(plugin_module(k, v) for k, v in plugins.items()))
-
-
-def markdown() -> str:
-    """The step table of docs/method.md."""
-    lines = [
-        "| step | rule | command | code digest: modules (+ plug-ins named by the job) |",
-        "|---|---|---|---|",
-    ]
-    for row in STEPS.values():
-        plugins = f" + {', '.join(row.plugins)}" if row.plugins else ""
-        modules = ", ".join(f"`{m}`" for m in row.modules) or "none"
-        rules = ", ".join(f"`{r}`" for r in row.rules)
-        lines.append(f"| {row.does} | {rules} | `longseq {row.command}` | {modules}{plugins} |")
-    return "\n".join(lines)

@@ -164,7 +164,7 @@ class Study:
         return ModelConfig.inherit(merged, own)
 
     def auto_scaled(self, dataset: str, arm: str) -> bool:
-        """The arm's scaling is the data set's choice on valid (`scaling: auto`, longseq.steps.scaling)."""
+        """The arm's scaling is the data set's choice on valid (`scaling: auto`, longseq.steps.choose_scaling)."""
         return self.settings("model", dataset, arm).get("scaling") == "auto"
 
     def scaling_probe(self, dataset: str) -> dict:

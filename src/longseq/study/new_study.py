@@ -92,7 +92,7 @@ def study_file(sheet: str, template: Path, schema: dict, counts: dict) -> str:
     notes = _descriptions(schema)
     model = {k: v for k, v in as_dict(ModelConfig.from_dict({})).items() if k in MODEL_WRITTEN}
     # a new user's signals get their scaling chosen on valid: no one fixed scaling suits every
-    # signal set (longseq.steps.scaling); token data sets have none to choose and ignore it
+    # signal set (longseq.steps.choose_scaling); token data sets have none to choose and ignore it
     model["scaling"] = "auto"
     train = {f.name: getattr(TrainConfig(), f.name) for f in fields(TrainConfig) if f.name in TRAIN_WRITTEN}
     verdict = {k: v["default"] for k, v in schema["properties"]["verdict"]["properties"].items()}
