@@ -1,5 +1,4 @@
-"""`longseq describe`: the table of data sets as ingested (source, size, classes, lengths),
-the table a reader checks first."""
+"""`longseq describe`: the table of data sets as ingested, the table a reader checks first."""
 
 from __future__ import annotations
 
@@ -7,14 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.data import atomic_write_bytes
+from ..core import data
 
 
 def describe_datasets(folders: list[str | Path]) -> pd.DataFrame:
     """One row per ingested data set: where it comes from, real or synthetic, its size, classes
-    and length spread (steps over all splits) — the table a reader checks first."""
-    from ..core import data
-
+    and length spread (steps over all splits)."""
     rows = []
     for folder in folders:
         ds = data.load(folder)
@@ -39,5 +36,5 @@ def describe_datasets(folders: list[str | Path]) -> pd.DataFrame:
 
 def write_dataset_table(folders, out_csv) -> pd.DataFrame:
     table = describe_datasets(folders)
-    atomic_write_bytes(out_csv, table.to_csv(index=False).encode())
+    data.atomic_write_bytes(out_csv, table.to_csv(index=False).encode())
     return table

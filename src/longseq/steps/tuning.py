@@ -1,8 +1,7 @@
-"""An equal hyperparameter search per arm: trials fixed up front, run as jobs, chosen on valid.
+"""An equal hyperparameter search per arm: trials fixed up front, run as jobs, chosen on valid
+(the choice: longseq.steps.choose, which keeps their records in an Optuna study).
 
-Optuna draws the trials (a seeded `RandomSampler` asked for each trial's settings) and keeps
-their records (an in-memory study the finished trials are added to, its `trials_dataframe`
-written out). A Snakemake DAG must know its jobs before any runs, so an adaptive sampler (TPE)
+Optuna draws the trials (a seeded `RandomSampler` asked for each trial's settings). A Snakemake DAG must know its jobs before any runs, so an adaptive sampler (TPE)
 would serialise the trials; random trials fixed up front let a cluster run them side by side,
 reruns reproduce them, and adding trials keeps the earlier ones (the sampler's draws are a
 sequence). The settings shared by every arm (learning rate, sizes, dropout, batch, weight
