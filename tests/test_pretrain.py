@@ -11,6 +11,28 @@ from longseq.steps.train import train_model
 MODEL = {"hidden": 8, "embedding": 4}
 CPU = torch.device("cpu")
 
+CONV = {**MODEL, "type": "conv_lstm", "channels": 6, "conv_layers": 2, "stride": 4, "kernel": 4}
+
+
+def _counting_dataset(lengths: tuple[int, int]):
+    """Records that count up by one (mod 10) from a random start: the next token is certain given
+    the last, while the unigram entropy is log 10 = 2.30 nats."""
+    from longseq.core.data import Dataset, Split
+
+    rng = np.random.default_rng(0)
+
+    def split(n):
+        starts, sizes = rng.integers(0, 10, n), rng.integers(*lengths, n)
+        seqs = [(2 + (s + np.arange(t)) % 10).astype(np.int32) for s, t in zip(starts, sizes)]
+        return Split.from_sequences(seqs, rng.integers(0, 2, n))
+
+    return Dataset(
+        "tokens",
+        ["a", "b"],
+        {s: split(n) for s, n in (("train", 64), ("valid", 16), ("test", 8))},
+        {"vocab_size": 12, "vocab": [str(i) for i in range(12)]},
+    )
+
 
 @pytest.mark.parametrize("kind", ["tokens", "signal"])
 def test_autoencoder_learns_to_reconstruct_and_initialises_the_classifier(
@@ -98,21 +120,8 @@ def test_a_nan_valid_loss_in_pretraining_stops_with_a_clear_error_not_a_crash_on
 def test_next_token_self_pretraining_learns_what_follows_and_is_one_job_at_its_own_seed(tmp_path):
     """Records count up by one (mod 10) from a random start: the next token is certain given
     the last, while the unigram entropy is log 10 = 2.30 nats."""
-    from longseq.core.data import Dataset, Split
 
-    rng = np.random.default_rng(0)
-
-    def split(n):
-        starts, lengths = rng.integers(0, 10, n), rng.integers(20, 40, n)
-        seqs = [(2 + (s + np.arange(t)) % 10).astype(np.int32) for s, t in zip(starts, lengths)]
-        return Split.from_sequences(seqs, rng.integers(0, 2, n))
-
-    ds = Dataset(
-        "tokens",
-        ["a", "b"],
-        {s: split(n) for s, n in (("train", 64), ("valid", 16), ("test", 8))},
-        {"vocab_size": 12, "vocab": [str(i) for i in range(12)]},
-    )
+    ds = _counting_dataset((20, 40))
     settings = {
         "objective": "next_token",
         "window": 40,
@@ -147,3 +156,74 @@ def test_a_pretrained_runs_cost_counts_its_pretraining(tmp_path, token_dataset):
     assert metrics["pretrain_seconds"] == pretrained["train_seconds"] > 0
     assert metrics["train_seconds"] == pytest.approx(history["train_seconds"] + pretrained["train_seconds"])
     assert metrics["steps_read"] == history["steps_read"] + pretrained["steps_read"] > history["steps_read"]
+
+
+@pytest.mark.parametrize("model", [MODEL, CONV], ids=["lstm", "conv_lstm"])
+def test_next_token_loss_equals_a_loop_over_each_record_alone(model, token_dataset):
+    """The batched loss (padded records of several lengths, stride 1 or 4) against a loop over
+    each record run by itself: every output t predicts the steps of the summary after it, and
+    only valid steps are targets, so padding is never read nor predicted."""
+    from longseq.core.settings import PRETRAIN_DEFAULTS
+    from longseq.steps.pretrain import objective_model
+
+    cfg = {**PRETRAIN_DEFAULTS, "objective": "next_token", "window": 64}
+    cfg["encoder"] = model.get("type", "lstm")
+    train = token_dataset.splits["train"]
+    torch.manual_seed(0)
+    objective = objective_model(token_dataset, model, cfg, train).eval()
+    rows = list(range(6))
+    lengths = torch.as_tensor(train.lengths[rows])
+    assert len(set(lengths.tolist())) > 1
+    x = torch.zeros(len(rows), int(lengths.max()), dtype=torch.long)
+    for i, r in enumerate(rows):
+        x[i, : lengths[i]] = torch.as_tensor(train[r])
+    with torch.no_grad():
+        batched = objective.loss(x, lengths)
+        losses = []
+        enc, s = objective.encoder, objective.stride
+        for r in rows:
+            seq = torch.as_tensor(train[r])[None].long()
+            h = enc.inputs(seq)
+            out, _ = enc.lstm(h if enc.front is None else enc.front(h, None, None)[0])
+            logits = objective.out(out[0]).view(out.shape[1], s, -1)
+            for t in range(out.shape[1]):
+                for j in range(s):
+                    step = (t + 1) * s + j
+                    if step < seq.shape[1]:
+                        target = objective.target_of[seq[0, step]]
+                        losses.append(torch.nn.functional.cross_entropy(logits[t, j][None], target[None]))
+    torch.testing.assert_close(batched, torch.stack(losses).mean(), rtol=1e-5, atol=1e-6)
+
+
+def test_the_learned_summarizer_pretrains_on_what_follows_each_summary_and_starts_its_arm(tmp_path):
+    """`encoder: conv_lstm`: the front end is causal, so summary t has read no step of summary
+    t + 1 (checked by changing those steps); on counting records the next 4 tokens are certain
+    given the summary, and the pretrained front end, LSTM and embedding start the classifier."""
+    from longseq.core.settings import PRETRAIN_DEFAULTS
+    from longseq.steps.pretrain import objective_model
+
+    ds = _counting_dataset((21, 43))
+    settings = {"objective": "next_token", "encoder": "conv_lstm", "window": 48, "max_epochs": 25}
+    settings |= {"patience": 25, "lr": 0.03, "batch_size": 8}
+    state, history = pretrain_encoder(ds, CONV, settings, CPU, progress=False, seed=3)
+    assert history["best_valid_loss"] < 0.5 < np.log(10)
+    encoder = objective_model(ds, CONV, {**PRETRAIN_DEFAULTS, **settings}, ds.splits["train"]).encoder.eval()
+    x = torch.as_tensor(ds.splits["test"][0][:32])[None].long()
+    changed = x.clone()
+    changed[0, 12:] = 2 + (changed[0, 12:] + 5) % 10
+    with torch.no_grad():
+        a, b = (encoder.lstm(encoder.front(encoder.inputs(v), None, None)[0])[0] for v in (x, changed))
+    torch.testing.assert_close(a[:, :3], b[:, :3])  # summaries 0-2 read steps 0-11 only
+    assert not torch.allclose(a[:, 3:], b[:, 3:])
+    save_encoder(state, ds, CONV, tmp_path / "enc.pt")
+    model = build_model(ds, CONV | {"readout": "max"})
+    init_from_encoder(model, ds, tmp_path / "enc.pt")
+    for name in (
+        "front.convs.0.weight",
+        "front.norms.1.running_var",
+        "lstm.weight_hh_l0",
+        "inputs.embed.weight",
+    ):
+        torch.testing.assert_close(model.state_dict()[name], state[name])
+    with pytest.raises(ValueError, match="pretrained with 'encoder: conv_lstm'.*needs 'encoder: lstm'"):
+        init_from_encoder(build_model(ds, MODEL), ds, tmp_path / "enc.pt")

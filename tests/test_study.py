@@ -55,6 +55,27 @@ def study(**changes) -> dict:
             },
             "data set 'syn', arm 'a': tbptt: k1 (100) and k2 (100) count raw steps and must be multiples",
         ),
+        (
+            {
+                "pretrain": {"nt": {"objective": "next_token"}},
+                "arms": {"a": {"reduce": "full", "model": {"type": "conv_lstm"}, "pretrain": "nt"}},
+            },
+            "model type 'conv_lstm' starts from pretrain 'nt', whose encoder is 'lstm'; set 'encoder: conv_lstm'",
+        ),
+        (
+            {
+                "pretrain": {"nt": {"objective": "next_token", "encoder": "conv_lstm"}},
+                "arms": {"a": {"reduce": "full", "pretrain": "nt"}},
+            },
+            "model type 'lstm' starts from pretrain 'nt', whose encoder is 'conv_lstm'; set 'encoder: lstm'",
+        ),
+        (
+            {
+                "pretrain": {"ae": {"encoder": "conv_lstm"}},
+                "arms": {"a": {"reduce": "full", "model": {"type": "conv_lstm"}, "pretrain": "ae"}},
+            },
+            "encoder conv_lstm is pretrained by objective next_token only",
+        ),
     ],
 )
 def test_a_study_that_cannot_run_is_refused_with_what_to_change(changes, message):

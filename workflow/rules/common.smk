@@ -59,7 +59,9 @@ def job_plugins(kinds, wildcards):
     if "reducer" in kinds:  # a reduction names the (arm, data set) whose spec it reduces by
         arm = wildcards.arm if "arm" in wildcards.keys() else STUDY.reductions[wildcards.reduction][0]
         found["reducer"] = config["arms"][arm]["reduce"]
-    if "model" in kinds:
+    if "model" in kinds and "pretrain" in wildcards.keys():  # a pretraining names its encoder
+        found["model"] = STUDY.encoder_type(wildcards.pretrain)
+    elif "model" in kinds:
         found["model"] = STUDY.model_type(wildcards.dataset, wildcards.arm)
     if "reference" in kinds:
         found["reference"] = reference_of(wildcards.dataset)

@@ -161,6 +161,12 @@ class PretrainConfig:
         "(self-pretraining)",
         enum=["autoencoder", "next_token"],
     )
+    encoder: str = _setting(
+        "lstm",
+        "what is pretrained: lstm (a plain LSTM's embedding or scaling and LSTM) or conv_lstm (the "
+        "learned summarizer's front end too, at the study's front-end settings; next_token only)",
+        enum=["lstm", "conv_lstm"],
+    )
     seed: int | None = _setting(
         None,
         "one pretraining at this seed that every seed of its arms starts from (default: one per seed)",

@@ -44,8 +44,8 @@ STEPS = {
     "pretrain": Step(
         ("pretrained_encoder",),
         "pretrain",
-        ("steps/pretrain.py", "models/lstm.py"),
-        (),
+        ("steps/pretrain.py",),
+        ("model",),  # the pretraining's encoder: lstm or conv_lstm
         "self-pretrain an encoder",
     ),
     "train": Step(

@@ -71,7 +71,10 @@ class SequenceAutoencoder(nn.Module):
 
 
 class NextStep(nn.Module):
-    """The encoder's LSTM outputs at steps 0..T-2 predict steps 1..T-1 of the same record."""
+    """What follows each output, predicted from it. The plain LSTM's output at step t predicts
+    step t + 1. The learned summarizer's front end is causal, so its LSTM's output at summary t
+    has read steps < (t + 1) * stride only, and predicts the `stride` steps of summary t + 1
+    (one linear layer, all of them at once): next-token self-pretraining of the whole arm."""
 
     def __init__(self, encoder: LSTMClassifier, n_inputs: int, target_of: torch.Tensor | None = None) -> None:
         super().__init__()
@@ -79,17 +82,32 @@ class NextStep(nn.Module):
         self.register_buffer(
             "target_of", target_of if target_of is not None else torch.zeros(0, dtype=torch.long)
         )
-        outputs = int(self.target_of.max()) + 1 if target_of is not None else n_inputs
-        self.out = nn.Linear(encoder.lstm.hidden_size, outputs)
+        self.outputs = int(self.target_of.max()) + 1 if target_of is not None else n_inputs
+        self.stride = encoder.stride
+        self.out = nn.Linear(encoder.lstm.hidden_size, self.outputs * self.stride)
 
     def loss(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         h = self.encoder.inputs(x)
-        out, _ = self.encoder.lstm(h)
-        valid = torch.arange(x.shape[1] - 1, device=x.device)[None, :] < (lengths - 1)[:, None]
-        predicted = self.out(out[:, :-1][valid])
+        if self.encoder.front is None:
+            out, _ = self.encoder.lstm(h)
+        else:
+            out, _ = self.encoder.lstm(self.encoder.front(h, None, lengths)[0])
+        s, span = self.stride, out.shape[1] * self.stride
+        ahead = torch.arange(s, span, device=x.device).view(-1, s)  # the steps output t predicts
+        used = ahead[None, :, 0] < lengths[:, None]  # [B, S - 1]: outputs with a valid step ahead
+        within = (ahead[None] < lengths[:, None, None])[used]  # [N, s]: which of those are valid
+        predicted = self.out(out[:, :-1][used]).view(-1, s, self.outputs)[within]
         if self.encoder.kind == "tokens":
-            return nn.functional.cross_entropy(predicted, self.target_of[x[:, 1:][valid]])
-        return ((predicted - h[:, 1:][valid]) ** 2).mean()
+            following = _padded(x, span)[:, s:].reshape(len(x), -1, s)[used][within]
+            return nn.functional.cross_entropy(predicted, self.target_of[following])
+        following = _padded(h, span)[:, s:].reshape(len(x), -1, s, h.shape[2])[used][within]
+        return ((predicted - following) ** 2).mean()
+
+
+def _padded(x: torch.Tensor, steps: int) -> torch.Tensor:
+    """x [B, T, ...] padded with zeros to `steps` steps (the front end reads a multiple of its
+    stride); the padding is never a target."""
+    return torch.cat([x, x.new_zeros(x.shape[0], steps - x.shape[1], *x.shape[2:])], dim=1)
 
 
 OBJECTIVES = {"autoencoder": SequenceAutoencoder, "next_token": NextStep}
@@ -119,10 +137,16 @@ def _mean_loss(model: nn.Module, split: Split, batch_size: int, device) -> float
 
 
 def objective_model(ds: Dataset, model_config: dict, cfg: dict, train: Split) -> nn.Module:
-    """The objective's model around its encoder: a plain LSTM classifier of the study's sizes
-    (study-wide options of other types dropped); its normalisation and token targets are fitted
+    """The objective's model around its encoder: a plain LSTM classifier (or the learned
+    summarizer, `encoder: conv_lstm`) of the study's sizes (study-wide options of other types
+    dropped); its normalisation and token targets are fitted
     on the train windows."""
-    settings = ModelConfig.inherit({**model_config, "type": "lstm", "readout": "last"}, {})
+    if cfg["encoder"] != "lstm" and cfg["objective"] != "next_token":
+        raise ValueError(
+            f"pretraining: encoder {cfg['encoder']!r} is pretrained by objective next_token only, "
+            f"not {cfg['objective']!r}"
+        )
+    settings = ModelConfig.inherit({**model_config, "type": cfg["encoder"], "readout": "last"}, {})
     encoder = build_model(ds, settings, steps=cfg["window"])
     encoder.fit_normalisation(train)
     n_inputs = ds.vocab_size if ds.kind == "tokens" else ds.n_channels

@@ -77,7 +77,8 @@ def input_shape(ds: Dataset) -> list:
 
 
 def init_from_encoder(model: nn.Module, ds: Dataset, path: str | os.PathLike) -> None:
-    """Copy a pretrained encoder's input layer, normalisation and LSTM into a classifier."""
+    """Copy a pretrained encoder's input layer, normalisation, front end (if any) and LSTM into
+    a classifier."""
     saved = torch.load(path, map_location="cpu", weights_only=True)
     if saved["input_shape"] != input_shape(ds):
         raise ValueError(
@@ -90,16 +91,18 @@ def init_from_encoder(model: nn.Module, ds: Dataset, path: str | os.PathLike) ->
         raise ValueError(  # noqa: TRY004 -- a study's settings at fault, reported as such by the CLI
             "a pretrained encoder initialises the LSTM classifier or the chunk encoder only"
         )
-    if target.front is not None:
+    pretrained_front = any(k.startswith("front.") for k in saved["encoder"])
+    if (target.front is not None) != pretrained_front:  # the study's check says so before any job
+        made, wanted = ("conv_lstm", "lstm") if pretrained_front else ("lstm", "conv_lstm")
         raise ValueError(
-            "a pretrained encoder's LSTM reads steps; a learned summarizer's LSTM reads its summaries, "
-            "so pretraining does not apply to it: drop the arm's 'pretrain:'"
+            f"{path}: the encoder was pretrained with 'encoder: {made}', but this arm's model needs "
+            f"'encoder: {wanted}' (a learned summarizer's LSTM reads its summaries, a plain LSTM's the steps)"
         )
     try:
         missing, unexpected = target.load_state_dict(saved["encoder"], strict=False)
     except RuntimeError as exc:  # size mismatch: other hidden/embedding sizes
         raise ValueError(f"{path}: encoder sizes differ from this arm's model settings ({exc})") from exc
-    encoder_part = ("inputs.", "lstm.")
+    encoder_part = ("inputs.", "front.", "lstm.")
     if unexpected or [k for k in missing if k.startswith(encoder_part)]:
         raise ValueError(
             f"{path}: encoder does not fit the model (missing {missing}, unexpected {unexpected})"

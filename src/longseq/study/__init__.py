@@ -6,7 +6,7 @@ build it directly (tests/test_study.py)."""
 from __future__ import annotations
 
 from .. import reducers
-from ..core.settings import BUDGET_KEYS, ModelConfig, TrainConfig, as_dict, check_run
+from ..core.settings import BUDGET_KEYS, PRETRAIN_DEFAULTS, ModelConfig, TrainConfig, as_dict, check_run
 from ..references import ARM as REFERENCE
 from ..steps import tuning
 
@@ -92,6 +92,32 @@ class Study:
                     )
                 except ValueError as exc:
                     raise ValueError(f"data set {dataset!r}, arm {arm!r}: {exc}") from None
+                self._check_pretrained(dataset, arm)
+
+    def _check_pretrained(self, dataset: str, arm: str) -> None:
+        """A pretraining's encoder is the arm's model: a learned summarizer's LSTM reads summaries,
+        a plain LSTM's reads steps, and only next_token trains a front end."""
+        name = self.config["arms"][arm].get("pretrain")
+        if name is None:
+            return
+        kind = self.settings("model", dataset, arm).get("type", ModelConfig.type)
+        wanted = "conv_lstm" if kind == "conv_lstm" else "lstm"
+        if self.encoder_type(name) != wanted:
+            raise ValueError(
+                f"data set {dataset!r}, arm {arm!r}: model type {kind!r} starts from pretrain {name!r}, "
+                f"whose encoder is {self.encoder_type(name)!r}; set 'encoder: {wanted}' in that "
+                "pretraining (or give this arm a pretraining of its own)"
+            )
+        objective = {**PRETRAIN_DEFAULTS, **self.pretrain[name]}["objective"]
+        if wanted == "conv_lstm" and objective != "next_token":
+            raise ValueError(
+                f"pretrain {name!r}: encoder conv_lstm is pretrained by objective next_token only (each "
+                f"summary predicts the steps of the next one), not {objective!r}"
+            )
+
+    def encoder_type(self, pretrain: str) -> str:
+        """The model type a named pretraining trains (its `encoder`)."""
+        return {**PRETRAIN_DEFAULTS, **self.pretrain[pretrain]}["encoder"]
 
     def _draw_search(self) -> None:
         """Each arm's space and trials (the same draws for every data set), checked: trials
