@@ -158,41 +158,47 @@ def test_a_pretrained_runs_cost_counts_its_pretraining(tmp_path, token_dataset):
     assert metrics["steps_read"] == history["steps_read"] + pretrained["steps_read"] > history["steps_read"]
 
 
+@pytest.mark.parametrize("kind", ["tokens", "signal"])
 @pytest.mark.parametrize("model", [MODEL, CONV], ids=["lstm", "conv_lstm"])
-def test_next_token_loss_equals_a_loop_over_each_record_alone(model, token_dataset):
+def test_next_token_loss_equals_a_loop_over_each_record_alone(model, kind, token_dataset, signal_dataset):
     """The batched loss (padded records of several lengths, stride 1 or 4) against a loop over
     each record run by itself: every output t predicts the steps of the summary after it, and
     only valid steps are targets, so padding is never read nor predicted."""
     from longseq.core.settings import PRETRAIN_DEFAULTS
     from longseq.steps.pretrain import objective_model
 
+    ds = token_dataset if kind == "tokens" else signal_dataset
     cfg = {**PRETRAIN_DEFAULTS, "objective": "next_token", "window": 64}
     cfg["encoder"] = model.get("type", "lstm")
-    train = token_dataset.splits["train"]
+    train = ds.splits["train"]
     torch.manual_seed(0)
-    objective = objective_model(token_dataset, model, cfg, train).eval()
+    objective = objective_model(ds, model, cfg, train).eval()
     rows = list(range(6))
     lengths = torch.as_tensor(train.lengths[rows])
     assert len(set(lengths.tolist())) > 1
-    x = torch.zeros(len(rows), int(lengths.max()), dtype=torch.long)
-    for i, r in enumerate(rows):
-        x[i, : lengths[i]] = torch.as_tensor(train[r])
+    records = [torch.as_tensor(np.asarray(train[r]))[None] for r in rows]
+    x = torch.zeros(len(rows), int(lengths.max()), *records[0].shape[2:], dtype=records[0].dtype)
+    for i, record in enumerate(records):
+        x[i, : lengths[i]] = record[0]
     with torch.no_grad():
         batched = objective.loss(x, lengths)
-        losses = []
+        errors = []  # one per predicted step: its cross-entropy, or its squared error per channel
         enc, s = objective.encoder, objective.stride
-        for r in rows:
-            seq = torch.as_tensor(train[r])[None].long()
+        for seq in records:
             h = enc.inputs(seq)
             out, _ = enc.lstm(h if enc.front is None else enc.front(h, None, None)[0])
-            logits = objective.out(out[0]).view(out.shape[1], s, -1)
+            predicted = objective.out(out[0]).view(out.shape[1], s, -1)
             for t in range(out.shape[1]):
                 for j in range(s):
                     step = (t + 1) * s + j
-                    if step < seq.shape[1]:
-                        target = objective.target_of[seq[0, step]]
-                        losses.append(torch.nn.functional.cross_entropy(logits[t, j][None], target[None]))
-    torch.testing.assert_close(batched, torch.stack(losses).mean(), rtol=1e-5, atol=1e-6)
+                    if step >= seq.shape[1]:
+                        continue
+                    if kind == "tokens":
+                        target = objective.target_of[seq[0, step]][None]
+                        errors.append(torch.nn.functional.cross_entropy(predicted[t, j][None], target)[None])
+                    else:
+                        errors.append((predicted[t, j] - h[0, step]) ** 2)
+    torch.testing.assert_close(batched, torch.cat(errors).mean(), rtol=1e-5, atol=1e-6)
 
 
 def test_the_learned_summarizer_pretrains_on_what_follows_each_summary_and_starts_its_arm(tmp_path):
