@@ -234,6 +234,17 @@ def check_run(model: ModelConfig, train: TrainConfig) -> None:
         )
 
 
+def check_pretraining(settings: dict) -> None:
+    """Refuse a pretraining that cannot train its encoder: only next_token trains a learned
+    summarizer's front end (each summary predicts the steps of the next one)."""
+    cfg = {**PRETRAIN_DEFAULTS, **settings}
+    if cfg["encoder"] != "lstm" and cfg["objective"] != "next_token":
+        raise ValueError(
+            f"encoder {cfg['encoder']} is pretrained by objective next_token only (each summary "
+            f"predicts the steps of the next one), not {cfg['objective']!r}"
+        )
+
+
 def as_dict(config) -> dict:
     """The settings as one flat dict (a model's own options beside the shared ones), which
     `from_dict` reads back."""

@@ -29,7 +29,7 @@ from torch import nn
 from ..core import kernels
 from ..core.data import Dataset, Split, TrainingDiverged, token_ranks
 from ..core.runtime import flush_denormals, peak_memory_mb, seed_everything
-from ..core.settings import PRETRAIN_DEFAULTS, ModelConfig
+from ..core.settings import PRETRAIN_DEFAULTS, ModelConfig, check_pretraining
 from ..models import build_model
 from ..models.lstm import LSTMClassifier
 from .batches import collate, length_batches
@@ -141,11 +141,7 @@ def objective_model(ds: Dataset, model_config: dict, cfg: dict, train: Split) ->
     summarizer, `encoder: conv_lstm`) of the study's sizes (study-wide options of other types
     dropped); its normalisation and token targets are fitted
     on the train windows."""
-    if cfg["encoder"] != "lstm" and cfg["objective"] != "next_token":
-        raise ValueError(
-            f"pretraining: encoder {cfg['encoder']!r} is pretrained by objective next_token only, "
-            f"not {cfg['objective']!r}"
-        )
+    check_pretraining(cfg)
     settings = ModelConfig.inherit({**model_config, "type": cfg["encoder"], "readout": "last"}, {})
     encoder = build_model(ds, settings, steps=cfg["window"])
     encoder.fit_normalisation(train)

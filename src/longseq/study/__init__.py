@@ -6,7 +6,15 @@ build it directly (tests/test_study.py)."""
 from __future__ import annotations
 
 from .. import reducers
-from ..core.settings import BUDGET_KEYS, PRETRAIN_DEFAULTS, ModelConfig, TrainConfig, as_dict, check_run
+from ..core.settings import (
+    BUDGET_KEYS,
+    PRETRAIN_DEFAULTS,
+    ModelConfig,
+    TrainConfig,
+    as_dict,
+    check_pretraining,
+    check_run,
+)
 from ..references import ARM as REFERENCE
 from ..steps import tuning
 
@@ -68,6 +76,11 @@ class Study:
             )
 
     def _check_arms(self) -> None:
+        for name, settings in self.pretrain.items():
+            try:
+                check_pretraining(settings)
+            except ValueError as exc:
+                raise ValueError(f"pretrain {name!r}: {exc}") from None
         for arm, spec in self.config["arms"].items():
             reducers.check_arm(spec, f"config arm {arm!r}")
             if "pretrain" in spec and spec["pretrain"] not in self.pretrain:
@@ -96,7 +109,7 @@ class Study:
 
     def _check_pretrained(self, dataset: str, arm: str) -> None:
         """A pretraining's encoder is the arm's model: a learned summarizer's LSTM reads summaries,
-        a plain LSTM's reads steps, and only next_token trains a front end."""
+        a plain LSTM's reads steps."""
         name = self.config["arms"][arm].get("pretrain")
         if name is None:
             return
@@ -107,12 +120,6 @@ class Study:
                 f"data set {dataset!r}, arm {arm!r}: model type {kind!r} starts from pretrain {name!r}, "
                 f"whose encoder is {self.encoder_type(name)!r}; set 'encoder: {wanted}' in that "
                 "pretraining (or give this arm a pretraining of its own)"
-            )
-        objective = {**PRETRAIN_DEFAULTS, **self.pretrain[name]}["objective"]
-        if wanted == "conv_lstm" and objective != "next_token":
-            raise ValueError(
-                f"pretrain {name!r}: encoder conv_lstm is pretrained by objective next_token only (each "
-                f"summary predicts the steps of the next one), not {objective!r}"
             )
 
     def encoder_type(self, pretrain: str) -> str:
