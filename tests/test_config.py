@@ -84,7 +84,7 @@ REJECTED = {
     "an option its arm's type does not take": _set(["arms", "full", "model"], {"type": "lstm", "chunk": 3}),
     "tbptt chunks not multiples of the stride": _set(
         ["arms", "full"],
-        {"reduce": "full", "model": {"type": "conv_lstm"}, "train": {"mode": "tbptt", "k1": 100}},
+        {"reduce": "full", "model": {"type": "conv_lstm"}, "train": {"mode": "tbptt", "k1": 102}},
     ),
     "runtime setting in the study config": _set(["threads"], 4),
     "arm name with a slash": _set(["arms", "a/b"], {"reduce": "full"}),

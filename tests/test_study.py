@@ -49,11 +49,11 @@ def study(**changes) -> dict:
                     "a": {
                         "reduce": "full",
                         "model": {"type": "conv_lstm"},
-                        "train": {"mode": "tbptt", "k1": 100},
+                        "train": {"mode": "tbptt", "k1": 102},
                     }
                 }
             },
-            "data set 'syn', arm 'a': tbptt: k1 (100) and k2 (100) count raw steps and must be multiples",
+            "data set 'syn', arm 'a': tbptt: k1 (102) and k2 (102) count raw steps and must be multiples",
         ),
         (
             {
