@@ -219,3 +219,24 @@ def test_a_study_with_scaling_auto_chooses_once_per_signal_set_from_train_and_va
     summary = pd.read_csv(results / "summary.csv")
     runs = summary[(summary["dataset"] == "ucr") & (summary["arm"] != "reference")]
     assert set(runs["scaling"]) == {choice["chosen"]}
+
+
+def test_the_verdict_names_each_resamples_scaling_when_they_differ():
+    """With resampled splits each seed's split has its own choice: the verdict names every one,
+    not the first seed's as the data set's (a study of 5 resamples read 'robust' where 3 of its 5
+    splits had chosen log)."""
+    from longseq.stats import verdict
+
+    def run(seed, chosen):
+        return {"seed": seed, "scaling_choice": {"chosen": chosen, "valid_loss": {chosen: 0.1}}}
+
+    picks = ["robust", "log", "instance", "log", "log"]
+    arms = {arm: [run(seed, name) for seed, name in enumerate(picks)] for arm in ("a", "b")}
+    text = verdict.scaling_text(arms)
+    assert "log (seeds 1, 3, 4), robust (seed 0), instance (seed 2)" in text and "**robust**" not in text
+    assert (
+        verdict._scaling(arms)
+        == "auto, per resample: log (seeds 1, 3, 4), robust (seed 0), instance (seed 2)"
+    )
+    same = {arm: [run(seed, "log") for seed in range(3)] for arm in ("a", "b")}
+    assert "**log**" in verdict.scaling_text(same) and verdict._scaling(same) == "auto: log"

@@ -582,15 +582,37 @@ def lstm_text(dataset: str, arms: dict[str, list[dict]], alpha: float, metric: s
 
 
 def scaling_text(arms: dict[str, list[dict]]) -> str:
-    """The data set's scaling where arms took it from the choice on valid (`scaling: auto`)."""
-    chosen = {arm: runs[0]["scaling_choice"] for arm, runs in arms.items() if runs[0].get("scaling_choice")}
+    """The data set's scaling where arms took it from the choice on valid (`scaling: auto`).
+    With resampled splits each resample has its own choice, so every seed's is named."""
+    chosen = {arm: runs for arm, runs in arms.items() if runs[0].get("scaling_choice")}
     if not chosen:
         return ""
-    choice = next(iter(chosen.values()))
-    losses = ", ".join(f"{name} {loss:.3f}" for name, loss in choice["valid_loss"].items())
+    by_seed = _choices_by_seed(chosen)
+    if len(set(by_seed.values())) == 1:
+        choice = next(iter(chosen.values()))[0]["scaling_choice"]
+        losses = ", ".join(f"{name} {loss:.3f}" for name, loss in choice["valid_loss"].items())
+        return (
+            f"Scaling chosen on valid (auto): **{choice['chosen']}** (probe valid loss: {losses}), "
+            f"for {len(chosen)} of {len(arms)} arms."
+        )
     return (
-        f"Scaling chosen on valid (auto): **{choice['chosen']}** (probe valid loss: {losses}), "
-        f"for {len(chosen)} of {len(arms)} arms."
+        f"Scaling chosen on valid (auto), on each seed's own resample: {_per_seed(by_seed)} "
+        f"(each resample's probe: results/scaling/), for {len(chosen)} of {len(arms)} arms."
+    )
+
+
+def _choices_by_seed(chosen: dict[str, list[dict]]) -> dict[int, str]:
+    return {run["seed"]: run["scaling_choice"]["chosen"] for runs in chosen.values() for run in runs}
+
+
+def _per_seed(by_seed: dict[int, str]) -> str:
+    """'log (seeds 1, 3, 4), robust (seed 0)': the most frequent choice first."""
+    seeds = {}
+    for seed, name in sorted(by_seed.items()):
+        seeds.setdefault(name, []).append(seed)
+    parts = sorted(seeds.items(), key=lambda item: (-len(item[1]), item[1][0]))
+    return ", ".join(
+        f"{name} (seed{'s' if len(s) > 1 else ''} {', '.join(map(str, s))})" for name, s in parts
     )
 
 
@@ -670,6 +692,9 @@ def _across_text(
 def _scaling(arms: dict[str, list[dict]]) -> str | None:
     """A signal data set's scaling: the choice on valid where arms took it (auto), else the one fixed."""
     first = next(iter(arms.values()))[0]
-    if first.get("scaling_choice"):
+    if not first.get("scaling_choice"):
+        return first.get("scaling")
+    by_seed = _choices_by_seed({arm: runs for arm, runs in arms.items() if runs[0].get("scaling_choice")})
+    if len(set(by_seed.values())) == 1:
         return f"auto: {first['scaling_choice']['chosen']}"
-    return first.get("scaling")
+    return f"auto, per resample: {_per_seed(by_seed)}"
