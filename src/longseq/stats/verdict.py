@@ -584,12 +584,12 @@ def lstm_text(dataset: str, arms: dict[str, list[dict]], alpha: float, metric: s
 def scaling_text(arms: dict[str, list[dict]]) -> str:
     """The data set's scaling where arms took it from the choice on valid (`scaling: auto`).
     With resampled splits each resample has its own choice, so every seed's is named."""
-    chosen = {arm: runs for arm, runs in arms.items() if runs[0].get("scaling_choice")}
+    chosen = [runs for runs in arms.values() if runs[0].get("scaling_choice")]
     if not chosen:
         return ""
-    by_seed = _choices_by_seed(chosen)
+    by_seed = _choices_by_seed(arms)
     if len(set(by_seed.values())) == 1:
-        choice = next(iter(chosen.values()))[0]["scaling_choice"]
+        choice = chosen[0][0]["scaling_choice"]
         losses = ", ".join(f"{name} {loss:.3f}" for name, loss in choice["valid_loss"].items())
         return (
             f"Scaling chosen on valid (auto): **{choice['chosen']}** (probe valid loss: {losses}), "
@@ -601,8 +601,14 @@ def scaling_text(arms: dict[str, list[dict]]) -> str:
     )
 
 
-def _choices_by_seed(chosen: dict[str, list[dict]]) -> dict[int, str]:
-    return {run["seed"]: run["scaling_choice"]["chosen"] for runs in chosen.values() for run in runs}
+def _choices_by_seed(arms: dict[str, list[dict]]) -> dict[int, str]:
+    """Each seed's scaling choice, over the arms that took it (auto): one per resample."""
+    return {
+        run["seed"]: run["scaling_choice"]["chosen"]
+        for runs in arms.values()
+        if runs[0].get("scaling_choice")
+        for run in runs
+    }
 
 
 def _per_seed(by_seed: dict[int, str]) -> str:
@@ -694,7 +700,7 @@ def _scaling(arms: dict[str, list[dict]]) -> str | None:
     first = next(iter(arms.values()))[0]
     if not first.get("scaling_choice"):
         return first.get("scaling")
-    by_seed = _choices_by_seed({arm: runs for arm, runs in arms.items() if runs[0].get("scaling_choice")})
+    by_seed = _choices_by_seed(arms)
     if len(set(by_seed.values())) == 1:
         return f"auto: {first['scaling_choice']['chosen']}"
     return f"auto, per resample: {_per_seed(by_seed)}"
